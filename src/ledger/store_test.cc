@@ -1,0 +1,3 @@
+#include "ledger/store.h"
+#include <gtest/gtest.h>
+TEST(StoreSmoke, Opens) {}
