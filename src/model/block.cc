@@ -1,0 +1,193 @@
+#include "model/block.h"
+
+#include "crypto/sha256.h"
+
+namespace medledger::model {
+
+namespace {
+constexpr uint8_t kMagic[4] = {'m', 'l', 'b', 'k'};
+constexpr uint32_t kMaxTxsPerBlock = 1u << 20;
+
+void WriteHeader(const BlockHeader& h, ByteWriter& w) {
+  w.Raw(kMagic, 4);
+  w.U8(h.version);
+  w.U64(h.height);
+  w.Raw(h.prev_hash);
+  w.Raw(h.tx_root);
+  w.Raw(h.results_root);
+  w.Raw(h.state_root);
+  w.U64(h.timestamp_ms);
+  w.Raw(h.proposer);
+  w.U32(h.tx_count);
+}
+
+Status ReadHeader(ByteReader& r, BlockHeader* h) {
+  uint8_t magic[4];
+  r.Raw(magic, 4);
+  if (!r.ok() || std::memcmp(magic, kMagic, 4) != 0) return DataLoss("not a medledger block");
+  h->version = r.U8();
+  if (r.ok() && h->version != kBlockFormatVersion)
+    return DataLoss("unsupported block format version " + std::to_string(h->version));
+  h->height = r.U64();
+  h->prev_hash = r.Fixed<32>();
+  h->tx_root = r.Fixed<32>();
+  h->results_root = r.Fixed<32>();
+  h->state_root = r.Fixed<32>();
+  h->timestamp_ms = r.U64();
+  h->proposer = r.Fixed<32>();
+  h->tx_count = r.U32();
+  h->proposer_sig = r.Fixed<64>();
+  if (!r.ok()) return DataLoss("truncated block header");
+  if (h->tx_count > kMaxTxsPerBlock) return DataLoss("block claims too many transactions");
+  return Status::Ok();
+}
+}  // namespace
+
+Bytes BlockHeader::SigningBytes() const {
+  Bytes out;
+  out.reserve(256);
+  ByteWriter w(&out);
+  WriteHeader(*this, w);
+  return out;
+}
+
+Hash32 BlockHeader::Hash() const { return crypto::Sha256(SigningBytes()); }
+
+Hash32 ResultsRoot(const std::vector<Verdict>& results) {
+  crypto::Sha256Builder b;
+  b.Add(std::string_view("mlres"));
+  for (const auto& v : results) {
+    Bytes buf;
+    ByteWriter w(&buf);
+    w.U8(uint8_t(v.reason));
+    w.Var(std::string_view(v.detail).substr(0, kMaxVerdictDetail));
+    b.Add(buf);
+  }
+  return b.Finish();
+}
+
+std::vector<Hash32> Block::TxIds() const {
+  std::vector<Hash32> ids;
+  ids.reserve(txs.size());
+  for (const auto& t : txs) ids.push_back(t.Id());
+  return ids;
+}
+
+void Block::Seal() {
+  for (auto& v : results)
+    if (v.detail.size() > kMaxVerdictDetail) v.detail.resize(kMaxVerdictDetail);
+  header.tx_count = uint32_t(txs.size());
+  header.tx_root = MerkleRoot(TxIds());
+  header.results_root = ResultsRoot(results);
+}
+
+void Block::Sign(const crypto::KeyPair& proposer) {
+  header.proposer = proposer.public_key();
+  header.proposer_sig = proposer.Sign(header.SigningBytes());
+}
+
+Bytes Block::Encode() const {
+  Bytes out;
+  ByteWriter w(&out);
+  WriteHeader(header, w);
+  w.Raw(header.proposer_sig);
+  Bytes tmp;
+  for (const auto& t : txs) {
+    tmp.clear();
+    t.EncodeTo(&tmp);
+    w.Var(tmp);
+  }
+  for (size_t i = 0; i < txs.size(); ++i) {
+    const Verdict& v = i < results.size() ? results[i] : Verdict{};
+    w.U8(uint8_t(v.reason));
+    w.Var(std::string_view(v.detail).substr(0, kMaxVerdictDetail));
+  }
+  return out;
+}
+
+Result<BlockHeader> DecodeHeader(const Bytes& b) {
+  ByteReader r(b);
+  BlockHeader h;
+  ML_RETURN_IF_ERROR(ReadHeader(r, &h));
+  return h;
+}
+
+Result<Block> DecodeBlock(const Bytes& b) {
+  ByteReader r(b);
+  Block blk;
+  ML_RETURN_IF_ERROR(ReadHeader(r, &blk.header));
+  if (blk.header.tx_count > r.remaining()) return DataLoss("block truncated");
+  blk.txs.reserve(blk.header.tx_count);
+  for (uint32_t i = 0; i < blk.header.tx_count; ++i) {
+    Bytes tb = r.Var(kMaxTxBytes + kMaxChainIdBytes);
+    if (!r.ok()) return DataLoss("block truncated in transaction " + std::to_string(i));
+    auto tx = DecodeTransaction(tb);
+    if (!tx.ok()) return DataLoss("transaction " + std::to_string(i) + " undecodable: " + tx.status().message());
+    blk.txs.push_back(std::move(*tx));
+  }
+  blk.results.reserve(blk.header.tx_count);
+  for (uint32_t i = 0; i < blk.header.tx_count; ++i) {
+    Verdict v;
+    v.reason = Reject(r.U8());
+    v.detail = r.VarString(kMaxVerdictDetail);
+    if (!r.ok()) return DataLoss("block truncated in results");
+    blk.results.push_back(std::move(v));
+  }
+  if (!r.AtEnd()) return DataLoss("trailing bytes after block");
+  return blk;
+}
+
+nlohmann::json HeaderToJson(const BlockHeader& h) {
+  return {{"version", h.version},
+          {"height", h.height},
+          {"hash", ToHex(h.Hash())},
+          {"prev_hash", ToHex(h.prev_hash)},
+          {"tx_root", ToHex(h.tx_root)},
+          {"results_root", ToHex(h.results_root)},
+          {"state_root", ToHex(h.state_root)},
+          {"timestamp_ms", h.timestamp_ms},
+          {"proposer", ToHex(h.proposer)},
+          {"tx_count", h.tx_count},
+          {"proposer_sig", ToHex(h.proposer_sig)}};
+}
+
+nlohmann::json BlockToJson(const Block& b, bool with_txs) {
+  nlohmann::json j = {{"header", HeaderToJson(b.header)}};
+  nlohmann::json txs = nlohmann::json::array();
+  for (size_t i = 0; i < b.txs.size(); ++i) {
+    nlohmann::json t = {{"id", ToHex(b.txs[i].Id())}};
+    const Verdict& v = b.results[i];
+    t["valid"] = v.ok();
+    if (!v.ok()) {
+      t["reason"] = RejectName(v.reason);
+      t["detail"] = v.detail;
+    }
+    if (with_txs) t["tx"] = TxToJson(b.txs[i]);
+    txs.push_back(std::move(t));
+  }
+  j["txs"] = std::move(txs);
+  return j;
+}
+
+nlohmann::json ProofToJson(const InclusionProof& p) {
+  nlohmann::json path = nlohmann::json::array();
+  for (const auto& h : p.path) path.push_back(ToHex(h));
+  return {{"leaf_index", p.leaf_index}, {"tree_size", p.tree_size}, {"path", path}};
+}
+
+Result<InclusionProof> ProofFromJson(const nlohmann::json& j) {
+  InclusionProof p;
+  if (!j.is_object() || !j.contains("leaf_index") || !j.contains("tree_size") || !j.contains("path") ||
+      !j["path"].is_array() || !j["leaf_index"].is_number_unsigned() || !j["tree_size"].is_number_unsigned())
+    return InvalidArgument("malformed inclusion proof");
+  p.leaf_index = j["leaf_index"].get<uint64_t>();
+  p.tree_size = j["tree_size"].get<uint64_t>();
+  for (const auto& h : j["path"]) {
+    if (!h.is_string()) return InvalidArgument("malformed inclusion proof path");
+    ML_ASSIGN_OR_RETURN(Hash32 x, FromHexFixed<32>(h.get<std::string>()));
+    p.path.push_back(x);
+  }
+  return p;
+}
+
+}  // namespace medledger::model

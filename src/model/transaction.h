@@ -1,0 +1,66 @@
+// Transactions and their canonical binary encoding (format version 1).
+//
+//   signing bytes = "mltx" | u8 version | var chain_id | signer[32] | u64 nonce
+//                   | u64 expiry_height | u16 type | var payload
+//   encoded tx    = signing bytes | signature[64]
+//   tx id         = SHA-256(signing bytes)
+//
+// Integers big-endian, var = u32 length + bytes. The id covers everything but
+// the signature, so it cannot be changed by re-signing (Ed25519 signatures are
+// deterministic, but an id that excludes them removes malleability outright).
+// The signature is over the signing bytes. Details: docs/SIGNING.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/bytes.h"
+#include "crypto/ed25519.h"
+#include "model/tx_types.h"
+
+namespace medledger::model {
+
+inline constexpr uint8_t kTxFormatVersion = 1;
+inline constexpr size_t kMaxChainIdBytes = 64;
+inline constexpr size_t kMaxPayloadBytes = 64 * 1024;
+inline constexpr size_t kMaxTxBytes = kMaxPayloadBytes + 256;
+
+struct Transaction {
+  uint8_t version = kTxFormatVersion;
+  std::string chain_id;
+  crypto::PublicKey signer{};
+  uint64_t nonce = 0;
+  uint64_t expiry_height = 0;
+  uint16_t type = 0;
+  Bytes payload;  // canonical value encoding (model/value.h)
+  crypto::Signature signature{};
+
+  Bytes SigningBytes() const;
+  Bytes Encode() const;
+  void EncodeTo(Bytes* out) const;
+  Hash32 Id() const;
+  void Sign(const crypto::KeyPair& kp);
+  bool VerifySignature() const;
+};
+
+// Decodes one transaction; rejects trailing bytes, unknown versions and
+// oversized fields. Never reads out of bounds on hostile input.
+Result<Transaction> DecodeTransaction(const uint8_t* p, size_t n);
+inline Result<Transaction> DecodeTransaction(const Bytes& b) { return DecodeTransaction(b.data(), b.size()); }
+// Reads one transaction from a stream of them (batch bodies, blocks).
+Result<Transaction> ReadTransaction(ByteReader& r);
+
+// The JSON form used by the API. Lossless both ways:
+// {"version":1,"chain_id":"...","signer":HEX,"nonce":N,"expiry_height":N,
+//  "type":"identity.register","payload":{...},"signature":HEX}
+// nonce and expiry_height are JSON integers (or decimal strings, accepted on
+// input for clients whose JSON numbers are doubles).
+nlohmann::json TxToJson(const Transaction& tx);
+Result<Transaction> TxFromJson(const nlohmann::json& j);
+
+// Builds and signs a transaction from a JSON payload.
+Result<Transaction> MakeTransaction(const std::string& chain_id, const crypto::KeyPair& signer,
+                                    uint16_t type, const nlohmann::json& payload,
+                                    uint64_t nonce, uint64_t expiry_height);
+
+}  // namespace medledger::model

@@ -1,0 +1,73 @@
+// The transaction type registry: stable numeric codes (they are signed, so
+// never renumber), names used in the JSON form, and the roles allowed to
+// submit each type. Domain modules (state/) implement the types; this table
+// is the one place that lists them, so the API, CLI and verifier agree.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace medledger::model {
+
+// Roles, as bits so an identity can hold several.
+enum Role : uint32_t {
+  kRoleMember = 1u << 0,        // a member organisation (its admin acts for it)
+  kRoleOrgAdmin = 1u << 1,
+  kRolePractitioner = 1u << 2,
+  kRolePatient = 1u << 3,
+  kRoleAuditor = 1u << 4,
+  kRoleInsurer = 1u << 5,
+  kRoleManufacturer = 1u << 6,
+  kRoleDistributor = 1u << 7,
+  kRoleDispenser = 1u << 8,
+  kRoleSponsor = 1u << 9,
+  kRoleRegulator = 1u << 10,
+  kRoleNode = 1u << 11,         // a node key: proposes and signs blocks
+  kRoleRepresentative = 1u << 12,  // acts for a patient it was appointed by
+};
+inline constexpr uint32_t kAllRoles = (1u << 13) - 1;
+
+const char* RoleName(Role r);
+std::optional<Role> ParseRole(std::string_view name);
+std::vector<std::string> RoleNames(uint32_t mask);
+
+namespace tx {
+// Ledger core (identity registry, anchors).
+inline constexpr uint16_t kIdentityRegister = 1;
+inline constexpr uint16_t kIdentityRevoke = 2;
+inline constexpr uint16_t kIdentityRotate = 3;
+inline constexpr uint16_t kIdentitySetRoles = 4;
+inline constexpr uint16_t kAnchorPut = 10;
+// Health records (state/records, state/consent).
+inline constexpr uint16_t kRecordAnchor = 20;
+inline constexpr uint16_t kConsentGrant = 21;
+inline constexpr uint16_t kConsentRevoke = 22;
+inline constexpr uint16_t kAccessEvent = 23;
+inline constexpr uint16_t kDisclosure = 24;
+inline constexpr uint16_t kErasureRequest = 25;
+inline constexpr uint16_t kErasureDecision = 26;
+inline constexpr uint16_t kRepresentativeAppoint = 27;
+inline constexpr uint16_t kPatientRebind = 28;
+inline constexpr uint16_t kAccountingSuspend = 29;
+inline constexpr uint16_t kRecordAnchorBatch = 30;
+// Consortium governance (state/governance).
+inline constexpr uint16_t kGovPropose = 40;
+inline constexpr uint16_t kGovApprove = 41;
+inline constexpr uint16_t kNodeStateRoot = 42;
+}  // namespace tx
+
+struct TxTypeInfo {
+  uint16_t code;
+  const char* name;
+  uint32_t allowed_roles;  // the signer must hold at least one of them
+};
+
+const TxTypeInfo* FindTxType(uint16_t code);
+std::optional<uint16_t> TxTypeCode(std::string_view name);
+std::string_view TxTypeName(uint16_t code);  // "unknown" when not registered
+const std::vector<TxTypeInfo>& AllTxTypes();
+
+}  // namespace medledger::model

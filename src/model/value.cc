@@ -1,0 +1,162 @@
+#include "model/value.h"
+
+#include <algorithm>
+
+namespace medledger::model {
+
+namespace {
+
+enum Tag : uint8_t { kNull = 0, kFalse = 1, kTrue = 2, kInt = 3, kString = 4, kArray = 5, kObject = 6 };
+constexpr size_t kMaxString = 1 << 20;
+constexpr uint32_t kMaxItems = 1 << 16;
+
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) { i++; continue; }
+    else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char cc = s[i + k];
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+Status Encode(const nlohmann::json& v, ByteWriter& w, size_t depth) {
+  if (depth > kMaxValueDepth) return InvalidArgument("payload nested too deeply");
+  switch (v.type()) {
+    case nlohmann::json::value_t::null: w.U8(kNull); return Status::Ok();
+    case nlohmann::json::value_t::boolean: w.U8(v.get<bool>() ? kTrue : kFalse); return Status::Ok();
+    case nlohmann::json::value_t::number_integer:
+      w.U8(kInt);
+      w.U64(uint64_t(v.get<int64_t>()));
+      return Status::Ok();
+    case nlohmann::json::value_t::number_unsigned: {
+      uint64_t u = v.get<uint64_t>();
+      if (u > uint64_t(INT64_MAX)) return InvalidArgument("payload integer out of int64 range");
+      w.U8(kInt);
+      w.U64(u);
+      return Status::Ok();
+    }
+    case nlohmann::json::value_t::number_float:
+      return InvalidArgument("payload may not contain floating-point numbers; use a string");
+    case nlohmann::json::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      if (s.size() > kMaxString) return InvalidArgument("payload string too long");
+      if (!ValidUtf8(s)) return InvalidArgument("payload string is not valid UTF-8");
+      w.U8(kString);
+      w.Var(s);
+      return Status::Ok();
+    }
+    case nlohmann::json::value_t::array:
+      if (v.size() > kMaxItems) return InvalidArgument("payload array too long");
+      w.U8(kArray);
+      w.U32(uint32_t(v.size()));
+      for (const auto& e : v) ML_RETURN_IF_ERROR(Encode(e, w, depth + 1));
+      return Status::Ok();
+    case nlohmann::json::value_t::object: {
+      if (v.size() > kMaxItems) return InvalidArgument("payload object too large");
+      // nlohmann's default object is a std::map: keys already sorted bytewise, unique.
+      w.U8(kObject);
+      w.U32(uint32_t(v.size()));
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!ValidUtf8(it.key())) return InvalidArgument("payload key is not valid UTF-8");
+        w.Var(it.key());
+        ML_RETURN_IF_ERROR(Encode(it.value(), w, depth + 1));
+      }
+      return Status::Ok();
+    }
+    default:
+      return InvalidArgument("unsupported JSON value in payload");
+  }
+}
+
+Status Decode(ByteReader& r, nlohmann::json* out, size_t depth) {
+  if (depth > kMaxValueDepth) return InvalidArgument("payload nested too deeply");
+  uint8_t tag = r.U8();
+  if (!r.ok()) return InvalidArgument("truncated payload");
+  switch (tag) {
+    case kNull: *out = nullptr; return Status::Ok();
+    case kFalse: *out = false; return Status::Ok();
+    case kTrue: *out = true; return Status::Ok();
+    case kInt: {
+      uint64_t u = r.U64();
+      if (!r.ok()) return InvalidArgument("truncated payload integer");
+      *out = int64_t(u);
+      return Status::Ok();
+    }
+    case kString: {
+      std::string s = r.VarString(kMaxString);
+      if (!r.ok()) return InvalidArgument("truncated payload string");
+      if (!ValidUtf8(s)) return InvalidArgument("payload string is not valid UTF-8");
+      *out = std::move(s);
+      return Status::Ok();
+    }
+    case kArray: {
+      uint32_t n = r.U32();
+      if (!r.ok() || n > kMaxItems || n > r.remaining()) return InvalidArgument("bad payload array");
+      *out = nlohmann::json::array();
+      for (uint32_t i = 0; i < n; ++i) {
+        nlohmann::json e;
+        ML_RETURN_IF_ERROR(Decode(r, &e, depth + 1));
+        out->push_back(std::move(e));
+      }
+      return Status::Ok();
+    }
+    case kObject: {
+      uint32_t n = r.U32();
+      if (!r.ok() || n > kMaxItems || n > r.remaining()) return InvalidArgument("bad payload object");
+      *out = nlohmann::json::object();
+      std::string prev;
+      for (uint32_t i = 0; i < n; ++i) {
+        std::string key = r.VarString(kMaxString);
+        if (!r.ok()) return InvalidArgument("truncated payload key");
+        if (i > 0 && !(prev < key)) return InvalidArgument("payload object keys not in canonical order");
+        if (!ValidUtf8(key)) return InvalidArgument("payload key is not valid UTF-8");
+        nlohmann::json e;
+        ML_RETURN_IF_ERROR(Decode(r, &e, depth + 1));
+        (*out)[key] = std::move(e);
+        prev = std::move(key);
+      }
+      return Status::Ok();
+    }
+    default:
+      return InvalidArgument("unknown payload value tag");
+  }
+}
+
+}  // namespace
+
+Status EncodeValueTo(const nlohmann::json& v, Bytes* out) {
+  ByteWriter w(out);
+  return Encode(v, w, 0);
+}
+
+Result<Bytes> EncodeValue(const nlohmann::json& v) {
+  Bytes out;
+  ML_RETURN_IF_ERROR(EncodeValueTo(v, &out));
+  return out;
+}
+
+Result<nlohmann::json> DecodeValue(const uint8_t* p, size_t n) {
+  ByteReader r(p, n);
+  nlohmann::json v;
+  ML_RETURN_IF_ERROR(Decode(r, &v, 0));
+  if (!r.AtEnd()) return InvalidArgument("trailing bytes after payload");
+  return v;
+}
+
+}  // namespace medledger::model

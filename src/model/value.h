@@ -1,0 +1,28 @@
+// The canonical binary form of a transaction payload ("cval").
+//
+// Payloads are JSON values restricted so that the JSON <-> binary mapping is
+// lossless and unique: null, booleans, 64-bit signed integers, UTF-8 strings,
+// arrays, and objects with unique keys. No floating point (a decimal that
+// matters, like a price, travels as a string). Objects are encoded with their
+// keys sorted bytewise, so the signed bytes do not depend on JSON key order or
+// whitespace. Format: docs/SIGNING.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "common/bytes.h"
+
+namespace medledger::model {
+
+inline constexpr size_t kMaxValueDepth = 32;
+
+// Fails with InvalidArgument on floats, integers outside int64, invalid
+// UTF-8 or nesting deeper than kMaxValueDepth.
+Result<Bytes> EncodeValue(const nlohmann::json& v);
+Status EncodeValueTo(const nlohmann::json& v, Bytes* out);
+// Strict: rejects trailing bytes, unsorted or duplicate keys and any
+// non-canonical form, so every value has exactly one encoding.
+Result<nlohmann::json> DecodeValue(const uint8_t* p, size_t n);
+inline Result<nlohmann::json> DecodeValue(const Bytes& b) { return DecodeValue(b.data(), b.size()); }
+
+}  // namespace medledger::model
