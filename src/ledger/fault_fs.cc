@@ -298,6 +298,20 @@ void FaultInjectionFs::OnDirSync(const std::string& dir) {
   });
 }
 
+// The default (POSIX) FileSystem has no Truncate by name; truncate through a
+// writable handle instead (ftruncate), which every FileSystem provides.
+IOStatus FaultInjectionFs::TruncateTarget(const std::string& fname, uint64_t size) {
+  const IOOptions io;
+  IOStatus s = target()->Truncate(fname, size, io, nullptr);
+  if (!s.IsNotSupported()) return s;
+  std::unique_ptr<FSWritableFile> f;
+  s = target()->ReopenWritableFile(fname, FileOptions(), &f, nullptr);
+  if (!s.ok()) return s;
+  s = f->Truncate(size, io, nullptr);
+  IOStatus c = f->Close(io, nullptr);
+  return s.ok() ? c : s;
+}
+
 IOStatus FaultInjectionFs::DropUnsyncedData(uint64_t keep_unsynced_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   IOStatus first;
@@ -310,7 +324,7 @@ IOStatus FaultInjectionFs::DropUnsyncedData(uint64_t keep_unsynced_bytes) {
     uint64_t size = 0;
     if (!target()->GetFileSize(name, io, &size, nullptr).ok()) continue;
     const uint64_t keep = st.synced + keep_unsynced_bytes;
-    if (size > keep) note(target()->Truncate(name, keep, io, nullptr));
+    if (size > keep) note(TruncateTarget(name, keep));
   }
   // 2. Undo renames whose directory entry never became durable, newest first.
   for (auto it = pending_renames_.rbegin(); it != pending_renames_.rend(); ++it) {

@@ -99,6 +99,7 @@ class FaultInjectionFs : public rocksdb::FileSystemWrapper {
   static std::string Normalize(const std::string& path);
   static std::string DirOf(const std::string& path);
   void TrackNewLocked(const std::string& fname);
+  rocksdb::IOStatus TruncateTarget(const std::string& fname, uint64_t size);
 
   mutable std::mutex mu_;
   std::map<std::string, FileState> files_;
