@@ -1,0 +1,110 @@
+#include "state/executor.h"
+
+#include <unordered_set>
+
+#include "model/tx_types.h"
+#include "model/value.h"
+#include "state/identity.h"
+
+namespace medledger::state {
+
+using model::Reject;
+using model::Verdict;
+
+Executor::Executor(std::vector<std::unique_ptr<Module>> modules) : modules_(std::move(modules)) {}
+
+std::unique_ptr<Executor> Executor::Core() {
+  std::vector<std::unique_ptr<Module>> m;
+  m.push_back(std::make_unique<IdentityModule>());
+  m.push_back(std::make_unique<AnchorModule>());
+  return std::make_unique<Executor>(std::move(m));
+}
+
+Module* Executor::FindModule(uint16_t type) const {
+  for (const auto& m : modules_)
+    if (m->Handles(type)) return m.get();
+  return nullptr;
+}
+
+Result<ChainParams> LoadParams(const StateReader& st) {
+  auto j = DecodeState(st.Get(kParamsKey));
+  if (!j) return DataLoss("chain parameters missing from state");
+  return ChainParams::FromJson(*j);
+}
+
+Verdict Executor::ApplyOne(Overlay& block_state, const ChainParams& params, uint64_t height,
+                           uint64_t timestamp_ms, const model::Transaction& tx, const Hash32& id,
+                           bool sig_ok, bool in_block_dup) const {
+  if (tx.chain_id != params.chain_id) return Verdict::No(Reject::kWrongChain, "transaction is for chain '" + tx.chain_id.substr(0, 64) + "'");
+  const model::TxTypeInfo* info = model::FindTxType(tx.type);
+  Module* module = info ? FindModule(tx.type) : nullptr;
+  if (!module) return Verdict::No(Reject::kUnknownType, "unknown transaction type " + std::to_string(tx.type));
+  if (!sig_ok) return Verdict::No(Reject::kBadSignature, "signature does not verify");
+  if (tx.payload.size() > model::kMaxPayloadBytes) return Verdict::No(Reject::kOversized, "payload too large");
+  if (tx.expiry_height < height)
+    return Verdict::No(Reject::kExpired, "expired at height " + std::to_string(tx.expiry_height) + ", chain is at " + std::to_string(height));
+  if (tx.expiry_height > height + params.max_expiry_window)
+    return Verdict::No(Reject::kExpired, "expiry height more than " + std::to_string(params.max_expiry_window) + " blocks ahead");
+  if (in_block_dup) return Verdict::No(Reject::kReplayed, "transaction already accepted");
+  auto signer = LoadIdentity(block_state, tx.signer);
+  if (!signer) return Verdict::No(Reject::kUnknownSigner, "signer is not a registered identity");
+  if (!signer->active() && signer->revoked_at <= height)
+    return Verdict::No(Reject::kRevokedKey, signer->status == KeyStatus::kRotated ? "signer key was rotated" : "signer key was revoked");
+  auto org = LoadOrg(block_state, signer->org);
+  if (!org || !org->active) return Verdict::No(Reject::kRevokedKey, "signer's organisation is not an active member");
+  if (!(signer->roles & info->allowed_roles))
+    return Verdict::No(Reject::kRoleNotPermitted, std::string(info->name) + " needs one of the roles: " + [&] {
+      std::string s;
+      for (const auto& r : model::RoleNames(info->allowed_roles)) s += (s.empty() ? "" : ",") + r;
+      return s;
+    }());
+  auto payload = model::DecodeValue(tx.payload);
+  if (!payload.ok()) return Verdict::No(Reject::kMalformed, payload.status().message());
+  if (!payload->is_object()) return Verdict::No(Reject::kInvalidPayload, "payload must be an object");
+
+  Overlay tx_state(&block_state);
+  TxContext ctx{height, timestamp_ms, tx, id, *signer, params, *payload, tx_state};
+  Verdict v;
+  try {
+    v = module->Apply(ctx);
+  } catch (const PayloadError& e) {
+    v = e.verdict;
+  } catch (const nlohmann::json::exception& e) {
+    v = Verdict::No(Reject::kInvalidPayload, std::string("payload: ") + e.what());
+  }
+  if (v.ok()) tx_state.MergeInto(&block_state);
+  return v;
+}
+
+BlockExecution Executor::Execute(const StateReader& base, const Hash32& prev_state_root, uint64_t height,
+                                 uint64_t timestamp_ms, const std::vector<model::Transaction>& txs,
+                                 const std::vector<Hash32>& ids, const std::vector<uint8_t>& sig_ok,
+                                 const ReplayGuard& replay) const {
+  BlockExecution out;
+  out.verdicts.reserve(txs.size());
+  Overlay block_state(&base);
+  auto params = LoadParams(base);
+  std::unordered_set<Hash32, HashHasher> seen;
+  seen.reserve(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    bool dup = !seen.insert(ids[i]).second || replay.Contains(ids[i]);
+    if (!params.ok()) {
+      out.verdicts.push_back(Verdict::No(Reject::kMalformed, "chain parameters unavailable"));
+      continue;
+    }
+    out.verdicts.push_back(ApplyOne(block_state, *params, height, timestamp_ms, txs[i], ids[i], sig_ok[i] != 0, dup));
+  }
+  out.writes = block_state.TakeWrites();
+  out.state_root = NextStateRoot(prev_state_root, height, out.writes);
+  return out;
+}
+
+Verdict Executor::Check(const StateReader& base, uint64_t height, uint64_t timestamp_ms,
+                        const model::Transaction& tx, const Hash32& id, const ReplayGuard& replay) const {
+  auto params = LoadParams(base);
+  if (!params.ok()) return Verdict::No(Reject::kMalformed, "chain parameters unavailable");
+  Overlay scratch(&base);
+  return ApplyOne(scratch, *params, height, timestamp_ms, tx, id, true, replay.Contains(id));
+}
+
+}  // namespace medledger::state

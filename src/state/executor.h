@@ -1,0 +1,55 @@
+// The transaction engine: checks every transaction against the rules that
+// do not depend on its type (chain id, signature, expiry, replay, signer
+// status, role), hands it to the module that owns its type, and collects the
+// block's verdicts, write set and state root. Deterministic and free of I/O:
+// two nodes that execute the same block on the same state get the same
+// verdicts and the same root.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "model/block.h"
+#include "state/module.h"
+#include "state/replay_guard.h"
+#include "state/state_root.h"
+
+namespace medledger::state {
+
+struct BlockExecution {
+  std::vector<model::Verdict> verdicts;
+  WriteSet writes;  // sorted by key
+  Hash32 state_root{};
+};
+
+class Executor {
+ public:
+  explicit Executor(std::vector<std::unique_ptr<Module>> modules);
+  // Identity + anchor modules: the ledger core alone.
+  static std::unique_ptr<Executor> Core();
+  void AddModule(std::unique_ptr<Module> m) { modules_.push_back(std::move(m)); }
+
+  // Executes `txs` as block `height`. sig_ok[i] says whether tx i's signature
+  // was verified (callers verify in parallel before the sequential part).
+  BlockExecution Execute(const StateReader& base, const Hash32& prev_state_root, uint64_t height,
+                         uint64_t timestamp_ms, const std::vector<model::Transaction>& txs,
+                         const std::vector<Hash32>& ids, const std::vector<uint8_t>& sig_ok,
+                         const ReplayGuard& replay) const;
+
+  // Admission check of one transaction against committed state, as if it
+  // were included in block `height`: the same rules, nothing written.
+  // The signature is assumed checked by the caller.
+  model::Verdict Check(const StateReader& base, uint64_t height, uint64_t timestamp_ms,
+                       const model::Transaction& tx, const Hash32& id, const ReplayGuard& replay) const;
+
+ private:
+  model::Verdict ApplyOne(Overlay& block_state, const ChainParams& params, uint64_t height,
+                          uint64_t timestamp_ms, const model::Transaction& tx, const Hash32& id,
+                          bool sig_ok, bool in_block_dup) const;
+  Module* FindModule(uint16_t type) const;
+  std::vector<std::unique_ptr<Module>> modules_;
+};
+
+Result<ChainParams> LoadParams(const StateReader& st);
+
+}  // namespace medledger::state

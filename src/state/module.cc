@@ -1,0 +1,63 @@
+#include "state/module.h"
+
+#include "model/value.h"
+
+namespace medledger::state {
+
+namespace {
+[[noreturn]] void Bad(std::string msg) {
+  throw PayloadError{model::Verdict::No(model::Reject::kInvalidPayload, std::move(msg))};
+}
+}  // namespace
+
+std::string RequireString(const nlohmann::json& p, const char* name, size_t max_len) {
+  auto it = p.find(name);
+  if (it == p.end() || !it->is_string()) Bad(std::string("payload field '") + name + "' must be a string");
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.empty() || s.size() > max_len) Bad(std::string("payload field '") + name + "' is empty or too long");
+  return s;
+}
+
+std::optional<std::string> OptionalString(const nlohmann::json& p, const char* name, size_t max_len) {
+  auto it = p.find(name);
+  if (it == p.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) Bad(std::string("payload field '") + name + "' must be a string");
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.size() > max_len) Bad(std::string("payload field '") + name + "' is too long");
+  return s;
+}
+
+crypto::PublicKey RequireKey(const nlohmann::json& p, const char* name) {
+  auto pk = crypto::ParsePublicId(RequireString(p, name, 64));
+  if (!pk.ok()) Bad(std::string("payload field '") + name + "' is not a public id");
+  return *pk;
+}
+
+Hash32 RequireHash(const nlohmann::json& p, const char* name) {
+  auto h = FromHexFixed<32>(RequireString(p, name, 64));
+  if (!h.ok()) Bad(std::string("payload field '") + name + "' is not a 32-byte hex hash");
+  return *h;
+}
+
+int64_t RequireInt(const nlohmann::json& p, const char* name) {
+  auto it = p.find(name);
+  if (it == p.end() || !it->is_number_integer()) Bad(std::string("payload field '") + name + "' must be an integer");
+  return it->get<int64_t>();
+}
+
+Bytes EncodeState(const nlohmann::json& j) {
+  auto b = model::EncodeValue(j);
+  // State documents are built by our own code from validated input; a
+  // failure here is a programming error, not bad input.
+  if (!b.ok()) throw std::logic_error("state value not encodable: " + b.status().message());
+  return std::move(*b);
+}
+
+std::optional<nlohmann::json> DecodeState(const std::optional<Bytes>& b) {
+  if (!b) return std::nullopt;
+  auto j = model::DecodeValue(*b);
+  if (!j.ok()) return std::nullopt;
+  return std::move(*j);
+}
+
+}  // namespace medledger::state

@@ -1,0 +1,61 @@
+// The seam between the transaction engine and the domain modules (identity,
+// records and consent, governance, later supply chain and contracts).
+//
+// A module is deterministic: it reads and writes state only through the
+// TxContext, and uses no clock, randomness or I/O beyond what the block
+// carries (height, timestamp). The executor gives each transaction its own
+// overlay and drops it if the verdict is a rejection, so a module may write
+// and then reject without leaving half a transaction behind.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "model/transaction.h"
+#include "model/verdict.h"
+#include "state/identity_record.h"
+#include "state/params.h"
+#include "state/state_view.h"
+
+namespace medledger::state {
+
+struct TxContext {
+  uint64_t height;
+  uint64_t timestamp_ms;
+  const model::Transaction& tx;
+  Hash32 tx_id;
+  const IdentityRecord& signer;
+  const ChainParams& params;
+  const nlohmann::json& payload;
+  Overlay& state;
+
+  std::optional<Bytes> Get(std::string_view key) const { return state.Get(key); }
+  void Put(std::string key, Bytes value) { state.Put(std::move(key), std::move(value)); }
+  void Delete(std::string key) { state.Delete(std::move(key)); }
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual const char* name() const = 0;
+  virtual bool Handles(uint16_t type) const = 0;
+  // Role and signer checks are done before this is called (see executor.h).
+  virtual model::Verdict Apply(TxContext& ctx) = 0;
+};
+
+// Payload field helpers that turn a bad field into a kInvalidPayload verdict.
+struct PayloadError {
+  model::Verdict verdict;
+};
+std::string RequireString(const nlohmann::json& p, const char* name, size_t max_len = 256);
+std::optional<std::string> OptionalString(const nlohmann::json& p, const char* name, size_t max_len = 256);
+crypto::PublicKey RequireKey(const nlohmann::json& p, const char* name);
+Hash32 RequireHash(const nlohmann::json& p, const char* name);
+int64_t RequireInt(const nlohmann::json& p, const char* name);
+
+// Encodes a JSON document as a canonical value (model/value.h) for storage.
+Bytes EncodeState(const nlohmann::json& j);
+std::optional<nlohmann::json> DecodeState(const std::optional<Bytes>& b);
+
+}  // namespace medledger::state

@@ -1,0 +1,26 @@
+// Chain parameters, fixed at genesis (and later changed by governance).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/status.h"
+
+namespace medledger::state {
+
+struct ChainParams {
+  std::string chain_id;
+  uint32_t governance_threshold = 1;
+  uint32_t max_txs_per_block = 5000;
+  uint32_t block_interval_ms = 50;
+  // A transaction's expiry_height may be at most this far ahead of the block
+  // that includes it; so nodes remember tx ids for this many blocks only.
+  uint32_t max_expiry_window = 10000;
+
+  nlohmann::json ToJson() const;
+  static Result<ChainParams> FromJson(const nlohmann::json& j);
+};
+
+inline constexpr const char* kParamsKey = "params/chain";
+
+}  // namespace medledger::state

@@ -1,0 +1,63 @@
+// The world state as the state machine sees it: a sorted key-value map.
+// StateReader is the seam to storage (ledger/ implements it on RocksDB;
+// MemState is the in-memory one for tests and offline verification).
+// Overlay layers writes on a reader without touching it, so a block is
+// executed, hashed and only then committed, and a failed transaction's
+// writes are dropped whole.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.h"
+
+namespace medledger::state {
+
+using WriteSet = std::vector<std::pair<std::string, std::optional<Bytes>>>;  // sorted by key
+
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual std::optional<Bytes> Get(std::string_view key) const = 0;
+  // Calls fn for each key with the prefix in ascending key order until it returns false.
+  virtual void Scan(std::string_view prefix,
+                    const std::function<bool(std::string_view, const Bytes&)>& fn) const = 0;
+};
+
+class MemState : public StateReader {
+ public:
+  std::optional<Bytes> Get(std::string_view key) const override;
+  void Scan(std::string_view prefix,
+            const std::function<bool(std::string_view, const Bytes&)>& fn) const override;
+  void Apply(const WriteSet& writes);
+  size_t size() const { return kv_.size(); }
+
+ private:
+  std::map<std::string, Bytes, std::less<>> kv_;
+};
+
+// Writes buffered over a base reader. Not thread-safe.
+class Overlay : public StateReader {
+ public:
+  explicit Overlay(const StateReader* base) : base_(base) {}
+  std::optional<Bytes> Get(std::string_view key) const override;
+  void Scan(std::string_view prefix,
+            const std::function<bool(std::string_view, const Bytes&)>& fn) const override;
+  void Put(std::string key, Bytes value) { writes_[std::move(key)] = std::move(value); }
+  void Delete(std::string key) { writes_[std::move(key)] = std::nullopt; }
+  // Moves this overlay's writes into `parent` (a tx's writes into its block's).
+  void MergeInto(Overlay* parent);
+  void Clear() { writes_.clear(); }
+  WriteSet TakeWrites();
+  bool empty() const { return writes_.empty(); }
+
+ private:
+  const StateReader* base_;
+  std::map<std::string, std::optional<Bytes>, std::less<>> writes_;
+};
+
+}  // namespace medledger::state
