@@ -99,6 +99,7 @@ TEST(FhirJson, RejectsDuplicateKeys) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("duplicate"), std::string::npos);
   EXPECT_TRUE(Parse(R"({"a":{"a":1},"b":[{"a":1},{"a":2}]})").ok());  // same key at other levels
+  EXPECT_FALSE(Parse(R"({"a":1,"\u0061":2})").ok());                   // equal once unescaped
 }
 
 TEST(FhirJson, DepthLimitWithoutStackOverflow) {

@@ -41,7 +41,8 @@ namespace medledger::fhir {
 
 Status ValidateResource(const Value& resource);
 
-// The 145 resource type names of FHIR R4 4.0.1, sorted.
+// The 146 concrete resource type names of FHIR R4 4.0.1 (143 DomainResources
+// plus Bundle, Binary and Parameters), sorted.
 const std::vector<std::string_view>& R4ResourceTypes();
 bool IsR4ResourceType(std::string_view name);
 // True for the types whose elements are fully checked (check 3 above).
