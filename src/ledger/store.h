@@ -133,9 +133,9 @@ class Store {
   // returns false. Reads one consistent snapshot.
   Status ForEachBlock(uint64_t from, const std::function<bool(uint64_t, const Bytes&)>& fn) const;
 
-  struct Impl;
 
  private:
+  struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
