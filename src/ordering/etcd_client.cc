@@ -385,7 +385,7 @@ class EtcdClient::Impl {
     }
     if (opt_.timeout <= milliseconds(0)) config_error_ = InvalidArgument("etcd client: timeout must be positive");
     if (opt_.attempt_timeout <= milliseconds(0)) {
-      opt_.attempt_timeout = std::max(milliseconds(100), opt_.timeout / 2);
+      opt_.attempt_timeout = std::clamp(opt_.timeout / 2, milliseconds(1), milliseconds(2000));
     }
   }
 

@@ -84,7 +84,11 @@ class EtcdClient {
     std::vector<std::string> endpoints;
     // Total budget of one unary call, all retries included.
     std::chrono::milliseconds timeout{5000};
-    // Budget of one attempt against one member; 0 means timeout / 2.
+    // Budget of one attempt against one member; 0 means min(timeout / 2,
+    // 2 s). A write sent to a follower whose leader just died is never
+    // answered (etcd drops the forwarded proposal and only times out after
+    // 5 s + 2 election timeouts), so this bounds what such an attempt costs
+    // before the next member is tried. Longer than any healthy request.
     std::chrono::milliseconds attempt_timeout{0};
     // Must match the members' --max-request-bytes.
     int64_t max_request_bytes = kDefaultEtcdMaxRequestBytes;
