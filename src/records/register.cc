@@ -1,0 +1,17 @@
+#include "records/register.h"
+
+#include "records/access.h"
+#include "records/consent.h"
+#include "records/erasure.h"
+#include "records/records.h"
+
+namespace medledger::records {
+
+void RegisterRecordModules(state::Executor& exec) {
+  exec.AddModule(std::make_unique<RecordsModule>());
+  exec.AddModule(std::make_unique<ConsentModule>());
+  exec.AddModule(std::make_unique<AccessModule>());
+  exec.AddModule(std::make_unique<ErasureModule>());
+}
+
+}  // namespace medledger::records
