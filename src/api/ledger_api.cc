@@ -1,0 +1,336 @@
+#include "api/ledger_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "model/tx_types.h"
+#include "state/identity_record.h"
+
+namespace medledger::api {
+
+using nlohmann::json;
+
+namespace {
+
+http::Response JsonResponse(int status, const json& j) { return http::Response::Json(status, j.dump()); }
+
+int StatusToHttp(StatusCode c) {
+  switch (c) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kAborted: return 409;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kDataLoss: return 500;
+    case StatusCode::kInternal: return 500;
+    case StatusCode::kGone: return 410;
+  }
+  return 500;
+}
+
+http::Response ErrorFromStatus(const Status& st) {
+  std::string code = StatusCodeName(st.code());
+  for (auto& ch : code) ch = char(std::tolower(ch));
+  return http::Response::Error(StatusToHttp(st.code()), code, st.message());
+}
+
+json OutcomeJson(const node::TxOutcome& o) {
+  json j = {{"id", ToHex(o.id)}, {"status", node::TxStateName(o.state)}};
+  if (o.state == node::TxState::kCommitted || (o.state == node::TxState::kRejected && o.height > 0)) {
+    j["height"] = o.height;
+    j["index"] = o.index;
+  }
+  if (o.state == node::TxState::kRejected) {
+    j["reason"] = model::RejectName(o.verdict.reason);
+    j["message"] = o.verdict.detail;
+  }
+  return j;
+}
+
+// Admission: stateless checks, signature, then the stateful check against
+// the latest committed state. Returns the outcome to report.
+node::TxOutcome Admit(LedgerContext* ctx, model::Transaction tx) {
+  node::TxOutcome o;
+  o.id = tx.Id();
+  ctx->metrics->tx_received++;
+  auto reject = [&](model::Reject r, std::string msg) {
+    o.state = node::TxState::kRejected;
+    o.verdict = model::Verdict::No(r, std::move(msg));
+    ctx->pool->RecordRejection(o.id, o.verdict);
+    ctx->metrics->tx_rejected++;
+    return o;
+  };
+  if (tx.chain_id != ctx->chain->params().chain_id)
+    return reject(model::Reject::kWrongChain, "this node serves chain '" + ctx->chain->params().chain_id + "'");
+  if (!model::FindTxType(tx.type)) return reject(model::Reject::kUnknownType, "unknown transaction type " + std::to_string(tx.type));
+  if (tx.payload.size() > model::kMaxPayloadBytes) return reject(model::Reject::kOversized, "payload too large");
+  if (!tx.VerifySignature()) return reject(model::Reject::kBadSignature, "signature does not verify");
+  // Already committed or pending: report what is known (idempotent resubmission).
+  node::TxOutcome known = ctx->pool->Lookup(o.id);
+  if (known.state == node::TxState::kPending || known.state == node::TxState::kCommitted) return known;
+  model::Verdict v = ctx->chain->Check(tx, o.id);
+  if (!v.ok()) return reject(v.reason, v.detail);
+  Status st = ctx->pool->Add(std::move(tx), o.id);
+  if (!st.ok() && st.code() != StatusCode::kAlreadyExists) {
+    o.state = node::TxState::kRejected;
+    o.verdict = model::Verdict::No(model::Reject::kOversized, st.message());
+    return o;
+  }
+  ctx->metrics->tx_admitted++;
+  o.state = node::TxState::kPending;
+  return o;
+}
+
+// Committed or in-block-rejected transactions are looked up in the store;
+// the mempool only remembers recent ones.
+json TxDetail(LedgerContext* ctx, const Hash32& id, node::TxOutcome mem) {
+  auto loc = ctx->chain->store().FindTx(id);
+  if (loc.ok() && loc->has_value()) {
+    auto bytes = ctx->chain->store().GetBlock((*loc)->height);
+    if (bytes.ok()) {
+      auto b = model::DecodeBlock(*bytes);
+      if (b.ok() && (*loc)->index < b->txs.size()) {
+        uint32_t idx = (*loc)->index;
+        const model::Verdict& v = b->results[idx];
+        auto ids = b->TxIds();
+        auto proof = model::MakeInclusionProof(ids, idx);
+        json j = {{"id", ToHex(id)},
+                  {"status", v.ok() ? "committed" : "rejected"},
+                  {"height", (*loc)->height},
+                  {"index", idx},
+                  {"block_hash", ToHex(b->header.Hash())},
+                  {"header", model::HeaderToJson(b->header)},
+                  {"tx", model::TxToJson(b->txs[idx])}};
+        if (proof.ok()) j["proof"] = model::ProofToJson(*proof);
+        if (!v.ok()) {
+          j["reason"] = model::RejectName(v.reason);
+          j["message"] = v.detail;
+        }
+        return j;
+      }
+    }
+  }
+  if (mem.state == node::TxState::kCommitted) mem.state = node::TxState::kPending;  // not yet visible
+  return OutcomeJson(mem);
+}
+
+std::optional<Hash32> ParseId(const std::string& s) {
+  auto h = FromHexFixed<32>(s);
+  if (!h.ok()) return std::nullopt;
+  return *h;
+}
+
+uint64_t QueryU64(const http::Request& req, const char* key, uint64_t dflt, uint64_t max) {
+  auto v = req.Query(key);
+  if (!v || v->empty() || v->size() > 12 || v->find_first_not_of("0123456789") != std::string::npos) return dflt;
+  return std::min<uint64_t>(std::stoull(*v), max);
+}
+
+}  // namespace
+
+Result<std::vector<model::Transaction>> ParseTxBody(const http::Request& req, bool batch) {
+  std::vector<model::Transaction> out;
+  std::string ct = req.Header("content-type").value_or("application/json");
+  if (ct.rfind("application/octet-stream", 0) == 0) {
+    const auto* p = reinterpret_cast<const uint8_t*>(req.body.data());
+    if (!batch) {
+      ML_ASSIGN_OR_RETURN(auto tx, model::DecodeTransaction(p, req.body.size()));
+      out.push_back(std::move(tx));
+      return out;
+    }
+    ByteReader r(p, req.body.size());
+    while (!r.AtEnd()) {
+      Bytes one = r.Var(model::kMaxTxBytes + model::kMaxChainIdBytes);
+      if (!r.ok()) return InvalidArgument("malformed binary batch at transaction " + std::to_string(out.size()));
+      auto tx = model::DecodeTransaction(one);
+      if (!tx.ok()) return InvalidArgument("transaction " + std::to_string(out.size()) + ": " + tx.status().message());
+      out.push_back(std::move(*tx));
+    }
+    return out;
+  }
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return InvalidArgument("body is not valid JSON");
+  if (batch) {
+    const json* arr = &j;
+    if (j.is_object() && j.contains("txs")) arr = &j["txs"];
+    if (!arr->is_array()) return InvalidArgument("batch must be a JSON array of transactions");
+    for (const auto& t : *arr) {
+      if (t.is_object() && t.contains("type") && t["type"].is_string() && !model::TxTypeCode(t["type"].get<std::string>()))
+        return InvalidArgument("transaction " + std::to_string(out.size()) + ": unknown transaction type");
+      auto tx = model::TxFromJson(t);
+      if (!tx.ok()) return InvalidArgument("transaction " + std::to_string(out.size()) + ": " + tx.status().message());
+      out.push_back(std::move(*tx));
+    }
+    return out;
+  }
+  if (j.is_object() && j.contains("type") && j["type"].is_string() && !model::TxTypeCode(j["type"].get<std::string>()))
+    return Status(StatusCode::kNotFound, "unknown transaction type '" + j["type"].get<std::string>().substr(0, 64) + "'");
+  ML_ASSIGN_OR_RETURN(auto tx, model::TxFromJson(j));
+  out.push_back(std::move(tx));
+  return out;
+}
+
+void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
+  server.Route("GET", "/v1/status", [ctx](http::Request&, http::Reply reply) {
+    auto m = ctx->chain->Meta();
+    json j = {{"chain_id", ctx->chain->params().chain_id},
+              {"height", m.height},
+              {"last_block_hash", ToHex(m.last_block_hash)},
+              {"state_root", ToHex(m.state_root)},
+              {"committed_txs", m.committed_txs},
+              {"pending_txs", ctx->pool->pending()},
+              {"node_id", ctx->node_id},
+              {"orderer", ctx->orderer ? ctx->orderer->name() : "none"},
+              {"genesis_hash", ToHex(ctx->chain->genesis().block.header.Hash())},
+              {"params", ctx->chain->params().ToJson()}};
+    if (ctx->orderer) {
+      json extra = ctx->orderer->StatusJson();
+      for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+    }
+    reply(JsonResponse(200, j));
+  });
+
+  server.Route("POST", "/v1/tx", [ctx](http::Request& req, http::Reply reply) {
+    auto txs = ParseTxBody(req, false);
+    if (!txs.ok()) {
+      if (txs.status().code() == StatusCode::kNotFound)
+        return reply(http::Response::Error(400, "unknown_type", txs.status().message()));
+      if (txs.status().code() == StatusCode::kResourceExhausted)
+        return reply(http::Response::Error(413, "oversized", txs.status().message()));
+      return reply(http::Response::Error(400, "malformed", txs.status().message()));
+    }
+    node::TxOutcome o = Admit(ctx, std::move((*txs)[0]));
+    if (o.state == node::TxState::kRejected && o.height == 0) {
+      json j = {{"id", ToHex(o.id)},
+                {"status", "rejected"},
+                {"error", {{"code", model::RejectName(o.verdict.reason)}, {"message", o.verdict.detail}}}};
+      return reply(JsonResponse(model::RejectHttpStatus(o.verdict.reason), j));
+    }
+    uint64_t wait_ms = QueryU64(req, "wait_ms", req.Query("wait") ? 30000 : 0, 120000);
+    if (wait_ms == 0 || o.state != node::TxState::kPending) return reply(JsonResponse(o.state == node::TxState::kPending ? 202 : 200, OutcomeJson(o)));
+    ctx->pool->WaitAll({o.id}, std::chrono::milliseconds(wait_ms), [reply](std::vector<node::TxOutcome> outs) {
+      reply(JsonResponse(outs[0].state == node::TxState::kPending ? 202 : 200, OutcomeJson(outs[0])));
+    });
+  });
+
+  server.Route("POST", "/v1/txs", [ctx](http::Request& req, http::Reply reply) {
+    auto txs = ParseTxBody(req, true);
+    if (!txs.ok()) return reply(http::Response::Error(400, "malformed", txs.status().message()));
+    if (txs->size() > 10000) return reply(http::Response::Error(413, "oversized", "at most 10000 transactions per batch"));
+    std::vector<node::TxOutcome> outs;
+    outs.reserve(txs->size());
+    std::vector<Hash32> wait_ids;
+    for (auto& tx : *txs) {
+      outs.push_back(Admit(ctx, std::move(tx)));
+      if (outs.back().state == node::TxState::kPending) wait_ids.push_back(outs.back().id);
+    }
+    auto respond = [](std::vector<node::TxOutcome> results, http::Reply& reply) {
+      json arr = json::array();
+      size_t accepted = 0, rejected = 0, committed = 0;
+      for (const auto& o : results) {
+        arr.push_back(OutcomeJson(o));
+        if (o.state == node::TxState::kRejected) rejected++;
+        else accepted++;
+        if (o.state == node::TxState::kCommitted) committed++;
+      }
+      reply(JsonResponse(200, {{"accepted", accepted}, {"rejected", rejected}, {"committed", committed}, {"results", arr}}));
+    };
+    uint64_t wait_ms = QueryU64(req, "wait_ms", req.Query("wait") ? 30000 : 0, 120000);
+    if (wait_ms == 0 || wait_ids.empty()) return respond(std::move(outs), reply);
+    auto shared = std::make_shared<std::vector<node::TxOutcome>>(std::move(outs));
+    ctx->pool->WaitAll(wait_ids, std::chrono::milliseconds(wait_ms),
+                       [shared, reply, respond](std::vector<node::TxOutcome> resolved) mutable {
+                         std::unordered_map<Hash32, node::TxOutcome, state::HashHasher> by_id;
+                         for (auto& r : resolved) by_id[r.id] = r;
+                         for (auto& o : *shared) {
+                           auto it = by_id.find(o.id);
+                           if (it != by_id.end()) o = it->second;
+                         }
+                         respond(std::move(*shared), reply);
+                       });
+  });
+
+  server.Route("GET", "/v1/tx/{id}", [ctx](http::Request& req, http::Reply reply) {
+    auto id = ParseId(req.params[0]);
+    if (!id) return reply(http::Response::Error(400, "malformed", "transaction id must be 64 hex characters"));
+    node::TxOutcome mem = ctx->pool->Lookup(*id);
+    uint64_t wait_ms = QueryU64(req, "wait_ms", 0, 120000);
+    auto finish = [ctx, id = *id](node::TxOutcome m, http::Reply& reply) {
+      json j = TxDetail(ctx, id, m);
+      if (j["status"] == "unknown") return reply(http::Response::Error(404, "not_found", "no such transaction"));
+      reply(JsonResponse(200, j));
+    };
+    if (mem.state == node::TxState::kPending && wait_ms > 0) {
+      ctx->pool->WaitAll({*id}, std::chrono::milliseconds(wait_ms),
+                         [finish, reply](std::vector<node::TxOutcome> outs) mutable { finish(outs[0], reply); });
+      return;
+    }
+    finish(mem, reply);
+  });
+
+  server.Route("GET", "/v1/blocks/{height}", [ctx](http::Request& req, http::Reply reply) {
+    const std::string& hs = req.params[0];
+    if (hs.empty() || hs.size() > 19 || hs.find_first_not_of("0123456789") != std::string::npos)
+      return reply(http::Response::Error(400, "malformed", "height must be a non-negative integer"));
+    uint64_t h = std::stoull(hs);
+    auto bytes = ctx->chain->store().GetBlock(h);
+    if (!bytes.ok()) {
+      if (bytes.status().code() == StatusCode::kNotFound)
+        return reply(http::Response::Error(404, "not_found", "no block at height " + hs));
+      return reply(ErrorFromStatus(bytes.status()));
+    }
+    if (req.Query("format").value_or("") == "binary") {
+      http::Response r;
+      r.content_type = "application/octet-stream";
+      r.body.assign(bytes->begin(), bytes->end());
+      return reply(std::move(r));
+    }
+    auto b = model::DecodeBlock(*bytes);
+    if (!b.ok()) return reply(ErrorFromStatus(b.status()));
+    reply(JsonResponse(200, model::BlockToJson(*b, req.Query("txs").value_or("1") != "0")));
+  });
+
+  server.Route("GET", "/v1/identities/{id}", [ctx](http::Request& req, http::Reply reply) {
+    auto pk = crypto::ParsePublicId(req.params[0]);
+    if (!pk.ok()) return reply(http::Response::Error(400, "malformed", pk.status().message()));
+    auto rec = state::LoadIdentity(ctx->chain->state(), *pk);
+    if (!rec) return reply(http::Response::Error(404, "not_found", "identity not registered"));
+    json j = rec->ToJson();
+    j["roles"] = model::RoleNames(rec->roles);
+    j["status"] = rec->status == state::KeyStatus::kActive ? "active" : rec->status == state::KeyStatus::kRevoked ? "revoked" : "rotated";
+    reply(JsonResponse(200, j));
+  });
+
+  server.Route("GET", "/metrics", [ctx](http::Request&, http::Reply reply) {
+    auto m = ctx->chain->Meta();
+    auto* mt = ctx->metrics;
+    std::string s;
+    auto metric = [&](const char* name, const char* type, const char* help, uint64_t v) {
+      s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+           std::to_string(v) + "\n";
+    };
+    metric("medledger_height", "gauge", "Height of the newest committed block.", m.height);
+    metric("medledger_committed_txs_total", "counter", "Valid transactions committed.", m.committed_txs);
+    metric("medledger_pending_txs", "gauge", "Transactions admitted and not yet in a block.", ctx->pool->pending());
+    metric("medledger_tx_received_total", "counter", "Transactions submitted to this node.", mt->tx_received);
+    metric("medledger_tx_admitted_total", "counter", "Transactions admitted to the mempool.", mt->tx_admitted);
+    metric("medledger_tx_rejected_total", "counter", "Transactions rejected at admission.", mt->tx_rejected);
+    metric("medledger_blocks_committed_total", "counter", "Blocks committed by this node since start.", mt->blocks_committed);
+    metric("medledger_block_txs_total", "counter", "Transactions in blocks committed since start.", mt->block_txs);
+    if (ctx->server) {
+      metric("medledger_http_requests_total", "counter", "HTTP requests served.", ctx->server->requests_total());
+      metric("medledger_http_open_connections", "gauge", "Open HTTP connections.", ctx->server->open_connections());
+      metric("medledger_http_rejected_total", "counter", "HTTP requests refused (limits, malformed).", ctx->server->rejected_total());
+    }
+    http::Response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = std::move(s);
+    reply(std::move(r));
+  });
+}
+
+}  // namespace medledger::api

@@ -1,0 +1,43 @@
+// The CLI's view of a node: JSON calls, and signed transaction submission
+// that waits for the commit. Used by every client subcommand and by bench.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "crypto/ed25519.h"
+#include "http/client.h"
+#include "model/transaction.h"
+
+namespace medledger::cli {
+
+class ApiClient {
+ public:
+  explicit ApiClient(std::string url, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+  // Non-2xx answers become a Status carrying the server's error message.
+  Result<nlohmann::json> GetJson(const std::string& target);
+  Result<nlohmann::json> PostJson(const std::string& target, const nlohmann::json& body);
+  Result<http::ClientResponse> Raw(std::string_view method, const std::string& target, std::string_view body,
+                                   std::string_view content_type = "application/json",
+                                   const http::HeaderList& headers = {});
+
+  Result<nlohmann::json> Status();
+  // Builds, signs and submits a transaction (expiry: current height + 1000,
+  // random nonce). With wait, returns once it is committed or rejected:
+  // the JSON of GET /v1/tx/{id}; a rejection comes back as a Status whose
+  // message is "reason: detail".
+  Result<nlohmann::json> Submit(const crypto::KeyPair& key, uint16_t type, const nlohmann::json& payload,
+                                bool wait = true);
+  Result<model::Transaction> Build(const crypto::KeyPair& key, uint16_t type, const nlohmann::json& payload);
+  Result<nlohmann::json> WaitTx(const std::string& id, std::chrono::seconds timeout);
+
+  const std::string& chain_id();
+
+ private:
+  std::string url_;
+  http::Client http_;
+  std::string chain_id_;
+};
+
+}  // namespace medledger::cli

@@ -1,0 +1,39 @@
+// Subcommand registration. Each Register* adds its subcommands to the app
+// with callbacks that set the process exit code (ExitCode()).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/status.h"
+#include "crypto/ed25519.h"
+
+namespace medledger::cli {
+
+void RegisterCommands(CLI::App& app);
+void RegisterLedgerCommands(CLI::App& app);
+void RegisterBenchCommand(CLI::App& app);
+void RegisterDemoCommand(CLI::App& app);
+
+int ExitCode();
+void SetExit(int code);
+// Prints "medledger: <message>" on stderr and sets the exit code.
+void Fail(const std::string& message, int code = 1);
+void Fail(const Status& st, int code = 1);
+void PrintJson(const nlohmann::json& j);
+
+// Options shared by every client subcommand.
+struct ClientOpts {
+  std::string url;
+  std::string key;
+  bool no_wait = false;
+};
+void AddClientOptions(CLI::App* cmd, ClientOpts* o, bool needs_key);
+Result<crypto::KeyPair> LoadKey(const std::string& path);
+
+// Where the binary finds its assets (demo data): next to the executable's
+// source tree, whatever the current directory.
+std::string AssetDir();
+
+}  // namespace medledger::cli

@@ -1,0 +1,90 @@
+#include "cli/daemon.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include "crypto/keyfile.h"
+#include "http/url.h"
+
+namespace medledger::cli {
+
+Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
+  std::unique_ptr<Daemon> d(new Daemon());
+  d->cfg_ = cfg;
+  // Port 0 (pick a free one) is valid here, unlike in URLs.
+  bool any_port = cfg.listen.size() > 2 && cfg.listen.compare(cfg.listen.size() - 2, 2, ":0") == 0;
+  auto hp = http::ParseHostPort(any_port ? cfg.listen.substr(0, cfg.listen.size() - 1) + "1" : cfg.listen);
+  if (!hp.ok()) return InvalidArgument("--listen must be HOST:PORT: " + hp.status().message());
+  if (any_port) hp->second = 0;
+  d->host_ = hp->first;
+
+  node::ChainOptions co;
+  co.sync = cfg.sync;
+  ML_ASSIGN_OR_RETURN(d->chain_, node::Chain::Open(cfg.data_dir, co));
+  auto node_key = crypto::ReadKeyFile(cfg.data_dir + "/keys/node.key");
+  if (!node_key.ok()) return FailedPrecondition("node key: " + node_key.status().message());
+
+  d->pool_ = std::make_unique<node::Mempool>();
+  d->chain_->AddCommitListener([pool = d->pool_.get(), m = &d->metrics_](const node::CommittedBlock& b) {
+    pool->OnBlockCommitted(b);
+    m->blocks_committed++;
+    m->block_txs += b.block.txs.size();
+  });
+
+  if (cfg.orderer == "solo" || cfg.orderer.empty()) {
+    node::SoloOptions so;
+    so.max_txs_per_block = cfg.max_txs_per_block ? cfg.max_txs_per_block : d->chain_->params().max_txs_per_block;
+    so.block_interval_ms = cfg.block_interval_ms ? cfg.block_interval_ms : d->chain_->params().block_interval_ms;
+    d->orderer_ = std::make_unique<node::SoloOrderer>(d->chain_.get(), d->pool_.get(), *node_key, so);
+  } else {
+    return InvalidArgument("unknown orderer '" + cfg.orderer + "' (use solo or etcd://host:port,...)");
+  }
+
+  http::ServerOptions ho;
+  ho.address = hp->first;
+  ho.port = hp->second;
+  ho.threads = cfg.http_threads > 0 ? cfg.http_threads : std::max(2, int(std::thread::hardware_concurrency()));
+  ho.max_body_bytes = 16 << 20;
+  ho.body_limit_overrides = {{"/fhir", 64 << 20}};
+  d->server_ = std::make_unique<http::Server>(ho);
+  d->ctx_.chain = d->chain_.get();
+  d->ctx_.pool = d->pool_.get();
+  d->ctx_.orderer = d->orderer_.get();
+  d->ctx_.server = d->server_.get();
+  d->ctx_.node_id = node_key->id();
+  d->ctx_.metrics = &d->metrics_;
+  api::RegisterLedgerRoutes(*d->server_, &d->ctx_);
+
+  ML_RETURN_IF_ERROR(d->orderer_->Start());
+  Status st = d->server_->Start();
+  if (!st.ok()) {
+    d->orderer_->Stop();
+    return st;
+  }
+  auto m = d->chain_->Meta();
+  spdlog::info("node {} serving chain {} at height {} on {}", d->ctx_.node_id.substr(0, 16),
+               d->chain_->params().chain_id, m.height, d->url());
+  return d;
+}
+
+std::string Daemon::url() const { return "http://" + host_ + ":" + std::to_string(server_->port()); }
+
+void Daemon::Stop() {
+  if (server_) server_->Stop();
+  if (orderer_) orderer_->Stop();
+  if (pool_) pool_->Stop();
+}
+
+Daemon::~Daemon() { Stop(); }
+
+void WaitForShutdownSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("signal {} received, shutting down", sig);
+}
+
+}  // namespace medledger::cli

@@ -1,0 +1,49 @@
+// A running node: chain, mempool, orderer and HTTP API wired together.
+// Kept small on purpose; every piece it wires lives in a library.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/ledger_api.h"
+#include "http/server.h"
+#include "node/chain.h"
+#include "node/mempool.h"
+#include "node/orderer.h"
+
+namespace medledger::cli {
+
+struct DaemonConfig {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8740";
+  std::string orderer = "solo";  // or etcd://host:port,host:port
+  uint32_t max_txs_per_block = 0;   // 0: the chain's parameter
+  uint32_t block_interval_ms = 0;   // 0: the chain's parameter
+  int http_threads = 0;             // 0: all cores
+  bool sync = true;
+};
+
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> Start(const DaemonConfig& cfg);
+  ~Daemon();
+  std::string url() const;
+  void Stop();
+  node::Chain& chain() { return *chain_; }
+
+ private:
+  Daemon() = default;
+  DaemonConfig cfg_;
+  std::unique_ptr<node::Chain> chain_;
+  std::unique_ptr<node::Mempool> pool_;
+  std::unique_ptr<node::Orderer> orderer_;
+  std::unique_ptr<http::Server> server_;
+  api::Metrics metrics_;
+  api::LedgerContext ctx_;
+  std::string host_;
+};
+
+// Blocks until SIGINT or SIGTERM.
+void WaitForShutdownSignal();
+
+}  // namespace medledger::cli

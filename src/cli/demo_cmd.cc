@@ -1,0 +1,95 @@
+// `medledger demo`: a development chain with demo data, served in the
+// foreground. Used by `make demo`.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/api_client.h"
+#include "cli/commands.h"
+#include "cli/daemon.h"
+#include "crypto/keyfile.h"
+#include "crypto/sha256.h"
+#include "model/tx_types.h"
+#include "node/chain.h"
+#include "node/orderer.h"
+#include "state/genesis.h"
+
+namespace medledger::cli {
+
+using nlohmann::json;
+
+namespace {
+
+Status LoadDemoData(const std::string& url, const std::string& dir) {
+  ML_ASSIGN_OR_RETURN(auto admin, crypto::ReadKeyFile(dir + "/keys/admin.key"));
+  ApiClient c(url);
+  // Identities for each role, with key files a user can sign with.
+  std::vector<std::pair<std::string, std::string>> people = {
+      {"practitioner", "dr-grey"}, {"patient", "patient-1"}, {"auditor", "auditor"},
+      {"insurer", "insurer"}, {"dispenser", "pharmacy"}};
+  for (const auto& [role, name] : people) {
+    std::string path = dir + "/keys/" + name + ".key";
+    crypto::KeyPair kp = crypto::KeyPair::Generate();
+    ML_RETURN_IF_ERROR(crypto::WriteKeyFile(path, kp));
+    ML_ASSIGN_OR_RETURN(auto r, c.Submit(admin, model::tx::kIdentityRegister,
+                                         {{"pubkey", kp.id()}, {"roles", {role}}, {"label", name}}));
+    std::cout << "  registered " << role << " " << name << " (" << path << ")" << std::endl;
+  }
+  ML_ASSIGN_OR_RETURN(auto grey, crypto::ReadKeyFile(dir + "/keys/dr-grey.key"));
+  for (int i = 0; i < 3; ++i) {
+    ML_ASSIGN_OR_RETURN(auto r, c.Submit(grey, model::tx::kAnchorPut,
+                                         {{"hash", ToHex(crypto::Sha256("demo document " + std::to_string(i)))},
+                                          {"tag", "demo"}}));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterDemoCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("demo", "Create (or reuse) a development chain with demo data and serve it");
+  static std::string dir = "demo-data", listen = "127.0.0.1:8740";
+  cmd->add_option("--data-dir", dir, "Data directory");
+  cmd->add_option("--listen", listen, "HOST:PORT");
+  cmd->callback([] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    namespace fs = std::filesystem;
+    bool fresh = !fs::exists(dir + "/ledger");
+    if (fresh) {
+      std::error_code ec;
+      fs::create_directories(dir + "/keys", ec);
+      auto admin = crypto::KeyPair::Generate();
+      auto node = crypto::KeyPair::Generate();
+      Status st = crypto::WriteKeyFile(dir + "/keys/admin.key", admin);
+      if (st.ok()) st = crypto::WriteKeyFile(dir + "/keys/node.key", node);
+      if (st.ok()) st = node::Chain::Init(dir, state::DevGenesisDoc("medledger-demo", admin.public_key(), node.public_key(), node::NowMs()));
+      if (!st.ok()) return Fail(st);
+    }
+    DaemonConfig cfg;
+    cfg.data_dir = dir;
+    cfg.listen = listen;
+    auto d = Daemon::Start(cfg);
+    if (!d.ok()) return Fail(d.status());
+    std::string url = (*d)->url();
+    if (fresh) {
+      std::cout << "Loading demo data..." << std::endl;
+      Status st = LoadDemoData(url, dir);
+      if (!st.ok()) return Fail(st);
+    }
+    std::cout << "\nmedledger demo node is running at " << url << "\n"
+              << "  data directory: " << fs::absolute(dir).string() << "\n"
+              << "  admin key:      " << fs::absolute(dir + "/keys/admin.key").string() << "\n"
+              << "  try:            build/medledger status --url " << url << "\n"
+              << "Press Ctrl-C to stop." << std::endl;
+    WaitForShutdownSignal();
+    (*d)->Stop();
+  });
+}
+
+}  // namespace medledger::cli

@@ -1,0 +1,58 @@
+// How blocks get their order. The solo orderer (the default) cuts blocks
+// itself; the etcd orderer (issue 4) orders whole blocks through an etcd
+// cluster. Both feed the same Chain, so the chain format does not depend on
+// the mode and a chain can move from one to the other.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "crypto/ed25519.h"
+#include "node/chain.h"
+#include "node/mempool.h"
+
+namespace medledger::node {
+
+class Orderer {
+ public:
+  virtual ~Orderer() = default;
+  virtual const char* name() const = 0;
+  virtual Status Start() = 0;
+  virtual void Stop() = 0;
+  // Extra fields for GET /v1/status (peers, etcd endpoints...).
+  virtual nlohmann::json StatusJson() const { return nlohmann::json::object(); }
+};
+
+struct SoloOptions {
+  uint32_t max_txs_per_block = 5000;
+  uint32_t block_interval_ms = 20;  // longest a pending transaction waits for a block
+};
+
+// One thread: take what is pending (up to max), make the block, commit it
+// (one fsync), repeat. Under load blocks fill up while the previous one is
+// being synced, so the fsync cost is shared by every transaction in a block.
+class SoloOrderer : public Orderer {
+ public:
+  SoloOrderer(Chain* chain, Mempool* pool, crypto::KeyPair key, SoloOptions opts);
+  ~SoloOrderer() override;
+  const char* name() const override { return "solo"; }
+  Status Start() override;
+  void Stop() override;
+  uint64_t failures() const { return failures_; }
+
+ private:
+  void Loop();
+  Chain* chain_;
+  Mempool* pool_;
+  crypto::KeyPair key_;
+  SoloOptions opts_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> failures_{0};
+  std::thread thread_;
+};
+
+uint64_t NowMs();
+
+}  // namespace medledger::node

@@ -1,0 +1,50 @@
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "node/orderer.h"
+
+namespace medledger::node {
+
+uint64_t NowMs() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count());
+}
+
+SoloOrderer::SoloOrderer(Chain* chain, Mempool* pool, crypto::KeyPair key, SoloOptions opts)
+    : chain_(chain), pool_(pool), key_(std::move(key)), opts_(opts) {}
+
+SoloOrderer::~SoloOrderer() { Stop(); }
+
+Status SoloOrderer::Start() {
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void SoloOrderer::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void SoloOrderer::Loop() {
+  std::vector<model::Transaction> txs;
+  std::vector<Hash32> ids;
+  while (!stop_) {
+    txs.clear();
+    ids.clear();
+    if (pool_->Take(opts_.max_txs_per_block, std::chrono::milliseconds(opts_.block_interval_ms), &txs, &ids) == 0)
+      continue;
+    auto b = chain_->ProduceBlock(txs, ids, key_, NowMs());
+    if (!b.ok()) {
+      // Nothing was committed: give the transactions back and retry after a
+      // pause (a full disk or an I/O error clears or needs an operator).
+      failures_++;
+      spdlog::error("block production failed: {}", b.status().ToString());
+      pool_->Requeue(std::move(txs), std::move(ids));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+}
+
+}  // namespace medledger::node
