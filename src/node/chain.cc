@@ -16,11 +16,41 @@ constexpr const char* kGenesisMetaKey = "genesis";
 std::string LedgerDir(const std::string& data_dir) { return data_dir + "/ledger"; }
 }  // namespace
 
+namespace {
+// Only small, hot records are worth caching: identities, organisations,
+// parameters. Anchors and record indexes are read once.
+bool Cacheable(std::string_view key) {
+  return key.rfind("id/", 0) == 0 || key.rfind("org/", 0) == 0 || key.rfind("params/", 0) == 0;
+}
+constexpr size_t kMaxCacheEntries = 100000;
+}  // namespace
+
+void StoreState::Invalidate(const state::WriteSet& writes) {
+  std::lock_guard lock(mu_);
+  epoch_++;
+  for (const auto& [k, v] : writes) cache_.erase(k);
+}
+
 std::optional<Bytes> StoreState::Get(std::string_view key) const {
+  bool cacheable = Cacheable(key);
+  uint64_t epoch = 0;
+  if (cacheable) {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(std::string(key));
+    if (it != cache_.end()) return it->second;
+    epoch = epoch_;
+  }
   auto r = store_->GetState(key);
   // A read error of committed state cannot be turned into a verdict without
   // breaking determinism; stop loudly instead of guessing.
   if (!r.ok()) throw std::runtime_error("state read failed: " + r.status().ToString());
+  if (cacheable) {
+    std::lock_guard lock(mu_);
+    if (epoch == epoch_) {
+      if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+      cache_.emplace(std::string(key), *r);
+    }
+  }
   return std::move(*r);
 }
 
@@ -71,7 +101,7 @@ Result<std::unique_ptr<Chain>> Chain::Open(const std::string& data_dir, ChainOpt
     return store.status();
   }
   c->store_ = std::move(*store);
-  c->state_ = StoreState(c->store_.get());
+  c->state_ = std::make_unique<StoreState>(c->store_.get());
   ML_ASSIGN_OR_RETURN(auto meta, c->store_->Meta());
   if (!meta.initialized) return NotFound("no chain in " + data_dir);
   ML_ASSIGN_OR_RETURN(auto gbytes, c->store_->GetMeta(kGenesisMetaKey));
@@ -116,7 +146,7 @@ ledger::ChainMeta Chain::Meta() const {
 model::Verdict Chain::Check(const model::Transaction& tx, const Hash32& id) const {
   auto m = Meta();
   try {
-    return executor_->Check(state_, m.height + 1, 0, tx, id, *replay_);
+    return executor_->Check(*state_, m.height + 1, 0, tx, id, *replay_);
   } catch (const std::exception& e) {
     return model::Verdict::No(model::Reject::kMalformed, "state unavailable");
   }
@@ -135,7 +165,7 @@ Result<std::pair<model::Block, state::WriteSet>> Chain::Build(
   b.header.timestamp_ms = std::max(timestamp_ms, prev.timestamp_ms);
   state::BlockExecution ex;
   try {
-    ex = executor_->Execute(state_, m.state_root, b.header.height, b.header.timestamp_ms, txs, ids, sig_ok, *replay_);
+    ex = executor_->Execute(*state_, m.state_root, b.header.height, b.header.timestamp_ms, txs, ids, sig_ok, *replay_);
   } catch (const std::exception& e) {
     return Unavailable(std::string("block execution failed: ") + e.what());
   }
@@ -182,7 +212,7 @@ Status Chain::ApplyBlock(const model::Block& b) {
   auto m = Meta();
   std::string where = "block " + std::to_string(b.header.height) + ": ";
   if (auto err = CheckBlockStateless(b, m.last_block_hash, m.height + 1)) return DataLoss(where + *err);
-  auto prop = state::LoadIdentity(state_, b.header.proposer);
+  auto prop = state::LoadIdentity(*state_, b.header.proposer);
   if (!prop || !prop->Has(model::kRoleNode) || !prop->active())
     return DataLoss(where + "proposer is not an active node key");
   ML_ASSIGN_OR_RETURN(Bytes prev_bytes, store_->GetBlock(m.height));
@@ -192,7 +222,7 @@ Status Chain::ApplyBlock(const model::Block& b) {
   std::vector<uint8_t> sig_ok = VerifySignatures(b.txs, opts_.verify_threads);
   state::BlockExecution ex;
   try {
-    ex = executor_->Execute(state_, m.state_root, b.header.height, b.header.timestamp_ms, b.txs, ids, sig_ok, *replay_);
+    ex = executor_->Execute(*state_, m.state_root, b.header.height, b.header.timestamp_ms, b.txs, ids, sig_ok, *replay_);
   } catch (const std::exception& e) {
     return Unavailable(std::string("block execution failed: ") + e.what());
   }
@@ -219,12 +249,16 @@ Status Chain::Commit(const model::Block& b, const std::vector<Hash32>& ids, stat
     if (b.results[i].ok()) valid++;
   }
   c.state_writes = std::move(writes);
+  // Invalidate before and after: before so no read racing the commit can
+  // fill the cache with the old value (epoch bump), after to drop any that did.
+  state_->Invalidate(c.state_writes);
   c.meta.height = c.height;
   c.meta.last_block_hash = c.block_hash;
   c.meta.state_root = b.header.state_root;
   c.meta.committed_txs = m.committed_txs + valid;
   c.meta.initialized = true;
   ML_RETURN_IF_ERROR(store_->Commit(c));
+  state_->Invalidate(c.state_writes);
   replay_->AddBlock(c.height, ids);
   {
     std::lock_guard lock(meta_mu_);

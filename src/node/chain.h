@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "crypto/ed25519.h"
 #include "ledger/store.h"
@@ -20,16 +21,26 @@
 
 namespace medledger::node {
 
-// The world state as committed in the store.
+// The world state as committed in the store, with a read cache in front.
+// Identity, organisation and parameter records are read by nearly every
+// transaction, twice (admission and execution); the cache keeps those reads
+// off RocksDB's memtable. Coherence: the committer calls Invalidate() with
+// the keys of each block after the block is durable; a read that started
+// before an invalidation does not fill the cache (epoch check), so a stale
+// value can never be cached after its key was rewritten.
 class StoreState : public state::StateReader {
  public:
   explicit StoreState(const ledger::Store* store) : store_(store) {}
   std::optional<Bytes> Get(std::string_view key) const override;
   void Scan(std::string_view prefix,
             const std::function<bool(std::string_view, const Bytes&)>& fn) const override;
+  void Invalidate(const state::WriteSet& writes);
 
  private:
   const ledger::Store* store_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, std::optional<Bytes>> cache_;
+  uint64_t epoch_ = 0;
 };
 
 struct CommittedBlock {
@@ -53,7 +64,7 @@ class Chain {
   const state::ChainParams& params() const { return genesis_.params; }
   const state::Genesis& genesis() const { return genesis_; }
   ledger::ChainMeta Meta() const;
-  const state::StateReader& state() const { return state_; }
+  const state::StateReader& state() const { return *state_; }
   const state::Executor& executor() const { return *executor_; }
   const state::ReplayGuard& replay() const { return *replay_; }
   ledger::Store& store() { return *store_; }
@@ -92,7 +103,7 @@ class Chain {
 
   ChainOptions opts_;
   std::unique_ptr<ledger::Store> store_;
-  StoreState state_{nullptr};
+  std::unique_ptr<StoreState> state_;
   state::Genesis genesis_;
   std::unique_ptr<state::Executor> executor_;
   std::unique_ptr<state::ReplayGuard> replay_;
