@@ -16,7 +16,7 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 demo: build
-	bash scripts/demo.sh $(BUILD_DIR)/medledger $(DEMO_DIR) $(DEMO_LISTEN)
+	$(BUILD_DIR)/medledger demo --data-dir $(DEMO_DIR) --listen $(DEMO_LISTEN)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE soak --timeout 900
