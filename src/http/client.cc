@@ -112,6 +112,7 @@ struct Client::Impl {
 
       bhttp::response_parser<bhttp::string_body> parser;
       parser.body_limit(max_response_bytes);
+      parser.skip(method == "HEAD");  // a HEAD response has no body
       ec = Run([&](auto handler) {
         bhttp::async_read(stream, buffer, parser, std::move(handler));
       });

@@ -87,6 +87,7 @@ bool Router::Matches(const Route& route,
   size_t i = 0;
   for (const Segment& seg : route.segments) {
     if (seg.kind == SegKind::kRest) {
+      if (i >= segments.size()) return false;  // "/files" vs "/files/{rest...}"
       std::string rest;
       for (size_t j = i; j < segments.size(); ++j) {
         if (j > i) rest.push_back('/');

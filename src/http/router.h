@@ -1,6 +1,8 @@
 // Maps (method, path) to a handler. Patterns are '/'-separated segments, each
 // a literal, "{name}" (captures exactly one segment) or, last only,
-// "{name...}" (captures the rest of the path, possibly empty, '/' included).
+// "{name...}" (captures the rest of the path, '/' included; it needs at least
+// one more segment, so "/files/{rest...}" matches "/files/" with "" but not
+// "/files").
 // When several patterns match, the most specific wins: compared segment by
 // segment, literal beats {name} beats {name...}.
 //

@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -85,6 +86,7 @@ class Server::Impl {
   std::condition_variable conns_cv;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> conns;
 
+  std::atomic<bool> stopping{false};  // set first thing in Stop()
   std::atomic<uint64_t> requests_total{0};
   std::atomic<uint64_t> open_connections{0};
   std::atomic<uint64_t> rejected_total{0};
@@ -112,7 +114,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Answers 503 once and closes; used above max_connections.
   void StartRejected() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      self->SendError(503, "unavailable", "too many connections");
+      self->WriteResponse(
+          Response::Error(503, "unavailable", "too many connections"), false);
     });
   }
 
@@ -123,9 +126,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Called on the strand with a handler's response.
-  void WriteResponse(Response r, bool keep_alive) {
+  // `head`: a HEAD request; the headers describe the body but it is not sent.
+  void WriteResponse(Response r, bool keep_alive, bool head = false) {
     if (closed_) return;
     res_ = {};
+    if (r.status < 100 || r.status > 999) {
+      r = Response::Error(500, "internal", "handler returned an invalid status");
+    }
     res_.version(version_);
     res_.result(static_cast<unsigned>(r.status));
     for (auto& [name, value] : r.headers) {
@@ -137,9 +144,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       res_.insert(name, value);
     }
     res_.set(bhttp::field::content_type, r.content_type);
-    res_.body() = std::move(r.body);
     res_.keep_alive(keep_alive);
-    res_.content_length(res_.body().size());
+    res_.content_length(r.body.size());
+    if (!head) res_.body() = std::move(r.body);
     stream_.expires_after(server_.opts.idle_timeout);
     bhttp::async_write(
         stream_, res_,
@@ -165,8 +172,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_.emplace();
     parser_->header_limit(
         static_cast<uint32_t>(std::min<size_t>(server_.opts.max_header_bytes, UINT32_MAX)));
-    // The real limit depends on the target; it is checked after the header.
-    parser_->body_limit(boost::none);
+    // The real limit depends on the target and is set after the header.
+    // (Not boost::none: Beast 1.74 compares Content-Length > none as true.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     version_ = 11;
     stream_.expires_after(server_.opts.idle_timeout);
     bhttp::async_read_header(
@@ -273,8 +281,11 @@ namespace {
 class ReplyState {
  public:
   ReplyState(std::shared_ptr<ReplyGate> gate, std::weak_ptr<Connection> conn,
-             bool keep_alive)
-      : gate_(std::move(gate)), conn_(std::move(conn)), keep_alive_(keep_alive) {}
+             bool keep_alive, bool head)
+      : gate_(std::move(gate)),
+        conn_(std::move(conn)),
+        keep_alive_(keep_alive),
+        head_(head) {}
   ~ReplyState() {
     if (!done_.load()) {
       Send(Response::Error(500, "internal", "handler did not reply"));
@@ -289,8 +300,8 @@ class ReplyState {
     if (!conn) return;
     asio::any_io_executor executor = conn->executor();
     asio::post(executor, [conn = std::move(conn), r = std::move(r),
-                               keep = keep_alive_]() mutable {
-      conn->WriteResponse(std::move(r), keep);
+                          keep = keep_alive_, head = head_]() mutable {
+      conn->WriteResponse(std::move(r), keep, head);
     });
   }
 
@@ -299,7 +310,8 @@ class ReplyState {
  private:
   std::shared_ptr<ReplyGate> gate_;
   std::weak_ptr<Connection> conn_;
-  bool keep_alive_;
+  const bool keep_alive_;
+  const bool head_;
   std::atomic<bool> done_{false};
 };
 
@@ -322,7 +334,8 @@ void Connection::OnRequest() {
   }
   req.body = std::move(msg.body());
 
-  auto state = std::make_shared<ReplyState>(server_.gate, weak_from_this(), keep_alive);
+  auto state = std::make_shared<ReplyState>(server_.gate, weak_from_this(), keep_alive,
+                                            msg.method() == bhttp::verb::head);
   Reply reply = [state](Response r) { state->Send(std::move(r)); };
 
   std::string_view target = req.target;
@@ -373,7 +386,10 @@ void Server::Impl::DoAccept() {
 }
 
 void Server::Impl::OnAccept(boost::system::error_code ec, tcp::socket socket) {
-  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec == asio::error::operation_aborted || !acceptor.is_open() ||
+      stopping.load()) {
+    return;
+  }
   if (ec) {
     // Typically EMFILE/ENFILE: back off instead of spinning, keep serving.
     accept_retry.expires_after(kAcceptRetryDelay);
@@ -474,6 +490,7 @@ void Server::Stop() {
   std::lock_guard<std::mutex> lifecycle(s.lifecycle_mu);
   if (s.stopped) return;
   s.stopped = true;
+  s.stopping = true;
   {
     std::lock_guard<std::mutex> lock(s.gate->mu);
     s.gate->stopped = true;

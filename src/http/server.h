@@ -13,7 +13,8 @@
 // known path, other method: 405 with an Allow header. A handler that throws
 // before replying: 500. Every response carries Content-Length; a request
 // with "Connection: close" (or HTTP/1.0 without keep-alive) is answered and
-// the connection closed. A connection idle for idle_timeout while waiting for
+// the connection closed. HEAD is routed like any method (register it); its
+// response carries the Content-Length of the handler's body but no body. A connection idle for idle_timeout while waiting for
 // a request (or stuck writing) is closed; while a handler has not replied
 // there is no timeout. Connections beyond max_connections get 503 and are
 // closed.
@@ -68,6 +69,7 @@ class Server {
 
   // Closes the listener and every connection (pending replies are dropped),
   // then joins the threads. Idempotent; the server cannot be started again.
+  // Must not be called from a handler (it joins the handler's thread).
   void Stop();
 
   // The bound port once Start succeeded (the real one when options said 0).
