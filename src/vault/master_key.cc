@@ -132,6 +132,10 @@ Result<crypto::AeadKey> FileMasterKeyProvider::Load() {
     std::string hex = str("key");
     auto k = FromHexFixed<32>(hex);
     crypto::Wipe(hex.data(), hex.size());
+    if (j["key"].is_string()) {
+      std::string& in_json = j["key"].get_ref<std::string&>();
+      crypto::Wipe(in_json.data(), in_json.size());
+    }
     if (!k.ok()) return DataLoss("vault: master key file " + path_ + " is damaged");
     key = *k;
   } else if (kdf == "argon2id13") {

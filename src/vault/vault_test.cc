@@ -424,6 +424,29 @@ TEST_F(VaultTest, ErasureLeavesNoTraceInAnyFile) {
   EXPECT_TRUE(FilesContaining(data_dir_, name).empty());
 }
 
+// Why Compact() exists: a logical erasure alone leaves the wrapped key in an
+// older SST file, and this test's scan sees it there.
+TEST_F(VaultTest, WithoutCompactionTheWrappedKeyLingers) {
+  const std::string rid = NewRecordId();
+  VaultOptions opts;
+  opts.compact_after_erase = false;
+  OpenVault(opts);
+  ASSERT_TRUE(vault_->Put("pat01", {rid, 1}, "x").ok());
+  ASSERT_TRUE(vault_->Compact().ok());
+  vault_.reset();
+  std::string wrapped;
+  {
+    RawDb raw(vault_dir_);
+    wrapped = Str(WrappedRecordKey(raw.Get(KKey(rid, 1))));
+  }
+  OpenVault(opts);
+  ASSERT_TRUE(vault_->Erase(rid).ok());
+  EXPECT_EQ(vault_->Get({rid, 1}).status().code(), StatusCode::kGone);
+  EXPECT_FALSE(FilesContaining(data_dir_, wrapped).empty());
+  ASSERT_TRUE(vault_->Compact().ok());
+  EXPECT_TRUE(FilesContaining(data_dir_, wrapped).empty());
+}
+
 TEST_F(VaultTest, ErasePatientShredsEveryRecord) {
   const std::string name = UniqueName();
   std::vector<std::string> rids = {NewRecordId(), NewRecordId(), NewRecordId()};
