@@ -5,6 +5,7 @@
 #include "model/tx_types.h"
 #include "records/consent.h"
 #include "records/schema.h"
+#include "state/identity_record.h"
 
 namespace medledger::records {
 
@@ -69,6 +70,8 @@ const char* StageReason(Stage s) {
 
 Decision Decide(const state::StateReader& st, const AccessRequest& req) {
   if (!IsPurpose(req.purpose)) return Deny("unknown purpose of use");
+  auto accessor = state::LoadIdentity(st, req.accessor);
+  if (!accessor || !accessor->active()) return Deny("accessor is not an active registered identity");
   if (req.accessor == req.patient) return {true, Basis::kPatient, "", false, ""};
   if (IsActiveRepresentative(st, req.patient, req.accessor, req.now_ms))
     return {true, Basis::kRepresentative, "", false, ""};

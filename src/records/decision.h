@@ -4,7 +4,8 @@
 // clock: now_ms is the request time (or the block time when replayed).
 //
 // Rules, in order (docs/RECORDS.md):
-//  1. An unknown purpose is denied.
+//  1. An unknown purpose is denied, and so is an accessor key that is not a
+//     registered identity or was revoked or rotated away.
 //  2. The patient itself is allowed (basis kPatient).
 //  3. An active representative of the patient is allowed (kRepresentative).
 //  4. ETREAT is break-glass: allowed only to an accessor holding the

@@ -141,6 +141,10 @@ TEST_F(DecisionTest, DefaultDenyAndSpecificReasons) {
   EXPECT_EQ(d.reason, "no consent names this accessor or its organisation");
   EXPECT_EQ(Decide(c.state, Req(doc_x, model::kRolePractitioner, "TREATX", 1)).reason, "unknown purpose of use");
   EXPECT_EQ(Decide(c.state, Req(doc_x, model::kRolePractitioner, "", 1)).reason, "unknown purpose of use");
+  auto stranger = Key("stranger");
+  auto bg = Req(stranger, model::kRolePractitioner, "ETREAT", 1);
+  bg.break_glass_reason = "cardiac-arrest";
+  EXPECT_EQ(Decide(c.state, bg).reason, "accessor is not an active registered identity");
 
   // A consent scoped to another custodian's records.
   ASSERT_TRUE(c.Do(pat, tx::kConsentGrant,
@@ -219,6 +223,9 @@ TEST_F(DecisionTest, BreakGlassNeedsPractitionerAndReasonAndIsFlagged) {
                     {"purposes", {"TREAT"}}})
                   .ok());
   EXPECT_FALSE(Decide(c.state, clerk_req).allowed);
+  // A revoked practitioner key cannot break the glass.
+  ASSERT_TRUE(c.Do(c.admin_a, tx::kIdentityRevoke, {{"pubkey", doc_x.id()}}).ok());
+  EXPECT_EQ(Decide(c.state, r).reason, "accessor is not an active registered identity");
 }
 
 }  // namespace
