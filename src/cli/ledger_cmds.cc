@@ -16,11 +16,14 @@
 #include "node/audit.h"
 #include "node/chain.h"
 #include "node/orderer.h"
+#include "node/parallel.h"
 #include "state/genesis.h"
 
 namespace medledger::cli {
 
 using nlohmann::json;
+
+double MeasureVerifyRate(const std::vector<model::Transaction>& txs, int threads, double seconds);
 
 namespace {
 
@@ -264,7 +267,9 @@ void RegisterLedgerCommands(CLI::App& app) {
     auto* cmd = app.add_subcommand("verify", "Audit a chain offline: every hash, root, signature and state transition");
     static std::string dir;
     static int threads = 0;
+    static bool baseline = false;
     cmd->add_option("--data-dir", dir, "Data directory (the node must be stopped)")->required();
+    cmd->add_flag("--baseline", baseline, "Also measure this machine's raw Ed25519 verify rate (same threads) and report the ratio");
     cmd->add_option("--threads", threads, "Verification threads (default: cores)");
     cmd->callback([] {
       node::AuditOptions ao;
@@ -273,6 +278,17 @@ void RegisterLedgerCommands(CLI::App& app) {
       if (!r.ok()) return Fail(r.status());
       json out = {{"ok", r->ok}, {"height", r->height}, {"txs", r->txs}, {"valid_txs", r->valid_txs},
                   {"seconds", r->seconds}, {"tx_per_s", r->seconds > 0 ? double(r->txs) / r->seconds : 0.0}};
+      if (baseline && r->ok) {
+        auto k = crypto::KeyPair::Generate();
+        std::vector<model::Transaction> sample;
+        for (int i = 0; i < 256; ++i)
+          sample.push_back(*model::MakeTransaction("baseline", k, model::tx::kAnchorPut,
+                                                   {{"hash", ToHex(crypto::Sha256(std::to_string(i)))}}, uint64_t(i), 1));
+        int t = threads > 0 ? threads : node::DefaultThreads();
+        double vt = MeasureVerifyRate(sample, t, 3.0);
+        out["verify_tps"] = vt;
+        out["ratio"] = vt > 0 ? (double(r->txs) / r->seconds) / vt : 0.0;
+      }
       if (!r->ok) {
         out["bad_block"] = *r->bad_block;
         out["problem"] = r->problem;
