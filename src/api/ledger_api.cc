@@ -53,7 +53,7 @@ json OutcomeJson(const node::TxOutcome& o) {
 
 // Admission: stateless checks, signature, then the stateful check against
 // the latest committed state. Returns the outcome to report.
-node::TxOutcome Admit(LedgerContext* ctx, model::Transaction tx) {
+node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
   node::TxOutcome o;
   o.id = tx.Id();
   ctx->metrics->tx_received++;
@@ -174,6 +174,8 @@ Result<std::vector<model::Transaction>> ParseTxBody(const http::Request& req, bo
   return out;
 }
 
+node::TxOutcome AdmitTx(LedgerContext* ctx, model::Transaction tx) { return AdmitImpl(ctx, std::move(tx)); }
+
 void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
   server.Route("GET", "/v1/status", [ctx](http::Request&, http::Reply reply) {
     auto m = ctx->chain->Meta();
@@ -203,7 +205,7 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
         return reply(http::Response::Error(413, "oversized", txs.status().message()));
       return reply(http::Response::Error(400, "malformed", txs.status().message()));
     }
-    node::TxOutcome o = Admit(ctx, std::move((*txs)[0]));
+    node::TxOutcome o = AdmitImpl(ctx, std::move((*txs)[0]));
     if (o.state == node::TxState::kRejected && o.height == 0) {
       json j = {{"id", ToHex(o.id)},
                 {"status", "rejected"},
@@ -225,7 +227,7 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     outs.reserve(txs->size());
     std::vector<Hash32> wait_ids;
     for (auto& tx : *txs) {
-      outs.push_back(Admit(ctx, std::move(tx)));
+      outs.push_back(AdmitImpl(ctx, std::move(tx)));
       if (outs.back().state == node::TxState::kPending) wait_ids.push_back(outs.back().id);
     }
     auto respond = [](std::vector<node::TxOutcome> results, http::Reply& reply) {

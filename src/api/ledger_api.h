@@ -42,6 +42,10 @@ struct LedgerContext {
 
 void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx);
 
+// The admission path of POST /v1/tx, for transactions the node itself makes
+// (record anchors, access events): same checks, same mempool.
+node::TxOutcome AdmitTx(LedgerContext* ctx, model::Transaction tx);
+
 // Decodes the body of POST /v1/tx or /v1/txs into transactions. Binary
 // bodies: one encoded tx (single) or repeated u32 length + tx (batch).
 Result<std::vector<model::Transaction>> ParseTxBody(const http::Request& req, bool batch);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "api/fhir_context.h"
 #include "api/ledger_api.h"
 #include "http/server.h"
 #include "node/chain.h"
@@ -40,6 +41,9 @@ class Daemon {
   std::unique_ptr<http::Server> server_;
   api::Metrics metrics_;
   api::LedgerContext ctx_;
+  std::unique_ptr<crypto::KeyPair> node_key_;
+  std::unique_ptr<vault::Vault> vault_;
+  api::FhirContext fhir_;
   std::string host_;
 };
 
