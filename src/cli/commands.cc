@@ -53,6 +53,7 @@ void RegisterCommands(CLI::App& app) {
   RegisterLedgerCommands(app);
   RegisterBenchCommand(app);
   RegisterDemoCommand(app);
+  void RegisterNetworkCommand(CLI::App&); RegisterNetworkCommand(app);  // cli/network_cmd.cc
 }
 
 }  // namespace medledger::cli

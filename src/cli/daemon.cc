@@ -5,6 +5,7 @@
 
 #include "crypto/keyfile.h"
 #include "http/url.h"
+#include "node/etcd_orderer.h"
 
 namespace medledger::cli {
 
@@ -36,6 +37,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
     so.max_txs_per_block = cfg.max_txs_per_block ? cfg.max_txs_per_block : d->chain_->params().max_txs_per_block;
     so.block_interval_ms = cfg.block_interval_ms ? cfg.block_interval_ms : d->chain_->params().block_interval_ms;
     d->orderer_ = std::make_unique<node::SoloOrderer>(d->chain_.get(), d->pool_.get(), *node_key, so);
+  } else if (cfg.orderer.rfind("etcd://", 0) == 0) {
+    ML_ASSIGN_OR_RETURN(auto endpoints, node::ParseEtcdOrdererUrl(cfg.orderer));
+    node::EtcdOrdererOptions eo;
+    eo.endpoints = std::move(endpoints);
+    eo.max_txs_per_block = cfg.max_txs_per_block ? cfg.max_txs_per_block : d->chain_->params().max_txs_per_block;
+    eo.block_interval_ms = cfg.block_interval_ms ? cfg.block_interval_ms : d->chain_->params().block_interval_ms;
+    d->orderer_ = std::make_unique<node::EtcdOrderer>(d->chain_.get(), d->pool_.get(), *node_key, eo);
   } else {
     return InvalidArgument("unknown orderer '" + cfg.orderer + "' (use solo or etcd://host:port,...)");
   }

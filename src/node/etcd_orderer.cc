@@ -1,0 +1,554 @@
+#include "node/etcd_orderer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cstdio>
+
+#include "ordering/etcd_client.h"
+#include "state/identity_record.h"
+
+namespace medledger::node {
+
+namespace {
+
+using ordering::EtcdClient;
+
+// Encoded block = header (~190 B) + signature (64) + per tx: the tx and its
+// verdict (u8 reason + var detail of at most kMaxVerdictDetail bytes).
+constexpr size_t kBlockOverhead = 512;
+constexpr size_t kVerdictOverhead = 1 + 3 + model::kMaxVerdictDetail;
+
+size_t TxBudgetBytes(const model::Transaction& tx) {
+  // Fixed fields (version, signer, nonce, expiry, type, signature, length
+  // prefixes) are well under 160 bytes.
+  return 160 + tx.chain_id.size() + tx.payload.size() + kVerdictOverhead;
+}
+
+std::optional<uint64_t> ParseHeightSuffix(std::string_view key, std::string_view prefix) {
+  if (key.size() <= prefix.size() || key.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::string_view digits = key.substr(prefix.size());
+  uint64_t h = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), h);
+  if (ec != std::errc() || p != digits.data() + digits.size()) return std::nullopt;
+  return h;
+}
+
+void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+}  // namespace
+
+Result<std::vector<std::string>> ParseEtcdOrdererUrl(const std::string& url) {
+  constexpr std::string_view kScheme = "etcd://";
+  if (url.rfind(kScheme, 0) != 0) return InvalidArgument("orderer must be solo or etcd://HOST:PORT,...");
+  std::vector<std::string> out;
+  std::string rest = url.substr(kScheme.size());
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t comma = rest.find(',', start);
+    std::string ep = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!ep.empty()) {
+      size_t colon = ep.rfind(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == ep.size())
+        return InvalidArgument("etcd endpoint '" + ep + "' is not HOST:PORT");
+      int port = 0;
+      auto [p, ec] = std::from_chars(ep.data() + colon + 1, ep.data() + ep.size(), port);
+      if (ec != std::errc() || p != ep.data() + ep.size() || port <= 0 || port > 65535)
+        return InvalidArgument("etcd endpoint '" + ep + "' has a bad port");
+      out.push_back(ep);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.empty()) return InvalidArgument("etcd:// needs at least one HOST:PORT");
+  return out;
+}
+
+std::string EtcdBlockKey(const std::string& chain_id, uint64_t height) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(height));
+  return "/medledger/" + chain_id + "/blocks/" + buf;
+}
+
+Bytes RootReport::SigningBytes(const std::string& chain_id) const {
+  std::string s = "medledger-root-report-v1\n" + chain_id + "\n" + node_id + "\n" + std::to_string(height) +
+                  "\n" + ToHex(state_root) + "\n" + ToHex(block_hash) + "\n" + std::to_string(time_ms);
+  return ToBytes(s);
+}
+
+std::string RootReport::ToJson() const {
+  return nlohmann::json{{"node_id", node_id},
+                        {"height", height},
+                        {"state_root", ToHex(state_root)},
+                        {"block_hash", ToHex(block_hash)},
+                        {"time_ms", time_ms},
+                        {"sig", ToHex(sig)}}
+      .dump();
+}
+
+Result<RootReport> RootReport::FromJson(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("root report is not a JSON object");
+  RootReport r;
+  try {
+    r.node_id = j.at("node_id").get<std::string>();
+    r.height = j.at("height").get<uint64_t>();
+    r.time_ms = j.at("time_ms").get<uint64_t>();
+    ML_ASSIGN_OR_RETURN(r.state_root, FromHexFixed<32>(j.at("state_root").get<std::string>()));
+    ML_ASSIGN_OR_RETURN(r.block_hash, FromHexFixed<32>(j.at("block_hash").get<std::string>()));
+    ML_ASSIGN_OR_RETURN(r.sig, FromHexFixed<64>(j.at("sig").get<std::string>()));
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string("root report: ") + e.what());
+  }
+  return r;
+}
+
+EtcdOrderer::EtcdOrderer(Chain* chain, Mempool* pool, crypto::KeyPair key, EtcdOrdererOptions opts)
+    : chain_(chain), pool_(pool), key_(std::move(key)), opts_(std::move(opts)) {
+  chain_id_ = chain_->params().chain_id;
+  auto make = [&] {
+    EtcdClient::Options o;
+    o.endpoints = opts_.endpoints;
+    o.timeout = std::chrono::milliseconds(5000);
+    o.max_request_bytes = opts_.etcd_max_request_bytes;
+    // Keep watching through a long outage: the loop re-establishes it anyway.
+    o.watch_reconnect_budget = std::chrono::milliseconds(10000);
+    return std::make_unique<EtcdClient>(o);
+  };
+  etcd_ = make();
+  watch_etcd_ = make();
+  roots_etcd_ = make();
+  size_t etcd_max = etcd_->MaxValueBytes(EtcdBlockKey(chain_id_, 0));
+  if (opts_.max_block_bytes == 0 || opts_.max_block_bytes > etcd_max) opts_.max_block_bytes = etcd_max;
+  max_block_bytes_ = opts_.max_block_bytes;
+}
+
+EtcdOrderer::~EtcdOrderer() { Stop(); }
+
+std::string EtcdOrderer::Prefix(const char* what) const {
+  return "/medledger/" + chain_id_ + "/" + what + "/";
+}
+
+Status EtcdOrderer::Start() {
+  // One answer from the cluster before serving, so a wrong --orderer fails
+  // at start rather than silently never committing.
+  auto rev = etcd_->CurrentRevision();
+  if (!rev.ok())
+    return Unavailable("etcd orderer: no etcd endpoint answered (" + rev.status().message() + ")");
+  spdlog::info("etcd orderer: chain {} at height {}, etcd revision {}, block cap {} bytes", chain_id_,
+               chain_->Meta().height, *rev, size_t(max_block_bytes_));
+  apply_thread_ = std::thread([this] { ApplyLoop(); });
+  propose_thread_ = std::thread([this] { ProposeLoop(); });
+  agreement_thread_ = std::thread([this] { AgreementLoop(); });
+  return Status::Ok();
+}
+
+void EtcdOrderer::Stop() {
+  stop_ = true;
+  NotifyApplied();
+  if (propose_thread_.joinable()) propose_thread_.join();
+  if (apply_thread_.joinable()) apply_thread_.join();
+  if (agreement_thread_.joinable()) agreement_thread_.join();
+}
+
+void EtcdOrderer::NotifyApplied() {
+  { std::lock_guard lock(applied_mu_); }
+  applied_cv_.notify_all();
+}
+
+bool EtcdOrderer::WaitForHeight(uint64_t height) {
+  std::unique_lock lock(applied_mu_);
+  while (!stop_ && !halted_ && chain_->Meta().height < height)
+    applied_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  return chain_->Meta().height >= height;
+}
+
+void EtcdOrderer::Halt(const std::string& why) {
+  {
+    std::lock_guard lock(status_mu_);
+    if (halted_) return;
+    halt_reason_ = why;
+    halted_ = true;
+  }
+  spdlog::critical("HALTED: this node stopped applying and proposing blocks: {}. It will not fork; an "
+                   "operator must investigate (GET /v1/status shows halt_reason).",
+                   why);
+  NotifyApplied();
+}
+
+// ---- proposing ----
+
+void EtcdOrderer::ProposeLoop() {
+  std::vector<model::Transaction> txs, rest_txs;
+  std::vector<Hash32> ids, rest_ids;
+  while (!stop_) {
+    if (halted_) {
+      SleepMs(100);
+      continue;
+    }
+    txs.clear();
+    ids.clear();
+    if (pool_->Take(opts_.max_txs_per_block, std::chrono::milliseconds(opts_.block_interval_ms), &txs, &ids) == 0)
+      continue;
+
+    // Cut the candidate to the etcd size budget; the rest waits for the next.
+    rest_txs.clear();
+    rest_ids.clear();
+    size_t cap = max_block_bytes_;
+    size_t budget = cap > kBlockOverhead ? cap - kBlockOverhead : 0;
+    // A transaction that alone cannot fit in any block is rejected here.
+    while (!txs.empty() && TxBudgetBytes(txs.front()) > budget) {
+      pool_->Forget({ids.front()});
+      pool_->RecordRejection(ids.front(), model::Verdict::No(model::Reject::kOversized,
+                                                             "too large for one block under the etcd request limit"));
+      spdlog::warn("transaction {} dropped: larger than the block size cap ({} bytes)", ToHex(ids.front()), cap);
+      txs.erase(txs.begin());
+      ids.erase(ids.begin());
+    }
+    size_t used = 0, keep = 0;
+    for (; keep < txs.size(); ++keep) {
+      size_t c = TxBudgetBytes(txs[keep]);
+      if (used + c > budget) break;
+      used += c;
+    }
+    if (keep < txs.size()) {
+      split_blocks_++;
+      rest_txs.assign(std::make_move_iterator(txs.begin() + keep), std::make_move_iterator(txs.end()));
+      rest_ids.assign(ids.begin() + keep, ids.end());
+      txs.resize(keep);
+      ids.resize(keep);
+      pool_->Requeue(std::move(rest_txs), std::move(rest_ids));
+      rest_txs.clear();
+      rest_ids.clear();
+    }
+    if (txs.empty()) continue;
+
+    auto block = chain_->BuildBlock(txs, ids, key_, NowMs());
+    if (!block.ok()) {
+      spdlog::error("etcd orderer: building a block failed: {}", block.status().ToString());
+      pool_->Requeue(std::move(txs), std::move(ids));
+      SleepMs(200);
+      continue;
+    }
+    uint64_t height = block->header.height;
+    Bytes enc = block->Encode();
+    std::string key = EtcdBlockKey(chain_id_, height);
+    proposed_++;
+    bool won = false, decided = false;
+    while (!stop_ && !halted_) {
+      auto r = etcd_->PutIfAbsent(key, enc);
+      if (r.ok()) {
+        won = decided = true;
+        break;
+      }
+      if (r.status().code() == StatusCode::kAborted) {
+        decided = true;
+        break;
+      }
+      etcd_errors_++;
+      {
+        std::lock_guard lock(status_mu_);
+        etcd_error_ = r.status().ToString();
+      }
+      if (r.status().code() == StatusCode::kInvalidArgument) {
+        // etcd refused the size (a lower server limit than configured):
+        // halve the cap and give every transaction back.
+        spdlog::error("etcd refused block {} of {} bytes: {}; halving the block cap", height, enc.size(),
+                      r.status().message());
+        max_block_bytes_ = std::max<size_t>(enc.size() / 2, 4096);
+        decided = true;
+        break;
+      }
+      // Unavailable: the outcome may be unknown. PutIfAbsent is idempotent,
+      // so retry the same bytes until etcd answers one way or the other.
+      spdlog::warn("etcd orderer: proposing block {} failed ({}); retrying", height, r.status().message());
+      SleepMs(250);
+    }
+    if (decided) {
+      std::lock_guard lock(status_mu_);
+      etcd_error_.clear();
+    }
+    if (won) won_++;
+    else if (decided) lost_++;
+    if (!decided) {
+      // Stopping or halted: the transactions stay pending and unacknowledged.
+      pool_->Requeue(std::move(txs), std::move(ids));
+      continue;
+    }
+    // Winner or not, the block at `height` comes back through the watch.
+    if (!WaitForHeight(height)) {
+      pool_->Requeue(std::move(txs), std::move(ids));
+      continue;
+    }
+    // Transactions that a committed block included were resolved by the
+    // commit listener; give the others back for the next block.
+    std::vector<model::Transaction> back;
+    std::vector<Hash32> back_ids;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (pool_->Lookup(ids[i]).state == TxState::kPending) {
+        back.push_back(std::move(txs[i]));
+        back_ids.push_back(ids[i]);
+      }
+    }
+    if (!back.empty()) {
+      requeued_ += back.size();
+      pool_->Requeue(std::move(back), std::move(back_ids));
+    }
+  }
+}
+
+// ---- applying ----
+
+Status EtcdOrderer::HandleBlock(uint64_t height, const Bytes& value) {
+  auto local = chain_->Meta().height;
+  auto decoded = model::DecodeBlock(value);
+  if (height <= local) {
+    // Already committed here: it must be the very same block.
+    auto mine = chain_->store().GetBlock(height);
+    if (!mine.ok()) return mine.status();
+    auto mh = model::DecodeHeader(*mine);
+    if (!decoded.ok() || !mh.ok() || decoded->header.Hash() != mh->Hash()) {
+      Halt("etcd holds a different block " + std::to_string(height) +
+           " than the one this node committed: the histories diverge");
+      return DataLoss("fork at block " + std::to_string(height));
+    }
+    return Status::Ok();
+  }
+  if (height > local + 1) {
+    // A gap: fetch the missing heights first, in order.
+    auto r = watch_etcd_->Range(EtcdBlockKey(chain_id_, local + 1), EtcdBlockKey(chain_id_, height));
+    if (!r.ok()) return r.status();
+    uint64_t next = local + 1;
+    for (const auto& kv : r->kvs) {
+      auto h = ParseHeightSuffix(kv.key, Prefix("blocks"));
+      if (!h || *h != next) break;
+      ML_RETURN_IF_ERROR(HandleBlock(*h, kv.value));
+      next++;
+    }
+    if (next != height) {
+      Halt("blocks " + std::to_string(next) + ".." + std::to_string(height - 1) +
+           " are missing from etcd, so this node cannot catch up from it (block keys deleted, or the chain "
+           "moved from solo ordering without this node's blocks)");
+      return DataLoss("gap before block " + std::to_string(height));
+    }
+  }
+  if (!decoded.ok()) {
+    Halt("block " + std::to_string(height) + " from etcd cannot be decoded: " + decoded.status().message());
+    return DataLoss("undecodable block");
+  }
+  if (decoded->header.height != height) {
+    Halt("etcd key of block " + std::to_string(height) + " holds a block of height " +
+         std::to_string(decoded->header.height));
+    return DataLoss("misplaced block");
+  }
+  for (int attempt = 0;; ++attempt) {
+    Status st = chain_->ApplyBlock(*decoded);
+    if (st.ok()) break;
+    if (st.code() == StatusCode::kDataLoss) {
+      Halt("block " + std::to_string(height) + " from etcd (proposer " +
+           crypto::PublicId(decoded->header.proposer) + ") is invalid: " + st.message());
+      return st;
+    }
+    // Local trouble (I/O, execution): retry; the block itself may be fine.
+    spdlog::error("applying block {} failed: {}; retrying", height, st.ToString());
+    if (stop_) return st;
+    SleepMs(std::min(2000, 100 * (attempt + 1)));
+  }
+  applied_++;
+  NotifyApplied();
+  return Status::Ok();
+}
+
+Result<int64_t> EtcdOrderer::CatchUp() {
+  const std::string prefix = Prefix("blocks");
+  const std::string end = EtcdClient::PrefixEnd(prefix);
+  uint64_t local = chain_->Meta().height;
+  int64_t rev = 0;
+  // Start by checking that etcd agrees with the local head, if it has it.
+  if (local > 0) {
+    auto r = watch_etcd_->Range(EtcdBlockKey(chain_id_, local), end, 1);
+    if (!r.ok()) return r.status();
+    rev = r->revision;
+    if (!r->kvs.empty()) {
+      auto h = ParseHeightSuffix(r->kvs[0].key, prefix);
+      if (h && *h == local) ML_RETURN_IF_ERROR(HandleBlock(*h, r->kvs[0].value));
+    }
+  }
+  std::string from = EtcdBlockKey(chain_id_, local + 1);
+  while (!stop_ && !halted_) {
+    auto r = watch_etcd_->Range(from, end, 32, rev);
+    if (!r.ok()) return r.status();
+    rev = r->revision;
+    for (const auto& kv : r->kvs) {
+      auto h = ParseHeightSuffix(kv.key, prefix);
+      if (!h) {
+        spdlog::warn("ignoring unexpected etcd key {}", kv.key);
+        continue;
+      }
+      ML_RETURN_IF_ERROR(HandleBlock(*h, kv.value));
+    }
+    if (!r->more || r->kvs.empty()) break;
+    from = r->kvs.back().key + '\0';
+  }
+  return rev;
+}
+
+void EtcdOrderer::ApplyLoop() {
+  const std::string prefix = Prefix("blocks");
+  while (!stop_) {
+    if (halted_) {
+      SleepMs(200);
+      continue;
+    }
+    auto rev = CatchUp();
+    if (!rev.ok()) {
+      if (!halted_) {
+        etcd_errors_++;
+        std::lock_guard lock(status_mu_);
+        etcd_error_ = rev.status().ToString();
+        spdlog::warn("etcd orderer: catch-up failed: {}", rev.status().ToString());
+      }
+      SleepMs(500);
+      continue;
+    }
+    {
+      std::lock_guard lock(status_mu_);
+      etcd_error_.clear();
+    }
+    Status st = watch_etcd_->Watch(
+        prefix, *rev + 1,
+        [&](const ordering::WatchEvent& ev) {
+          if (ev.type == ordering::WatchEvent::Type::kDelete) {
+            spdlog::warn("block key {} was deleted from etcd (blocks are never deleted by medledger)", ev.kv.key);
+            return true;
+          }
+          auto h = ParseHeightSuffix(ev.kv.key, prefix);
+          if (!h) {
+            spdlog::warn("ignoring unexpected etcd key {}", ev.kv.key);
+            return true;
+          }
+          Status s = HandleBlock(*h, ev.kv.value);
+          if (!s.ok()) {
+            if (!halted_) spdlog::warn("etcd orderer: block {}: {}", *h, s.ToString());
+            return false;  // catch up again from the local head
+          }
+          return !halted_;
+        },
+        &stop_);
+    if (!st.ok() && !stop_) {
+      etcd_errors_++;
+      std::lock_guard lock(status_mu_);
+      etcd_error_ = st.ToString();
+      spdlog::warn("etcd orderer: watch ended: {}", st.ToString());
+    }
+    if (!stop_) SleepMs(100);
+  }
+}
+
+// ---- agreement ----
+
+void EtcdOrderer::AgreementLoop() {
+  const std::string prefix = Prefix("roots");
+  const std::string my_key = prefix + key_.id();
+  while (!stop_) {
+    auto m = chain_->Meta();
+    RootReport mine;
+    mine.node_id = key_.id();
+    mine.height = m.height;
+    mine.state_root = m.state_root;
+    mine.block_hash = m.last_block_hash;
+    mine.time_ms = NowMs();
+    Bytes sb = mine.SigningBytes(chain_id_);
+    mine.sig = key_.Sign(sb);
+    // A plain Put: an ambiguous outcome is harmless, the next round rewrites it.
+    (void)roots_etcd_->Put(my_key, ToBytes(mine.ToJson()));
+
+    auto r = roots_etcd_->Range(prefix, EtcdClient::PrefixEnd(prefix));
+    if (r.ok()) {
+      std::vector<RootReport> reports;
+      for (const auto& kv : r->kvs) {
+        auto rep = RootReport::FromJson(AsStringView(kv.value));
+        if (!rep.ok()) {
+          spdlog::warn("ignoring malformed root report at {}", kv.key);
+          continue;
+        }
+        auto pk = crypto::ParsePublicId(rep->node_id);
+        if (!pk.ok() || kv.key != prefix + rep->node_id ||
+            !crypto::Verify(*pk, rep->SigningBytes(chain_id_), rep->sig)) {
+          spdlog::warn("ignoring root report at {}: bad signature or key", kv.key);
+          continue;
+        }
+        auto id = state::LoadIdentity(chain_->state(), *pk);
+        if (!id || !id->Has(model::kRoleNode)) {
+          spdlog::warn("ignoring root report at {}: not a registered node key", kv.key);
+          continue;
+        }
+        reports.push_back(std::move(*rep));
+      }
+      CheckPeers(reports);
+    }
+    for (uint32_t waited = 0; waited < opts_.root_report_interval_ms && !stop_; waited += 50) SleepMs(50);
+  }
+}
+
+void EtcdOrderer::CheckPeers(const std::vector<RootReport>& reports) {
+  uint64_t local = chain_->Meta().height;
+  for (const auto& rep : reports) {
+    std::optional<bool> verdict;
+    if (rep.height <= local) {
+      auto bytes = chain_->store().GetBlock(rep.height);
+      if (bytes.ok()) {
+        auto h = model::DecodeHeader(*bytes);
+        verdict = h.ok() && h->Hash() == rep.block_hash && h->state_root == rep.state_root;
+      }
+    }
+    std::lock_guard lock(status_mu_);
+    PeerView& v = peers_[rep.node_id];
+    v.report = rep;
+    if (!verdict) continue;
+    if (!*verdict && v.agrees.value_or(true)) {
+      divergences_++;
+      spdlog::error("DIVERGENCE: node {} reports block_hash {} / state_root {} at height {}, which differs "
+                    "from this node's block {}",
+                    rep.node_id, ToHex(rep.block_hash), ToHex(rep.state_root), rep.height, rep.height);
+    }
+    if (*verdict && v.agrees.has_value() && !*v.agrees)
+      spdlog::info("node {} agrees again at height {}", rep.node_id, rep.height);
+    v.agrees = verdict;
+    v.checked_height = rep.height;
+  }
+}
+
+nlohmann::json EtcdOrderer::StatusJson() const {
+  nlohmann::json peers = nlohmann::json::array();
+  nlohmann::json j;
+  std::lock_guard lock(status_mu_);
+  size_t divergent = 0;
+  uint64_t now = NowMs();
+  for (const auto& [id, v] : peers_) {
+    nlohmann::json p = {{"node_id", id},
+                        {"height", v.report.height},
+                        {"state_root", ToHex(v.report.state_root)},
+                        {"agrees", v.agrees ? nlohmann::json(*v.agrees) : nlohmann::json(nullptr)},
+                        {"checked_height", v.checked_height},
+                        {"report_age_ms", now > v.report.time_ms ? now - v.report.time_ms : 0},
+                        {"self", id == key_.id()}};
+    if (v.agrees && !*v.agrees) divergent++;
+    peers.push_back(std::move(p));
+  }
+  j["peers"] = std::move(peers);
+  j["divergent_peers"] = divergent;
+  j["halted"] = bool(halted_);
+  if (halted_) j["halt_reason"] = halt_reason_;
+  j["etcd"] = {{"endpoints", opts_.endpoints},
+               {"current_endpoint", etcd_->CurrentEndpoint()},
+               {"last_error", etcd_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(etcd_error_)}};
+  j["ordering"] = {{"blocks_proposed", uint64_t(proposed_)},   {"blocks_won", uint64_t(won_)},
+                   {"blocks_lost", uint64_t(lost_)},           {"txs_requeued", uint64_t(requeued_)},
+                   {"blocks_applied", uint64_t(applied_)},     {"blocks_split", uint64_t(split_blocks_)},
+                   {"etcd_errors", uint64_t(etcd_errors_)},    {"divergences_total", uint64_t(divergences_)},
+                   {"max_block_bytes", size_t(max_block_bytes_)}};
+  return j;
+}
+
+}  // namespace medledger::node
