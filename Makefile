@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 DEMO_DIR ?= $(BUILD_DIR)/demo-data
 DEMO_LISTEN ?= 127.0.0.1:8740
 
-.PHONY: deps build demo test soak bench clean asan
+.PHONY: deps build demo test soak bench clean asan fuzz
 
 deps:
 	@bash scripts/setup.sh
@@ -34,3 +34,9 @@ asan: deps
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Open-ended fuzzing with clang's libFuzzer (the same targets run their stored
+# corpus under 'make test'). Example: build-fuzz/fuzz/tx_decode_fuzz fuzz/corpus/tx_decode
+fuzz: deps
+	CXX=clang++ cmake -S . -B build-fuzz -DMEDLEDGER_LIBFUZZER=ON -DMEDLEDGER_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS) --target tx_decode_fuzz block_decode_fuzz value_decode_fuzz tx_json_fuzz fhir_json_fuzz
