@@ -61,9 +61,12 @@ Result<model::Transaction> ApiClient::Build(const crypto::KeyPair& key, uint16_t
   ML_ASSIGN_OR_RETURN(json st, Status());
   chain_id_ = st.value("chain_id", "");
   uint64_t height = st.value("height", uint64_t(0));
+  // Half the chain's expiry window: long enough for a busy node, short
+  // enough that a lost transaction stops being valid soon.
+  uint64_t window = st.contains("params") ? st["params"].value("max_expiry_window", uint64_t(10000)) : 10000;
   uint64_t nonce;
   crypto::RandomBytes(reinterpret_cast<uint8_t*>(&nonce), sizeof nonce);
-  return model::MakeTransaction(chain_id_, key, type, payload, nonce, height + 1000);
+  return model::MakeTransaction(chain_id_, key, type, payload, nonce, height + std::max<uint64_t>(1, window / 2));
 }
 
 Result<json> ApiClient::WaitTx(const std::string& id, std::chrono::seconds timeout) {

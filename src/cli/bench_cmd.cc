@@ -95,6 +95,8 @@ void RunBench(const std::string& url, const std::string& data_dir, uint64_t n, d
   }
   st = api.Status();
   height = st->value("height", uint64_t(0));
+  // Expiry as far ahead as the chain allows: a long run spans many blocks.
+  uint64_t window = (*st)["params"].value("max_expiry_window", uint64_t(10000));
 
   // 2. Sign everything before the timed phase.
   std::cerr << "bench: signing " << n << " transactions..." << std::endl;
@@ -103,7 +105,7 @@ void RunBench(const std::string& url, const std::string& data_dir, uint64_t n, d
     const auto& k = keys[i % keys.size()];
     Hash32 h = crypto::Sha256("bench/" + std::to_string(nonce_base) + "/" + std::to_string(i));
     auto t = model::MakeTransaction(chain_id, k, model::tx::kAnchorPut, {{"hash", ToHex(h)}, {"tag", "bench"}},
-                                    nonce_base + signers + i, height + 5000);
+                                    nonce_base + signers + i, height + window - 1);
     txs[i] = std::move(*t);
   });
   std::vector<std::string> bodies;
