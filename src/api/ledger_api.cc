@@ -323,6 +323,8 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     metric("medledger_tx_rejected_total", "counter", "Transactions rejected at admission.", mt->tx_rejected);
     metric("medledger_blocks_committed_total", "counter", "Blocks committed by this node since start.", mt->blocks_committed);
     metric("medledger_block_txs_total", "counter", "Transactions in blocks committed since start.", mt->block_txs);
+    if (ctx->orderer)
+      for (const auto& om : ctx->orderer->Metrics()) metric(om.name.c_str(), om.type.c_str(), om.help.c_str(), om.value);
     if (ctx->server) {
       metric("medledger_http_requests_total", "counter", "HTTP requests served.", ctx->server->requests_total());
       metric("medledger_http_open_connections", "gauge", "Open HTTP connections.", ctx->server->open_connections());

@@ -53,7 +53,9 @@ void RegisterCommands(CLI::App& app) {
   RegisterLedgerCommands(app);
   RegisterBenchCommand(app);
   RegisterDemoCommand(app);
-  void RegisterNetworkCommand(CLI::App&); RegisterNetworkCommand(app);  // cli/network_cmd.cc
+  void RegisterGovernanceCommands(CLI::App&); RegisterGovernanceCommands(app);  // cli/governance_cmds.cc
+  RegisterNetworkCommand(app);
+  void RegisterAccessCommands(CLI::App&); RegisterAccessCommands(app);  // cli/access_cmds.cc
 }
 
 }  // namespace medledger::cli

@@ -15,6 +15,7 @@ void RegisterCommands(CLI::App& app);
 void RegisterLedgerCommands(CLI::App& app);
 void RegisterBenchCommand(CLI::App& app);
 void RegisterDemoCommand(CLI::App& app);
+void RegisterNetworkCommand(CLI::App& app);  // cli/network_cmd.cc
 
 int ExitCode();
 void SetExit(int code);

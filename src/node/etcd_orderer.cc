@@ -519,6 +519,12 @@ void EtcdOrderer::CheckPeers(const std::vector<RootReport>& reports) {
   }
 }
 
+std::vector<Orderer::Metric> EtcdOrderer::Metrics() const {
+  return {{"medledger_orderer_halted", "1 if this node stopped applying blocks to avoid a fork.", "gauge", halted_ ? 1u : 0u},
+          {"medledger_orderer_divergences_total", "Peer state-root reports that disagree with ours.", "counter", divergences_.load()},
+          {"medledger_orderer_etcd_errors_total", "Failed etcd calls (retried).", "counter", etcd_errors_.load()}};
+}
+
 nlohmann::json EtcdOrderer::StatusJson() const {
   nlohmann::json peers = nlohmann::json::array();
   nlohmann::json j;

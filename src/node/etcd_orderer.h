@@ -105,6 +105,7 @@ class EtcdOrderer : public Orderer {
   Status Start() override;
   void Stop() override;
   nlohmann::json StatusJson() const override;
+  std::vector<Metric> Metrics() const override;
 
   bool halted() const { return halted_; }
 

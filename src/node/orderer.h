@@ -23,6 +23,12 @@ class Orderer {
   virtual void Stop() = 0;
   // Extra fields for GET /v1/status (peers, etcd endpoints...).
   virtual nlohmann::json StatusJson() const { return nlohmann::json::object(); }
+  // Extra Prometheus gauges/counters as (name, help, value).
+  struct Metric {
+    std::string name, help, type;
+    uint64_t value;
+  };
+  virtual std::vector<Metric> Metrics() const { return {}; }
 };
 
 struct SoloOptions {
