@@ -1,0 +1,456 @@
+// Access-side health-record subcommands: record get, record bench-read,
+// consent grant|revoke|list, audit, disclose, erase, legal-hold. Every call
+// to the FHIR read API is an RFC 9421 signed request (api/http_signature.h).
+//
+// Exit codes: 0 success; 1 usage or transport error; 3 access denied (403);
+// 4 gone (410, erased); 5 refused or failed verification (a hash that does
+// not match its anchor, an erasure refused under legal hold, a receipt whose
+// signature does not verify).
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "api/http_signature.h"
+#include "cli/api_client.h"
+#include "cli/commands.h"
+#include "crypto/aead.h"
+#include "crypto/sha256.h"
+#include "model/tx_types.h"
+
+namespace medledger::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::string NewHexId() {
+  uint8_t raw[16];
+  crypto::RandomBytes(raw, sizeof raw);
+  return ToHex(raw, sizeof raw);
+}
+
+std::vector<std::string> SplitComma(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& s : in) {
+    size_t start = 0;
+    for (;;) {
+      size_t comma = s.find(',', start);
+      std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+// "2025-12-31", "2025-12-31T18:00:00Z" or milliseconds since the epoch.
+Result<int64_t> ParseDateMs(const std::string& s) {
+  if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit) && s.size() > 8) return std::stoll(s);
+  std::tm tm{};
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) < 3)
+    return InvalidArgument("dates are YYYY-MM-DD, YYYY-MM-DDThh:mm:ssZ (UTC) or epoch milliseconds");
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+// Turns "org:ID" or a public id into a grantee; anything else is refused.
+Result<std::string> ParseGrantee(const std::string& to) {
+  if (to.rfind("org:", 0) == 0 && to.size() > 4) return to;
+  if (crypto::ParsePublicId(to).ok()) return to;
+  return InvalidArgument("--to takes a public id (64 hex) or org:ID");
+}
+
+std::string ToPurposeCode(const std::string& p) {
+  std::string l;
+  for (char c : p) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (l == "treatment") return "TREAT";
+  if (l == "payment") return "HPAYMT";
+  if (l == "operations") return "HOPERAT";
+  if (l == "research") return "HRESCH";
+  if (l == "emergency") return "ETREAT";
+  std::string u;
+  for (char c : p) u.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return u;
+}
+
+Result<http::ClientResponse> Signed(ApiClient& c, const crypto::KeyPair& key, const std::string& method,
+                                    const std::string& target, const std::string& body = {},
+                                    http::HeaderList headers = {}) {
+  auto h = api::SignRequest(key, method, target, body, std::move(headers));
+  return c.Raw(method, target, body, "application/json", h);
+}
+
+// The diagnostics of an OperationOutcome, or the {"error":...} message.
+std::string ErrorText(const http::ClientResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_discarded()) {
+    if (j.contains("issue") && j["issue"].is_array() && !j["issue"].empty())
+      return j["issue"][0].value("diagnostics", "HTTP " + std::to_string(r.status));
+    if (j.contains("error") && j["error"].is_object())
+      return j["error"].value("code", "") + ": " + j["error"].value("message", "");
+  }
+  return "HTTP " + std::to_string(r.status);
+}
+
+int ExitFor(int status) {
+  if (status == 403) return 3;
+  if (status == 410) return 4;
+  if (status == 409) return 5;
+  return 1;
+}
+
+struct ReadOpts {
+  ClientOpts c;
+  std::string purpose;
+  std::string break_glass;
+  std::string reference;
+  std::string version;
+};
+
+http::HeaderList PurposeHeaders(const ReadOpts& o) {
+  http::HeaderList h;
+  std::string code = ToPurposeCode(o.purpose);
+  if (!o.break_glass.empty()) code = "ETREAT";
+  h.emplace_back(std::string(api::kPurposeHeader), code);
+  if (!o.break_glass.empty()) h.emplace_back(std::string(api::kBreakGlassHeader), o.break_glass);
+  return h;
+}
+
+void RecordGet(const ReadOpts& o) {
+  auto key = LoadKey(o.c.key);
+  if (!key.ok()) return Fail(key.status());
+  if (o.reference.find('/') == std::string::npos) return Fail("TYPE/ID expected, e.g. Observation/123");
+  ApiClient c(o.c.url);
+  std::string target = "/fhir/" + o.reference + (o.version.empty() ? "" : "/_history/" + o.version);
+  auto r = Signed(c, *key, "GET", target, {}, PurposeHeaders(o));
+  if (!r.ok()) return Fail(r.status());
+  if (r->status != 200) return Fail(o.reference + ": " + ErrorText(*r), ExitFor(r->status));
+  auto rid = r->Header("X-Medledger-Record-Id");
+  auto ver = r->Header("X-Medledger-Version");
+  if (!rid || !ver) return Fail("the node did not name the record's anchor; refusing unverified bytes", 5);
+  auto a = Signed(c, *key, "GET", "/v1/records/" + *rid + "/" + *ver);
+  if (!a.ok()) return Fail(a.status());
+  if (a->status != 200) return Fail("anchor lookup failed: " + ErrorText(*a), 5);
+  json anchor = json::parse(a->body, nullptr, false);
+  std::string got = ToHex(crypto::Sha256(r->body));
+  if (anchor.is_discarded() || anchor.value("hash", "") != got)
+    return Fail("SHA-256 of the returned bytes does not match the on-chain anchor of record " + *rid + " version " +
+                    *ver + "; nothing printed",
+                5);
+  std::cout << r->body;
+  if (r->body.empty() || r->body.back() != '\n') std::cout << '\n';
+  std::cout.flush();
+  std::cerr << "verified: SHA-256 " << got << " matches the on-chain anchor of record " << *rid << " version " << *ver
+            << " (block " << anchor.value("height", uint64_t(0)) << ", tx " << anchor.value("tx", "") << ")";
+  if (r->Header("X-Medledger-Break-Glass")) std::cerr << "; BREAK-GLASS access, recorded on chain";
+  std::cerr << std::endl;
+}
+
+struct BenchOpts {
+  ReadOpts r;
+  double rate = 500;
+  double seconds = 10;
+  int threads = 16;
+};
+
+void BenchRead(const BenchOpts& o) {
+  auto key = LoadKey(o.r.c.key);
+  if (!key.ok()) return Fail(key.status());
+  std::string target = "/fhir/" + o.r.reference;
+  const auto headers = PurposeHeaders(o.r);
+  const int n = std::max(1, o.threads);
+  const auto total = static_cast<int64_t>(o.rate * o.seconds);
+  const auto interval = std::chrono::nanoseconds(static_cast<int64_t>(1e9 / o.rate));
+  std::mutex mu;
+  std::vector<double> lat_ms;
+  std::atomic<int64_t> next{0}, errors{0}, denied{0};
+  std::string first_error;
+  const auto start = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < n; ++t) {
+    ts.emplace_back([&] {
+      ApiClient c(o.r.c.url, std::chrono::seconds(30));
+      std::vector<double> mine;
+      for (;;) {
+        int64_t i = next++;
+        if (i >= total) break;
+        // Open loop: request i is due at start + i*interval; latency counts
+        // from then, so a stalled server is not hidden (coordinated omission).
+        auto due = start + i * interval;
+        std::this_thread::sleep_until(due);
+        auto r = Signed(c, *key, "GET", target, {}, headers);
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - due).count();
+        if (!r.ok() || r->status != 200) {
+          (r.ok() && r->status == 403 ? denied : errors)++;
+          std::lock_guard l(mu);
+          if (first_error.empty()) first_error = r.ok() ? ErrorText(*r) : r.status().message();
+          continue;
+        }
+        mine.push_back(ms);
+      }
+      std::lock_guard l(mu);
+      lat_ms.insert(lat_ms.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : ts) t.join();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::sort(lat_ms.begin(), lat_ms.end());
+  auto pct = [&](double p) {
+    if (lat_ms.empty()) return 0.0;
+    size_t i = static_cast<size_t>(std::ceil(p / 100.0 * lat_ms.size())) - 1;
+    return lat_ms[std::min(i, lat_ms.size() - 1)];
+  };
+  json out = {{"target_rate", o.rate},         {"requests", total},
+              {"ok", lat_ms.size()},           {"denied", denied.load()},
+              {"errors", errors.load()},       {"achieved_rate", lat_ms.size() / elapsed},
+              {"p50_ms", pct(50)},             {"p90_ms", pct(90)},
+              {"p99_ms", pct(99)},             {"max_ms", lat_ms.empty() ? 0.0 : lat_ms.back()},
+              {"threads", n}};
+  if (!first_error.empty()) out["first_error"] = first_error;
+  PrintJson(out);
+  if (lat_ms.empty()) Fail("no successful read");
+}
+
+CLI::App* RecordCommand(CLI::App& app) {
+  try {
+    return app.get_subcommand("record");
+  } catch (const CLI::OptionNotFound&) {
+    auto* rec = app.add_subcommand("record", "Health records: put, get, bench-read");
+    rec->require_subcommand(1);
+    return rec;
+  }
+}
+
+void VerifyReceipt(const json& receipt) {
+  json body = receipt;
+  body.erase("signature");
+  std::string bytes = "medledger-erasure-receipt-v1\n" + body.dump();
+  auto pk = crypto::ParsePublicId(receipt.value("node_key", ""));
+  auto sig = FromHexFixed<64>(receipt.value("signature", ""));
+  if (!pk.ok() || !sig.ok() ||
+      !crypto::Verify(*pk, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), *sig))
+    return Fail("the receipt's signature does not verify", 5);
+  std::cerr << "receipt signature verifies (custodian node key " << receipt.value("node_key", "") << ")" << std::endl;
+}
+
+}  // namespace
+
+void RegisterAccessCommands(CLI::App& app) {
+  // record get / bench-read
+  {
+    auto* rec = RecordCommand(app);
+    auto* get = rec->add_subcommand("get", "Read a resource with a signed request; checks it against its on-chain anchor");
+    static ReadOpts ro;
+    AddClientOptions(get, &ro.c, true);
+    get->add_option("--purpose", ro.purpose, "treatment, payment, operations, research, or an ActReason code")->required();
+    get->add_option("--break-glass", ro.break_glass, "Emergency access (ETREAT) with this reason; always audited");
+    get->add_option("--version", ro.version, "A version (_history) instead of the latest");
+    get->add_option("reference", ro.reference, "TYPE/ID")->required();
+    get->callback([] { RecordGet(ro); });
+
+    auto* bench = rec->add_subcommand("bench-read", "Signed consented reads at a fixed rate; prints latency percentiles");
+    static BenchOpts bo;
+    AddClientOptions(bench, &bo.r.c, true);
+    bench->add_option("--purpose", bo.r.purpose, "Purpose of use")->required();
+    bench->add_option("--break-glass", bo.r.break_glass, "Break-glass reason");
+    bench->add_option("--rate", bo.rate, "Reads per second (open loop)");
+    bench->add_option("--seconds", bo.seconds, "Duration");
+    bench->add_option("--threads", bo.threads, "Client threads (connections)");
+    bench->add_option("reference", bo.r.reference, "TYPE/ID")->required();
+    bench->callback([] { BenchRead(bo); });
+  }
+  // consent grant | revoke | list
+  {
+    auto* consent = app.add_subcommand("consent", "Patient consent: grant, revoke, list");
+    consent->require_subcommand(1);
+    static ClientOpts go;
+    static std::string to, org = "*", until, not_before, patient;
+    static std::vector<std::string> types, purposes, labels;
+    auto* grant = consent->add_subcommand("grant", "Grant access (signed by the patient or its representative)");
+    AddClientOptions(grant, &go, true);
+    grant->add_option("--to", to, "Grantee: a public id or org:ID")->required();
+    grant->add_option("--types", types, "Resource types (T1,T2) or all")->required();
+    grant->add_option("--purpose", purposes, "treatment, payment, operations, research (comma-separated)")->required();
+    grant->add_option("--until", until, "End of the grant (exclusive): YYYY-MM-DD[Thh:mm:ssZ] or epoch ms");
+    grant->add_option("--from", not_before, "Start of the grant");
+    grant->add_option("--labels", labels, "Sensitive labels the grant includes: substance-use, hiv, mental-health");
+    grant->add_option("--org", org, "Custodian organisation whose records it covers (default: all, *)");
+    grant->add_option("--patient", patient, "The patient's public id, when a representative grants");
+    grant->callback([] {
+      auto grantee = ParseGrantee(to);
+      if (!grantee.ok()) return Fail(grantee.status());
+      json p = {{"consent_id", NewHexId()}, {"patient_org", org}, {"grantee", *grantee}};
+      auto ts = SplitComma(types);
+      if (ts.size() == 1 && (ts[0] == "all" || ts[0] == "*")) ts = {"*"};
+      p["types"] = ts;
+      json ps = json::array();
+      for (const auto& x : SplitComma(purposes)) ps.push_back(ToPurposeCode(x));
+      p["purposes"] = ps;
+      auto ls = SplitComma(labels);
+      if (!ls.empty()) p["labels"] = ls;
+      if (!patient.empty()) p["patient"] = patient;
+      if (!until.empty()) {
+        auto ms = ParseDateMs(until);
+        if (!ms.ok()) return Fail(ms.status());
+        p["until_ms"] = *ms;
+      }
+      if (!not_before.empty()) {
+        auto ms = ParseDateMs(not_before);
+        if (!ms.ok()) return Fail(ms.status());
+        p["not_before_ms"] = *ms;
+      }
+      auto key = LoadKey(go.key);
+      if (!key.ok()) return Fail(key.status());
+      ApiClient c(go.url);
+      auto r = c.Submit(*key, model::tx::kConsentGrant, p, !go.no_wait);
+      if (!r.ok()) return Fail(r.status());
+      json out = {{"consent_id", p["consent_id"]}, {"tx", r->value("id", "")}, {"status", r->value("status", "")}};
+      if (r->contains("height")) out["height"] = (*r)["height"];
+      PrintJson(out);
+    });
+
+    static ClientOpts ro;
+    static std::string consent_id;
+    auto* revoke = consent->add_subcommand("revoke", "Revoke a consent");
+    AddClientOptions(revoke, &ro, true);
+    revoke->add_option("consent_id", consent_id, "CONSENT_ID")->required();
+    revoke->callback([] {
+      auto key = LoadKey(ro.key);
+      if (!key.ok()) return Fail(key.status());
+      ApiClient c(ro.url);
+      auto r = c.Submit(*key, model::tx::kConsentRevoke, {{"consent_id", consent_id}}, !ro.no_wait);
+      if (!r.ok()) return Fail(r.status());
+      json out = {{"consent_id", consent_id}, {"tx", r->value("id", "")}, {"status", r->value("status", "")}};
+      if (r->contains("height")) out["height"] = (*r)["height"];
+      PrintJson(out);
+    });
+
+    static ClientOpts lo;
+    static std::string list_patient;
+    auto* list = consent->add_subcommand("list", "The patient's consents as a FHIR Bundle of Consent resources");
+    AddClientOptions(list, &lo, true);
+    list->add_option("--patient", list_patient, "The patient's public id")->required();
+    list->callback([] {
+      auto key = LoadKey(lo.key);
+      if (!key.ok()) return Fail(key.status());
+      ApiClient c(lo.url);
+      auto r = Signed(c, *key, "GET", "/fhir/Consent?patient=" + list_patient);
+      if (!r.ok()) return Fail(r.status());
+      if (r->status != 200) return Fail(ErrorText(*r), ExitFor(r->status));
+      std::cout << r->body << std::endl;
+    });
+  }
+  // audit
+  {
+    auto* audit = app.add_subcommand("audit", "A patient's access log (FHIR AuditEvent Bundle)");
+    static ClientOpts ao;
+    static std::string patient;
+    static bool accounting = false;
+    AddClientOptions(audit, &ao, true);
+    audit->add_option("--patient", patient, "The patient's public id")->required();
+    audit->add_flag("--accounting", accounting, "Only the HIPAA accounting of disclosures (45 CFR 164.528)");
+    audit->callback([] {
+      auto key = LoadKey(ao.key);
+      if (!key.ok()) return Fail(key.status());
+      ApiClient c(ao.url);
+      auto r = Signed(c, *key, "GET",
+                      "/fhir/AuditEvent?patient=" + patient + (accounting ? "&_accounting=true" : ""));
+      if (!r.ok()) return Fail(r.status());
+      if (r->status != 200) return Fail(ErrorText(*r), ExitFor(r->status));
+      std::cout << r->body << std::endl;
+    });
+  }
+  // disclose
+  {
+    auto* d = app.add_subcommand("disclose", "Record a disclosure made outside the system (custodian staff)");
+    static ClientOpts o;
+    static std::string patient, name, address, description, purpose;
+    static std::vector<std::string> recs;
+    AddClientOptions(d, &o, true);
+    d->add_option("--patient", patient, "Patient/ID (the FHIR id at this custodian)")->required();
+    d->add_option("--recipient-name", name, "Recipient name (kept off chain)")->required();
+    d->add_option("--recipient-address", address, "Recipient address (kept off chain)");
+    d->add_option("--description", description, "A code, e.g. lab-results")->required();
+    d->add_option("--purpose", purpose, "A code, e.g. PUBHLTH, JUDICIAL, HOVERSIGHT")->required();
+    d->add_option("--records", recs, "Type/id of the records disclosed (comma-separated)");
+    d->callback([] {
+      auto key = LoadKey(o.key);
+      if (!key.ok()) return Fail(key.status());
+      json body = {{"patient", patient}, {"recipient_name", name}, {"recipient_address", address},
+                   {"description", description}, {"purpose", purpose}};
+      auto rs = SplitComma(recs);
+      if (!rs.empty()) body["records"] = rs;
+      ApiClient c(o.url);
+      auto r = Signed(c, *key, "POST", "/v1/disclosures", body.dump());
+      if (!r.ok()) return Fail(r.status());
+      if (r->status / 100 != 2) return Fail(ErrorText(*r), ExitFor(r->status));
+      std::cout << r->body << std::endl;
+    });
+  }
+  // erase
+  {
+    auto* e = app.add_subcommand("erase", "Ask the custodian to erase a record (GDPR Art. 17); prints the signed receipt");
+    static ClientOpts o;
+    static std::string reference, patient;
+    AddClientOptions(e, &o, true);
+    e->add_option("--patient", patient, "The patient's public id, when a representative asks");
+    e->add_option("reference", reference, "TYPE/ID")->required();
+    e->callback([] {
+      auto key = LoadKey(o.key);
+      if (!key.ok()) return Fail(key.status());
+      ApiClient c(o.url);
+      auto look = Signed(c, *key, "GET", "/v1/records?reference=" + reference);
+      if (!look.ok()) return Fail(look.status());
+      if (look->status != 200) return Fail(ErrorText(*look), ExitFor(look->status));
+      json l = json::parse(look->body, nullptr, false);
+      if (l.is_discarded()) return Fail("the node answered with invalid JSON");
+      if (l.value("erased", false)) return Fail(reference + " is already erased", 4);
+      json p = {{"request_id", NewHexId()}, {"record_id", l.value("record_id", "")}};
+      if (!patient.empty()) p["patient"] = patient;
+      auto tx = c.Build(*key, model::tx::kErasureRequest, p);
+      if (!tx.ok()) return Fail(tx.status());
+      std::string body = model::TxToJson(*tx).dump();
+      auto r = Signed(c, *key, "POST", "/fhir/" + reference + "/$erase", body);
+      if (!r.ok()) return Fail(r.status());
+      if (r->status != 200) return Fail(reference + ": " + ErrorText(*r), ExitFor(r->status));
+      json receipt = json::parse(r->body, nullptr, false);
+      if (receipt.is_discarded()) return Fail("the node answered with invalid JSON");
+      PrintJson(receipt);
+      VerifyReceipt(receipt);
+    });
+  }
+  // legal-hold
+  {
+    auto* h = app.add_subcommand("legal-hold", "Set or release a legal hold on a record (custodian org admin)");
+    static ClientOpts o;
+    static std::string reference, reason = "legal-hold";
+    static bool release = false;
+    AddClientOptions(h, &o, true);
+    h->add_option("--reason", reason, "A code");
+    h->add_flag("--release", release, "Release the hold");
+    h->add_option("reference", reference, "TYPE/ID")->required();
+    h->callback([] {
+      auto key = LoadKey(o.key);
+      if (!key.ok()) return Fail(key.status());
+      ApiClient c(o.url);
+      json body = {{"reference", reference}, {"hold", !release}, {"reason", reason}};
+      auto r = Signed(c, *key, "POST", "/v1/admin/legal-hold", body.dump());
+      if (!r.ok()) return Fail(r.status());
+      if (r->status != 200) return Fail(ErrorText(*r), ExitFor(r->status));
+      std::cout << r->body << std::endl;
+    });
+  }
+}
+
+}  // namespace medledger::cli
