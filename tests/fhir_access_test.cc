@@ -1,0 +1,372 @@
+// Signed FHIR reads against a real node: consent decisions (allowed,
+// denied for each reason, revoked, out of period, wrong purpose, sensitive
+// label), break-glass, the access log as validated R4 AuditEvents, who may
+// read it, Consent search, erasure under legal hold and carried out (410
+// after, receipt signature verified), a tampered vault ciphertext, and
+// unsigned / stale / replayed signatures.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/fhir_index.h"
+#include "api/http_signature.h"
+#include "common/bytes.h"
+#include "crypto/aead.h"
+#include "crypto/ed25519.h"
+#include "crypto/keyfile.h"
+#include "crypto/sha256.h"
+#include "fhir/json.h"
+#include "fhir/validate.h"
+#include "http/client.h"
+#include "model/transaction.h"
+#include "model/tx_types.h"
+#include "tests/support/test_node.h"
+
+namespace medledger::test {
+namespace {
+
+using nlohmann::json;
+
+int64_t NowS() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+int64_t NowMs() { return NowS() * 1000; }
+
+std::string NewHex() { return ToHex(crypto::RandomArray<16>()); }
+
+class FhirAccessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    crypto::InitCrypto();
+    auto n = TestNode::Start();
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    node_ = std::move(*n);
+    client_ = std::make_unique<http::Client>(node_->url(), std::chrono::seconds(60));
+    auto admin = crypto::ReadKeyFile(node_->admin_key());
+    ASSERT_TRUE(admin.ok());
+    admin_.emplace(*admin);
+    auto s = client_->Get("/v1/status");
+    ASSERT_TRUE(s.ok());
+    chain_id_ = json::parse(s->body).value("chain_id", "");
+  }
+
+  uint64_t Height() {
+    auto s = client_->Get("/v1/status");
+    return s.ok() ? json::parse(s->body).value("height", uint64_t(0)) : 0;
+  }
+
+  // Submits and waits; returns the GET /v1/tx answer (committed or not).
+  json Submit(const crypto::KeyPair& k, uint16_t type, const json& payload) {
+    uint64_t nonce;
+    crypto::RandomBytes(reinterpret_cast<uint8_t*>(&nonce), sizeof nonce);
+    auto tx = model::MakeTransaction(chain_id_, k, type, payload, nonce, Height() + 1000);
+    EXPECT_TRUE(tx.ok());
+    auto r = client_->Post("/v1/tx?wait_ms=30000", model::TxToJson(*tx).dump());
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? json::parse(r->body, nullptr, false) : json();
+  }
+  void Commit(const crypto::KeyPair& k, uint16_t type, const json& payload) {
+    json r = Submit(k, type, payload);
+    ASSERT_EQ(r.value("status", ""), "committed") << r.dump();
+  }
+
+  crypto::KeyPair Register(std::vector<std::string> roles) {
+    auto k = crypto::KeyPair::Generate();
+    Commit(*admin_, model::tx::kIdentityRegister, {{"pubkey", k.id()}, {"roles", roles}});
+    return k;
+  }
+
+  // A write through the FHIR write API (its interim signature scheme).
+  http::ClientResponse Put(const std::string& type, const std::string& id, const std::string& body,
+                           const crypto::KeyPair& patient) {
+    std::string target = "/fhir/" + type + "/" + id;
+    int64_t created = NowS();
+    std::string msg = api::WriteSigningMessage("PUT", target, body, created);
+    auto sig = admin_->Sign(reinterpret_cast<const uint8_t*>(msg.data()), msg.size());
+    http::HeaderList h = {{api::kWriteKeyHeader, admin_->id()},
+                          {api::kWriteSignatureHeader, ToHex(sig)},
+                          {api::kWriteCreatedHeader, std::to_string(created)},
+                          {api::kPatientHeader, patient.id()},
+                          {"Content-Type", "application/fhir+json"}};
+    auto r = client_->Request("PUT", target, body, h);
+    EXPECT_TRUE(r.ok());
+    EXPECT_LT(r->status, 300) << r->body;
+    return *r;
+  }
+
+  http::ClientResponse Signed(const crypto::KeyPair& k, const std::string& method, const std::string& target,
+                              http::HeaderList h = {}, const std::string& body = {}) {
+    auto headers = api::SignRequest(k, method, target, body, std::move(h));
+    auto r = client_->Request(method, target, body, headers);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : http::ClientResponse{};
+  }
+  http::ClientResponse Read(const crypto::KeyPair& k, const std::string& ref, const std::string& purpose,
+                            const std::string& reason = {}) {
+    http::HeaderList h = {{std::string(api::kPurposeHeader), purpose}};
+    if (!reason.empty()) h.emplace_back(std::string(api::kBreakGlassHeader), reason);
+    return Signed(k, "GET", "/fhir/" + ref, h);
+  }
+
+  // The patient's access log once it holds at least `n` events (they commit
+  // within the next blocks).
+  json Audit(const crypto::KeyPair& k, const crypto::KeyPair& patient, size_t n, const std::string& extra = {}) {
+    json b;
+    for (int i = 0; i < 100; ++i) {
+      auto r = Signed(k, "GET", "/fhir/AuditEvent?patient=" + patient.id() + extra);
+      b = json::parse(r.body, nullptr, false);
+      if (r.status != 200 || b.value("total", size_t(0)) >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return b;
+  }
+
+  void LoadPatient() {
+    patient_.emplace(Register({"patient"}));
+    doctor_.emplace(Register({"practitioner"}));
+    Put("Patient", "p1", R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1970-01-01"})", *patient_);
+    obs_body_ = R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"glucose"},)"
+                R"("subject":{"reference":"Patient/p1"},"valueQuantity":{"value":5.40,"unit":"mmol/L"}})";
+    Put("Observation", "o1", obs_body_, *patient_);
+    Put("Observation", "hiv1",
+        R"({"resourceType":"Observation","id":"hiv1","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"HIV"}]},)"
+        R"("status":"final","code":{"text":"hiv test"},"subject":{"reference":"Patient/p1"}})",
+        *patient_);
+  }
+
+  std::string Grant(const std::string& grantee, json types, json purposes, json extra = json::object()) {
+    std::string id = NewHex();
+    json p = {{"consent_id", id}, {"patient_org", "*"}, {"grantee", grantee}, {"types", types}, {"purposes", purposes}};
+    p.update(extra);
+    Commit(*patient_, model::tx::kConsentGrant, p);
+    return id;
+  }
+
+  std::unique_ptr<TestNode> node_;
+  std::unique_ptr<http::Client> client_;
+  std::optional<crypto::KeyPair> admin_, patient_, doctor_;
+  std::string chain_id_;
+  std::string obs_body_;
+};
+
+std::string Diagnostics(const http::ClientResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("issue")) return "";
+  return j["issue"][0].value("diagnostics", "");
+}
+
+TEST_F(FhirAccessTest, ConsentDecidesReadsAndEveryAccessIsAudited) {
+  LoadPatient();
+  auto other = Register({"practitioner"});
+  auto auditor = Register({"auditor"});
+  int accesses = 0;
+
+  // Default deny.
+  auto r = Read(*doctor_, "Observation/o1", "treatment");
+  accesses++;
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(json::parse(r.body).value("resourceType", ""), "OperationOutcome");
+
+  // Consented read: the exact stored bytes, hashing to the anchor.
+  std::string c1 = Grant(doctor_->id(), {"Observation"}, {"TREAT"});
+  r = Read(*doctor_, "Observation/o1", "treatment");
+  accesses++;
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("Content-Type").value_or(""), "application/fhir+json");
+  EXPECT_EQ(ToHex(crypto::Sha256(r.body)), r.Header("X-Medledger-Anchor").value_or(""));
+  EXPECT_NE(r.body.find("5.40"), std::string::npos);  // decimal precision kept
+  EXPECT_TRUE(r.Header("X-Medledger-Record-Id").has_value());
+  EXPECT_EQ(r.Header("ETag").value_or(""), "W/\"1\"");
+  auto hist = Read(*doctor_, "Observation/o1/_history/1", "TREAT");
+  accesses++;
+  EXPECT_EQ(hist.status, 200);
+  EXPECT_EQ(hist.body, r.body);
+
+  // Wrong purpose, type not granted, sensitive label not named.
+  EXPECT_EQ(Read(*doctor_, "Observation/o1", "research").status, 403);
+  EXPECT_EQ(Read(*doctor_, "Patient/p1", "treatment").status, 403);
+  auto hiv = Read(*doctor_, "Observation/hiv1", "treatment");
+  EXPECT_EQ(hiv.status, 403);
+  EXPECT_EQ(Diagnostics(hiv).find("hiv"), std::string::npos);  // the label is not named
+  accesses += 3;
+  Grant(doctor_->id(), {"Observation"}, {"TREAT"}, {{"labels", {"hiv"}}});
+  EXPECT_EQ(Read(*doctor_, "Observation/hiv1", "treatment").status, 200);
+  accesses++;
+
+  // Outside the period: not yet, and expired.
+  Grant(other.id(), {"*"}, {"TREAT"}, {{"not_before_ms", NowMs() + 3600000}});
+  Grant(other.id(), {"*"}, {"HPAYMT"}, {{"not_before_ms", NowMs() - 7200000}, {"until_ms", NowMs() - 3600000}});
+  EXPECT_EQ(Read(other, "Observation/o1", "treatment").status, 403);
+  EXPECT_EQ(Read(other, "Observation/o1", "payment").status, 403);
+  accesses += 2;
+
+  // Revocation.
+  Commit(*patient_, model::tx::kConsentRevoke, {{"consent_id", c1}});
+  EXPECT_EQ(Read(*doctor_, "Observation/o1", "treatment").status, 403);
+  accesses++;
+
+  // Break-glass: a practitioner with a reason gets in, flagged; without a
+  // reason, or without the practitioner role, not.
+  auto bg = Read(other, "Observation/o1", "ETREAT", "unconscious-in-ER");
+  EXPECT_EQ(bg.status, 200) << bg.body;
+  EXPECT_EQ(bg.Header("X-Medledger-Break-Glass").value_or(""), "true");
+  auto bg_free = Read(other, "Observation/o1", "emergency", "patient arrived unconscious, no ID");
+  EXPECT_EQ(bg_free.status, 200) << bg_free.body;
+  EXPECT_EQ(Read(other, "Observation/o1", "ETREAT").status, 403);
+  EXPECT_EQ(Read(auditor, "Observation/o1", "ETREAT", "curious").status, 403);
+  accesses += 4;
+
+  // The patient reads its own record.
+  EXPECT_EQ(Read(*patient_, "Patient/p1", "treatment").status, 200);
+  accesses++;
+
+  // Every access, granted or denied, is an R4 AuditEvent.
+  json bundle = Audit(*patient_, *patient_, accesses);
+  ASSERT_EQ(bundle.value("resourceType", ""), "Bundle") << bundle.dump();
+  ASSERT_EQ(bundle.value("total", 0), accesses) << bundle.dump(1);
+  int denied = 0, break_glass = 0;
+  for (const auto& e : bundle["entry"]) {
+    const json& ev = e["resource"];
+    auto v = fhir::Parse(ev.dump());
+    ASSERT_TRUE(v.ok());
+    EXPECT_TRUE(fhir::ValidateResource(*v).ok()) << fhir::ValidateResource(*v).message() << ev.dump();
+    EXPECT_EQ(ev["source"]["observer"]["identifier"]["value"], ev["source"]["site"]);
+    EXPECT_EQ(ev["entity"][1]["what"]["identifier"]["system"], "urn:medledger:tx");
+    if (ev["outcome"] == "4") denied++;
+    if (ev.contains("meta")) {
+      break_glass++;
+      EXPECT_EQ(ev["meta"]["security"][0]["code"], "BTG");
+      EXPECT_EQ(ev["agent"][0]["purposeOfUse"][0]["coding"][0]["code"], "ETREAT");
+    }
+    // No clinician free text on chain: the free-text reason shows only as
+    // the off-chain note the custodian keeps.
+    for (const auto& d : ev["entity"][0]["detail"])
+      if (d["type"] == "break-glass-reason") EXPECT_TRUE(d["valueString"] == "unconscious-in-ER" || d["valueString"] == "declared-emergency");
+  }
+  EXPECT_EQ(denied, 9);
+  EXPECT_EQ(break_glass, 2);
+
+  // Who may read the log: the patient and an auditor, not the doctor.
+  EXPECT_EQ(Audit(auditor, *patient_, 0).value("resourceType", ""), "Bundle");
+  EXPECT_EQ(Signed(*doctor_, "GET", "/fhir/AuditEvent?patient=" + patient_->id()).status, 403);
+
+  // Consent search: FHIR R4 Consent resources, the revoked one inactive.
+  auto cs = Signed(*patient_, "GET", "/fhir/Consent?patient=" + patient_->id());
+  ASSERT_EQ(cs.status, 200) << cs.body;
+  json cb = json::parse(cs.body);
+  EXPECT_EQ(cb.value("total", 0), 4);
+  for (const auto& e : cb["entry"]) {
+    auto v = fhir::Parse(e["resource"].dump());
+    EXPECT_TRUE(fhir::ValidateResource(*v).ok());
+    if (e["resource"]["id"] == c1) EXPECT_EQ(e["resource"]["status"], "inactive");
+  }
+}
+
+TEST_F(FhirAccessTest, SignaturesUnsignedStaleReplayedRejected) {
+  LoadPatient();
+  auto unsigned_r = client_->Get("/fhir/Observation/o1", {{"X-Purpose-Of-Use", "treatment"}});
+  ASSERT_TRUE(unsigned_r.ok());
+  EXPECT_EQ(unsigned_r->status, 401);
+  auto stale_h = api::SignRequest(*patient_, "GET", "/fhir/Observation/o1", "", {{"X-Purpose-Of-Use", "treatment"}},
+                                  NowS() - 3600);
+  EXPECT_EQ(client_->Get("/fhir/Observation/o1", stale_h)->status, 401);
+  auto h = api::SignRequest(*patient_, "GET", "/fhir/Observation/o1", "", {{"X-Purpose-Of-Use", "treatment"}});
+  EXPECT_EQ(client_->Get("/fhir/Observation/o1", h)->status, 200);
+  auto replay = client_->Get("/fhir/Observation/o1", h);
+  EXPECT_EQ(replay->status, 401);
+  EXPECT_NE(replay->body.find("replayed"), std::string::npos);
+  // Purpose not covered by the signature.
+  auto nh = api::SignRequest(*patient_, "GET", "/fhir/Observation/o1", "", {});
+  nh.emplace_back("X-Purpose-Of-Use", "treatment");
+  EXPECT_EQ(client_->Get("/fhir/Observation/o1", nh)->status, 401);
+}
+
+TEST_F(FhirAccessTest, ErasureRefusedUnderLegalHoldThenCarriedOut) {
+  LoadPatient();
+  std::string key_file = node_->dir() + "/patient.key";
+  ASSERT_TRUE(crypto::WriteKeyFile(key_file, *patient_).ok());
+  // Legal hold by the custodian's admin.
+  auto hold = Signed(*admin_, "POST", "/v1/admin/legal-hold", {}, json({{"reference", "Observation/o1"}}).dump());
+  ASSERT_EQ(hold.status, 200) << hold.body;
+  auto refused = RunCli({"erase", "--url", node_->url(), "--key", key_file, "Observation/o1"});
+  EXPECT_EQ(refused.exit_code, 5) << refused.Describe();
+  EXPECT_NE(refused.err.find("legal-hold"), std::string::npos) << refused.err;
+  EXPECT_EQ(Read(*patient_, "Observation/o1", "treatment").status, 200);
+  // Released: erased, with a receipt signed by the node key.
+  hold = Signed(*admin_, "POST", "/v1/admin/legal-hold", {}, json({{"reference", "Observation/o1"}, {"hold", false}}).dump());
+  ASSERT_EQ(hold.status, 200);
+  auto done = RunCli({"erase", "--url", node_->url(), "--key", key_file, "Observation/o1"});
+  ASSERT_EQ(done.exit_code, 0) << done.Describe();
+  EXPECT_NE(done.err.find("receipt signature verifies"), std::string::npos);
+  json receipt = json::parse(done.out);
+  EXPECT_EQ(receipt["reference"], "Observation/o1");
+  EXPECT_EQ(receipt["versions_destroyed"], json::array({1}));
+  auto node_key = crypto::ReadKeyFile(node_->node_key());
+  ASSERT_TRUE(node_key.ok());
+  EXPECT_EQ(receipt["node_key"], node_key->id());
+  json unsigned_part = receipt;
+  unsigned_part.erase("signature");
+  std::string bytes = "medledger-erasure-receipt-v1\n" + unsigned_part.dump();
+  auto sig = FromHexFixed<64>(receipt["signature"].get<std::string>());
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(crypto::Verify(node_key->public_key(), reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), *sig));
+  // Reads answer 410 Gone with an OperationOutcome; the CLI exits 4.
+  auto gone = Read(*patient_, "Observation/o1", "treatment");
+  EXPECT_EQ(gone.status, 410);
+  EXPECT_EQ(json::parse(gone.body).value("resourceType", ""), "OperationOutcome");
+  auto cli = RunCli({"record", "get", "--url", node_->url(), "--key", key_file, "--purpose", "treatment", "Observation/o1"});
+  EXPECT_EQ(cli.exit_code, 4) << cli.Describe();
+  // Erased state survives a restart (re-applied before serving).
+  ASSERT_TRUE(node_->Stop().ok());
+  ASSERT_TRUE(node_->Restart().ok());
+  client_ = std::make_unique<http::Client>(node_->url(), std::chrono::seconds(60));
+  EXPECT_EQ(Read(*patient_, "Observation/o1", "treatment").status, 410);
+}
+
+TEST_F(FhirAccessTest, CliRecordGetChecksTheAnchor) {
+  LoadPatient();
+  std::string doc_file = node_->dir() + "/doctor.key";
+  ASSERT_TRUE(crypto::WriteKeyFile(doc_file, *doctor_).ok());
+  auto denied = RunCli({"record", "get", "--url", node_->url(), "--key", doc_file, "--purpose", "treatment", "Observation/o1"});
+  EXPECT_EQ(denied.exit_code, 3) << denied.Describe();
+  EXPECT_NE(denied.err.find("denied"), std::string::npos);
+  Grant(doctor_->id(), {"all"}, {"TREAT"});
+  auto ok = RunCli({"record", "get", "--url", node_->url(), "--key", doc_file, "--purpose", "treatment", "Observation/o1"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.Describe();
+  EXPECT_EQ(ok.out, obs_body_ + "\n");
+  EXPECT_NE(ok.err.find("matches the on-chain anchor"), std::string::npos);
+}
+
+TEST_F(FhirAccessTest, TamperedCiphertextIsDetectedAndNothingReturned) {
+  LoadPatient();
+  auto first = Read(*patient_, "Observation/o1", "treatment");
+  ASSERT_EQ(first.status, 200);
+  std::string rid = first.Header("X-Medledger-Record-Id").value_or("");
+  ASSERT_FALSE(rid.empty());
+  ASSERT_TRUE(node_->Stop().ok());
+  {
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), node_->data_dir() + "/vault", &db).ok());
+    std::string key = "C" + rid + std::string(1, '\0') + std::string("\0\0\0\1", 4);
+    std::string v;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &v).ok());
+    v[v.size() - 20] ^= 0x01;
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(db->Put(wo, key, v).ok());
+    delete db;
+  }
+  ASSERT_TRUE(node_->Restart().ok());
+  client_ = std::make_unique<http::Client>(node_->url(), std::chrono::seconds(60));
+  auto r = Read(*patient_, "Observation/o1", "treatment");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(Diagnostics(r).find("integrity check failed"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("glucose"), std::string::npos);
+  // The node keeps serving other records.
+  EXPECT_EQ(Read(*patient_, "Patient/p1", "treatment").status, 200);
+}
+
+}  // namespace
+}  // namespace medledger::test
