@@ -132,6 +132,8 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
       auto prop = state::LoadIdentity(st, h.proposer);
       if (!prop || !prop->Has(model::kRoleNode) || !prop->active())
         return report("proposer is not an active node key");
+      if (auto org = state::LoadOrg(st, prop->org); !org || !org->active)
+        return report("proposer's organisation '" + prop->org + "' is not an active member");
       auto ex = exec->Execute(st, root, c.height, h.timestamp_ms, c.block.txs, c.ids, c.sig_ok, replay);
       for (size_t i = 0; i < c.block.txs.size(); ++i) {
         if (ex.verdicts[i].reason != c.block.results[i].reason)
@@ -176,9 +178,12 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
     if (c.block.header.height != height) c.error = "block stored at height " + std::to_string(height) + " says it is " + std::to_string(c.block.header.height);
     c.ids.resize(c.block.txs.size());
     c.sig_ok.resize(c.block.txs.size());
+    std::vector<uint8_t> index_ok(c.block.txs.size());
     ParallelFor(c.block.txs.size(), threads, [&](size_t i) {
       c.ids[i] = c.block.txs[i].Id();
       c.sig_ok[i] = c.block.txs[i].VerifySignature();
+      auto loc = store->FindTx(c.ids[i]);
+      index_ok[i] = loc.ok() && loc->has_value() && (*loc)->height == height && (*loc)->index == i;
     });
     if (c.error.empty()) {
       const auto& h = c.block.header;
@@ -189,8 +194,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
     }
     if (c.error.empty()) {
       for (size_t i = 0; i < c.ids.size(); ++i) {
-        auto loc = store->FindTx(c.ids[i]);
-        if (!loc.ok() || !loc->has_value() || (*loc)->height != height || (*loc)->index != i) {
+        if (!index_ok[i]) {
           c.error = "transaction index entry for transaction " + std::to_string(i) + " is missing or wrong";
           break;
         }

@@ -34,7 +34,7 @@ Result<ChainParams> LoadParams(const StateReader& st) {
 
 Verdict Executor::ApplyOne(Overlay& block_state, const ChainParams& params, uint64_t height,
                            uint64_t timestamp_ms, const model::Transaction& tx, const Hash32& id,
-                           bool sig_ok, bool in_block_dup) const {
+                           bool sig_ok, bool in_block_dup, SignerCache& cache) const {
   if (tx.chain_id != params.chain_id) return Verdict::No(Reject::kWrongChain, "transaction is for chain '" + tx.chain_id.substr(0, 64) + "'");
   const model::TxTypeInfo* info = model::FindTxType(tx.type);
   Module* module = info ? FindModule(tx.type) : nullptr;
@@ -46,12 +46,21 @@ Verdict Executor::ApplyOne(Overlay& block_state, const ChainParams& params, uint
   if (tx.expiry_height > height + params.max_expiry_window)
     return Verdict::No(Reject::kExpired, "expiry height more than " + std::to_string(params.max_expiry_window) + " blocks ahead");
   if (in_block_dup) return Verdict::No(Reject::kReplayed, "transaction already accepted");
-  auto signer = LoadIdentity(block_state, tx.signer);
+  auto cached = cache.map.find(tx.signer);
+  if (cached == cache.map.end()) {
+    auto rec = LoadIdentity(block_state, tx.signer);
+    bool org_active = false;
+    if (rec) {
+      auto org = LoadOrg(block_state, rec->org);
+      org_active = org && org->active;
+    }
+    cached = cache.map.emplace(tx.signer, std::make_pair(std::move(rec), org_active)).first;
+  }
+  const std::optional<IdentityRecord>& signer = cached->second.first;
   if (!signer) return Verdict::No(Reject::kUnknownSigner, "signer is not a registered identity");
   if (!signer->active() && signer->revoked_at <= height)
     return Verdict::No(Reject::kRevokedKey, signer->status == KeyStatus::kRotated ? "signer key was rotated" : "signer key was revoked");
-  auto org = LoadOrg(block_state, signer->org);
-  if (!org || !org->active) return Verdict::No(Reject::kRevokedKey, "signer's organisation is not an active member");
+  if (!cached->second.second) return Verdict::No(Reject::kRevokedKey, "signer's organisation is not an active member");
   if (!(signer->roles & info->allowed_roles))
     return Verdict::No(Reject::kRoleNotPermitted, std::string(info->name) + " needs one of the roles: " + [&] {
       std::string s;
@@ -72,7 +81,11 @@ Verdict Executor::ApplyOne(Overlay& block_state, const ChainParams& params, uint
   } catch (const nlohmann::json::exception& e) {
     v = Verdict::No(Reject::kInvalidPayload, std::string("payload: ") + e.what());
   }
-  if (v.ok()) tx_state.MergeInto(&block_state);
+  if (v.ok()) {
+    if (tx_state.WritesPrefix("id/") || tx_state.WritesPrefix("org/") || tx_state.WritesPrefix("params/"))
+      cache.map.clear();
+    tx_state.MergeInto(&block_state);
+  }
   return v;
 }
 
@@ -86,13 +99,14 @@ BlockExecution Executor::Execute(const StateReader& base, const Hash32& prev_sta
   auto params = LoadParams(base);
   std::unordered_set<Hash32, HashHasher> seen;
   seen.reserve(txs.size());
+  SignerCache cache;
   for (size_t i = 0; i < txs.size(); ++i) {
     bool dup = !seen.insert(ids[i]).second || replay.Contains(ids[i]);
     if (!params.ok()) {
       out.verdicts.push_back(Verdict::No(Reject::kMalformed, "chain parameters unavailable"));
       continue;
     }
-    out.verdicts.push_back(ApplyOne(block_state, *params, height, timestamp_ms, txs[i], ids[i], sig_ok[i] != 0, dup));
+    out.verdicts.push_back(ApplyOne(block_state, *params, height, timestamp_ms, txs[i], ids[i], sig_ok[i] != 0, dup, cache));
   }
   out.writes = block_state.TakeWrites();
   out.state_root = NextStateRoot(prev_state_root, height, out.writes);
@@ -104,7 +118,8 @@ Verdict Executor::Check(const StateReader& base, uint64_t height, uint64_t times
   auto params = LoadParams(base);
   if (!params.ok()) return Verdict::No(Reject::kMalformed, "chain parameters unavailable");
   Overlay scratch(&base);
-  return ApplyOne(scratch, *params, height, timestamp_ms, tx, id, true, replay.Contains(id));
+  SignerCache cache;
+  return ApplyOne(scratch, *params, height, timestamp_ms, tx, id, true, replay.Contains(id), cache);
 }
 
 }  // namespace medledger::state

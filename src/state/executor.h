@@ -6,7 +6,9 @@
 // verdicts and the same root.
 #pragma once
 
+#include <cstring>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "model/block.h"
@@ -20,6 +22,14 @@ struct BlockExecution {
   std::vector<model::Verdict> verdicts;
   WriteSet writes;  // sorted by key
   Hash32 state_root{};
+};
+
+struct KeyHasher {
+  size_t operator()(const crypto::PublicKey& k) const {
+    size_t v;
+    std::memcpy(&v, k.data(), sizeof v);
+    return v;
+  }
 };
 
 class Executor {
@@ -43,9 +53,14 @@ class Executor {
                        const model::Transaction& tx, const Hash32& id, const ReplayGuard& replay) const;
 
  private:
+  // Signer records decoded once per block; dropped whenever a transaction
+  // writes identity, organisation or parameter state.
+  struct SignerCache {
+    std::unordered_map<crypto::PublicKey, std::pair<std::optional<IdentityRecord>, bool /*org active*/>, KeyHasher> map;
+  };
   model::Verdict ApplyOne(Overlay& block_state, const ChainParams& params, uint64_t height,
                           uint64_t timestamp_ms, const model::Transaction& tx, const Hash32& id,
-                          bool sig_ok, bool in_block_dup) const;
+                          bool sig_ok, bool in_block_dup, SignerCache& cache) const;
   Module* FindModule(uint16_t type) const;
   std::vector<std::unique_ptr<Module>> modules_;
 };

@@ -3,9 +3,9 @@
 namespace medledger::state {
 
 std::optional<Bytes> MemState::Get(std::string_view key) const {
-  auto it = kv_.find(key);
-  if (it == kv_.end()) return std::nullopt;
-  return it->second;
+  auto it = index_.find(key);
+  if (it == index_.end()) return std::nullopt;
+  return *it->second;
 }
 
 void MemState::Scan(std::string_view prefix,
@@ -18,8 +18,17 @@ void MemState::Scan(std::string_view prefix,
 
 void MemState::Apply(const WriteSet& writes) {
   for (const auto& [k, v] : writes) {
-    if (v) kv_[k] = *v;
-    else kv_.erase(k);
+    if (v) {
+      auto [it, inserted] = kv_.insert_or_assign(k, *v);
+      // std::map nodes are stable: the view and pointer stay valid until erased.
+      index_[std::string_view(it->first)] = &it->second;
+    } else {
+      auto it = kv_.find(k);
+      if (it != kv_.end()) {
+        index_.erase(std::string_view(it->first));
+        kv_.erase(it);
+      }
+    }
   }
 }
 

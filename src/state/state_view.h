@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,15 @@ class StateReader {
 
 class MemState : public StateReader {
  public:
+  MemState() = default;
+  MemState(const MemState& o) : kv_(o.kv_) { Reindex(); }
+  MemState& operator=(const MemState& o) {
+    if (this != &o) {
+      kv_ = o.kv_;
+      Reindex();
+    }
+    return *this;
+  }
   std::optional<Bytes> Get(std::string_view key) const override;
   void Scan(std::string_view prefix,
             const std::function<bool(std::string_view, const Bytes&)>& fn) const override;
@@ -37,7 +47,14 @@ class MemState : public StateReader {
   size_t size() const { return kv_.size(); }
 
  private:
+  // Point reads dominate replay (several per transaction), so they go to a
+  // hash map; the ordered key set serves prefix scans.
   std::map<std::string, Bytes, std::less<>> kv_;
+  std::unordered_map<std::string_view, const Bytes*> index_;
+  void Reindex() {
+    index_.clear();
+    for (const auto& [k, v] : kv_) index_[std::string_view(k)] = &v;
+  }
 };
 
 // Writes buffered over a base reader. Not thread-safe.
@@ -54,6 +71,10 @@ class Overlay : public StateReader {
   void Clear() { writes_.clear(); }
   WriteSet TakeWrites();
   bool empty() const { return writes_.empty(); }
+  bool WritesPrefix(std::string_view prefix) const {
+    auto it = writes_.lower_bound(prefix);
+    return it != writes_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+  }
 
  private:
   const StateReader* base_;
