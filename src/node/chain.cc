@@ -155,6 +155,13 @@ model::Verdict Chain::Check(const model::Transaction& tx, const Hash32& id) cons
 Result<std::pair<model::Block, state::WriteSet>> Chain::Build(
     const std::vector<model::Transaction>& txs, const std::vector<Hash32>& ids,
     const crypto::KeyPair& proposer, uint64_t timestamp_ms) {
+  // A node whose key or organisation was removed must not propose: every
+  // other node would refuse the block (ApplyBlock), and under etcd ordering
+  // an invalid block halts them.
+  auto self = state::LoadIdentity(*state_, proposer.public_key());
+  auto self_org = self ? state::LoadOrg(*state_, self->org) : std::nullopt;
+  if (!self || !self->Has(model::kRoleNode) || !self->active() || !self_org || !self_org->active)
+    return FailedPrecondition("this node's key is not an active node key of an active member organisation");
   auto m = Meta();
   ML_ASSIGN_OR_RETURN(Bytes prev_bytes, store_->GetBlock(m.height));
   ML_ASSIGN_OR_RETURN(model::BlockHeader prev, model::DecodeHeader(prev_bytes));
@@ -215,6 +222,8 @@ Status Chain::ApplyBlock(const model::Block& b) {
   auto prop = state::LoadIdentity(*state_, b.header.proposer);
   if (!prop || !prop->Has(model::kRoleNode) || !prop->active())
     return DataLoss(where + "proposer is not an active node key");
+  if (auto org = state::LoadOrg(*state_, prop->org); !org || !org->active)
+    return DataLoss(where + "proposer's organisation '" + prop->org + "' is not an active member");
   ML_ASSIGN_OR_RETURN(Bytes prev_bytes, store_->GetBlock(m.height));
   ML_ASSIGN_OR_RETURN(model::BlockHeader prev, model::DecodeHeader(prev_bytes));
   if (b.header.timestamp_ms < prev.timestamp_ms) return DataLoss(where + "timestamp goes backwards");

@@ -1,0 +1,140 @@
+// A removed organisation's node is refused as a block proposer: by
+// Chain::ApplyBlock (every other node, and so the etcd orderer), by the
+// offline audit, and by its own chain when it tries to build a block.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "crypto/sha256.h"
+#include "model/tx_types.h"
+#include "node/audit.h"
+#include "node/chain.h"
+#include "state/governance.h"
+
+namespace medledger::node {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+namespace tx = model::tx;
+
+crypto::KeyPair Key(uint8_t fill) {
+  std::array<uint8_t, 32> seed;
+  seed.fill(fill);
+  return crypto::KeyPair::FromSeed(seed);
+}
+
+// h1..h3: admin keys 1..3, node keys 11..13; threshold 2.
+json Genesis() {
+  json orgs = json::array();
+  for (int i = 1; i <= 3; ++i)
+    orgs.push_back({{"id", "h" + std::to_string(i)},
+                    {"name", "Hospital " + std::to_string(i)},
+                    {"admin", Key(uint8_t(i)).id()},
+                    {"nodes", json::array({Key(uint8_t(10 + i)).id()})}});
+  return {{"chain_id", "gov-node"}, {"timestamp_ms", 1000}, {"governance_threshold", 2}, {"organisations", orgs}};
+}
+
+class ChainDir {
+ public:
+  ChainDir() {
+    static int n = 0;
+    path = (fs::temp_directory_path() / ("ml-gov-" + std::to_string(::getpid()) + "-" + std::to_string(n++))).string();
+    fs::remove_all(path);
+  }
+  ~ChainDir() { fs::remove_all(path); }
+  std::string path;
+};
+
+class GovernanceChainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Chain::Init(dir_.path, Genesis()).ok());
+    auto c = Chain::Open(dir_.path, {.sync = false, .verify_threads = 1});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    chain_ = std::move(*c);
+  }
+
+  model::Transaction Tx(const crypto::KeyPair& k, uint16_t type, const json& payload) {
+    auto t = model::MakeTransaction("gov-node", k, type, payload, nonce_++, chain_->Meta().height + 100);
+    EXPECT_TRUE(t.ok());
+    return *t;
+  }
+
+  // One block of `txs` proposed by `proposer`, built and committed.
+  model::Block Produce(const crypto::KeyPair& proposer, std::vector<model::Transaction> txs) {
+    std::vector<Hash32> ids;
+    for (const auto& t : txs) ids.push_back(t.Id());
+    auto b = chain_->ProduceBlock(txs, ids, proposer, 2000 + chain_->Meta().height);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return *b;
+  }
+
+  // A valid next block, built by h1's node, then re-signed by `proposer`.
+  model::Block SignedBy(const crypto::KeyPair& proposer) {
+    auto t = Tx(Key(1), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("doc" + std::to_string(nonce_)))}});
+    auto b = chain_->BuildBlock({t}, {t.Id()}, Key(11), 5000 + chain_->Meta().height);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    b->Sign(proposer);
+    return *b;
+  }
+
+  void RemoveH3() {
+    const std::string pid = "00000000000000000000000000000003";
+    auto b = Produce(Key(11), {Tx(Key(1), tx::kGovPropose, {{"proposal_id", pid}, {"action", "remove_member"}, {"org_id", "h3"}}),
+                               Tx(Key(2), tx::kGovApprove, {{"proposal_id", pid}})});
+    ASSERT_TRUE(b.results[0].ok()) << b.results[0].detail;
+    ASSERT_TRUE(b.results[1].ok()) << b.results[1].detail;
+    ASSERT_FALSE(state::LoadOrg(chain_->state(), "h3")->active);
+  }
+
+  ChainDir dir_;
+  std::unique_ptr<Chain> chain_;
+  uint64_t nonce_ = 1;
+};
+
+TEST_F(GovernanceChainTest, RemovedOrganisationsNodeCannotProposeBlocks) {
+  // Before: h3's node is a valid proposer.
+  ASSERT_TRUE(chain_->ApplyBlock(SignedBy(Key(13))).ok());
+  RemoveH3();
+  auto height = chain_->Meta().height;
+  Status st = chain_->ApplyBlock(SignedBy(Key(13)));
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_NE(st.message().find("not an active member"), std::string::npos) << st.message();
+  EXPECT_EQ(chain_->Meta().height, height);  // nothing written
+  // Its own chain refuses to build a block with its key.
+  auto t = Tx(Key(1), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("x"))}});
+  auto b = chain_->BuildBlock({t}, {t.Id()}, Key(13), 9000);
+  EXPECT_EQ(b.status().code(), StatusCode::kFailedPrecondition);
+  // The other members' nodes carry on.
+  EXPECT_TRUE(chain_->ApplyBlock(SignedBy(Key(12))).ok());
+}
+
+TEST_F(GovernanceChainTest, AuditRefusesABlockByARemovedOrganisationsNode) {
+  RemoveH3();
+  // Write an (otherwise valid, empty) block signed by h3's node straight into
+  // the store, as a node without the ApplyBlock check would have.
+  auto b = chain_->BuildBlock({}, {}, Key(11), 9000);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  b->Sign(Key(13));
+  auto m = chain_->Meta();
+  ledger::BlockCommit c;
+  c.height = b->header.height;
+  c.block = b->Encode();
+  c.block_hash = b->header.Hash();
+  c.meta = m;
+  c.meta.height = c.height;
+  c.meta.last_block_hash = c.block_hash;
+  c.meta.state_root = b->header.state_root;
+  ASSERT_TRUE(chain_->store().Commit(c).ok());
+  chain_.reset();
+  auto r = AuditChain(dir_.path, {.threads = 1});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->bad_block, c.height);
+  EXPECT_NE(r->problem.find("not an active member"), std::string::npos) << r->problem;
+}
+
+}  // namespace
+}  // namespace medledger::node
