@@ -70,7 +70,7 @@ Status AccessJournal::Load() {
   std::vector<uint64_t> seqs;
   for (const auto& e : fs::directory_iterator(dir_)) {
     std::string n = e.path().filename().string();
-    if (n.size() == 24 && n.rfind("access-", 0) == 0 && n.substr(17) == ".log")
+    if (n.size() == 21 && n.rfind("access-", 0) == 0 && n.substr(17) == ".log")
       seqs.push_back(std::stoull(n.substr(7, 10)));
   }
   std::sort(seqs.begin(), seqs.end());
