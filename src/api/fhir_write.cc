@@ -24,6 +24,7 @@
 
 #include "api/fhir_context.h"
 #include "api/fhir_index.h"
+#include "api/http_signature.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
 #include "fhir/bundle.h"
@@ -151,15 +152,17 @@ struct Writer {
   std::string started;
   std::mutex mu;  // plan → vault → index → submit, one write at a time
   std::unique_ptr<WorkQueue> work;
+  NonceCache nonces;
 };
 
 // --- Authentication ---------------------------------------------------------
 
-// Checks the interim write signature (fhir_index.h, WriteSigningMessage) and
-// that the signer is an active member of the custodian org holding org_admin
-// or practitioner. Replace the signature part with VerifyRequestSignature
-// (http_signature.h, RFC 9421) once it exists; the role check stays.
-Result<state::IdentityRecord> AuthenticateWriter(const http::Request& req, const FhirContext& ctx) {
+// The signer of a write: an RFC 9421 signature (http_signature.h, the same
+// scheme as signed reads, with replay protection) when Signature-Input is
+// present, else the interim scheme (fhir_index.h, WriteSigningMessage).
+Result<crypto::PublicKey> VerifyWriteSignature(const http::Request& req, NonceCache& nonces) {
+  if (req.Header("Signature-Input"))
+    return VerifyRequestSignature(req, std::chrono::seconds(kMaxSignatureAgeS), nonces);
   auto key = req.Header(kWriteKeyHeader);
   auto sig = req.Header(kWriteSignatureHeader);
   auto created = req.Header(kWriteCreatedHeader);
@@ -183,7 +186,15 @@ Result<state::IdentityRecord> AuthenticateWriter(const http::Request& req, const
   std::string msg = WriteSigningMessage(req.method, req.target, req.body, t);
   if (!crypto::Verify(*pk, reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), *sig_bytes))
     return Unauthenticated("bad write signature");
-  auto id = state::LoadIdentity(ctx.ledger->chain->state(), *pk);
+  return *pk;
+}
+
+// Checks the signature and that the signer is an active member of the
+// custodian org holding org_admin or practitioner.
+Result<state::IdentityRecord> AuthenticateWriter(const http::Request& req, const FhirContext& ctx,
+                                                 NonceCache& nonces) {
+  ML_ASSIGN_OR_RETURN(auto pk, VerifyWriteSignature(req, nonces));
+  auto id = state::LoadIdentity(ctx.ledger->chain->state(), pk);
   if (!id || !id->active()) return PermissionDenied("the signing key is not an active identity");
   if (id->org != ctx.org) return PermissionDenied("the signing key belongs to another organisation");
   if (!id->Has(model::kRoleOrgAdmin | model::kRolePractitioner))
@@ -763,7 +774,7 @@ void HandleWrite(std::shared_ptr<Writer> w, http::Request& req, http::Reply repl
   // Everything, including the signature check, runs on the write pool.
   auto r = std::make_shared<http::Request>(std::move(req));
   w->work->Post([w, r, reply, mode, type = std::move(type), id = std::move(id)] {
-    auto who = AuthenticateWriter(*r, *w->ctx);
+    auto who = AuthenticateWriter(*r, *w->ctx, w->nonces);
     if (!who.ok()) return reply(OutcomeResponse(who.status()));
     auto job = ParseJob(*r, mode, type, id);
     if (!job.ok()) return reply(OutcomeResponse(job.status()));

@@ -56,6 +56,7 @@ void RegisterCommands(CLI::App& app) {
   void RegisterGovernanceCommands(CLI::App&); RegisterGovernanceCommands(app);  // cli/governance_cmds.cc
   RegisterNetworkCommand(app);
   void RegisterAccessCommands(CLI::App&); RegisterAccessCommands(app);  // cli/access_cmds.cc
+  void RegisterRecordPutCommand(CLI::App&); RegisterRecordPutCommand(app);  // cli/record_cmds.cc
 }
 
 }  // namespace medledger::cli
