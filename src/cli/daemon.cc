@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include "api/governance_api.h"
 #include "crypto/keyfile.h"
 #include "http/url.h"
 #include "node/etcd_orderer.h"
@@ -62,6 +63,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   d->ctx_.node_id = node_key->id();
   d->ctx_.metrics = &d->metrics_;
   api::RegisterLedgerRoutes(*d->server_, &d->ctx_);
+  api::RegisterGovernanceRoutes(*d->server_, &d->ctx_);
 
   ML_RETURN_IF_ERROR(d->orderer_->Start());
   Status st = d->server_->Start();
