@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include "cli/api_client.h"
@@ -18,9 +21,53 @@
 
 namespace medledger::cli {
 
+// cli/record_cmds.cc
+Result<nlohmann::json> RecordPut(const std::string& url, const crypto::KeyPair& key, const std::string& patient_id,
+                                 const std::string& body);
+
 using nlohmann::json;
 
 namespace {
+
+// Health records: the Organization and Practitioner bundles, then one
+// Synthea patient bundle per patient identity (keys/patient-N.key), through
+// the FHIR API as `record put` does.
+Status LoadDemoRecords(const std::string& url, const std::string& dir, const crypto::KeyPair& admin) {
+  namespace fs = std::filesystem;
+  std::string fhir_dir = AssetDir() + "/demo/fhir";
+  std::vector<std::string> info, patients;
+  std::error_code ec;
+  for (const auto& de : fs::directory_iterator(fhir_dir, ec)) {
+    if (de.path().extension() != ".json") continue;
+    std::string name = de.path().filename().string();
+    (name.find("Information") != std::string::npos ? info : patients).push_back(de.path().string());
+  }
+  std::sort(info.begin(), info.end());
+  std::sort(patients.begin(), patients.end());
+  auto read = [](const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  ApiClient c(url);
+  for (const auto& f : info) {
+    ML_ASSIGN_OR_RETURN(auto r, RecordPut(url, admin, "", read(f)));
+    std::cout << "  stored " << r.size() << " resources from " << fs::path(f).filename().string() << std::endl;
+  }
+  int n = 0;
+  for (const auto& f : patients) {
+    std::string path = dir + "/keys/patient-" + std::to_string(++n) + ".key";
+    crypto::KeyPair kp = crypto::KeyPair::Generate();
+    ML_RETURN_IF_ERROR(crypto::WriteKeyFile(path, kp));
+    ML_ASSIGN_OR_RETURN(auto reg, c.Submit(admin, model::tx::kIdentityRegister,
+                                           {{"pubkey", kp.id()}, {"roles", {"patient"}}, {"label", "patient"}}));
+    ML_ASSIGN_OR_RETURN(auto r, RecordPut(url, admin, kp.id(), read(f)));
+    std::string ref = r.empty() ? "" : r[0].value("reference", "");
+    std::cout << "  patient-" << n << " (" << path << "): " << r.size() << " resources, " << ref << std::endl;
+  }
+  return Status::Ok();
+}
 
 Status LoadDemoData(const std::string& url, const std::string& dir) {
   ML_ASSIGN_OR_RETURN(auto admin, crypto::ReadKeyFile(dir + "/keys/admin.key"));
@@ -43,7 +90,7 @@ Status LoadDemoData(const std::string& url, const std::string& dir) {
                                          {{"hash", ToHex(crypto::Sha256("demo document " + std::to_string(i)))},
                                           {"tag", "demo"}}));
   }
-  return Status::Ok();
+  return LoadDemoRecords(url, dir, admin);
 }
 
 }  // namespace
