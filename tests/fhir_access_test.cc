@@ -191,8 +191,8 @@ TEST_F(FhirAccessTest, ConsentDecidesReadsAndEveryAccessIsAudited) {
   EXPECT_EQ(hiv.status, 403);
   EXPECT_EQ(Diagnostics(hiv).find("hiv"), std::string::npos);  // the label is not named
   accesses += 3;
-  Grant(doctor_->id(), {"Observation"}, {"TREAT"}, {{"labels", {"hiv"}}});
-  EXPECT_EQ(Read(*doctor_, "Observation/hiv1", "treatment").status, 200);
+  Grant(doctor_->id(), {"Observation"}, {"HOPERAT"}, {{"labels", {"hiv"}}});
+  EXPECT_EQ(Read(*doctor_, "Observation/hiv1", "operations").status, 200);
   accesses++;
 
   // Outside the period: not yet, and expired.
@@ -332,10 +332,11 @@ TEST_F(FhirAccessTest, CliRecordGetChecksTheAnchor) {
   auto denied = RunCli({"record", "get", "--url", node_->url(), "--key", doc_file, "--purpose", "treatment", "Observation/o1"});
   EXPECT_EQ(denied.exit_code, 3) << denied.Describe();
   EXPECT_NE(denied.err.find("denied"), std::string::npos);
-  Grant(doctor_->id(), {"all"}, {"TREAT"});
+  Grant(doctor_->id(), {"*"}, {"TREAT"});
   auto ok = RunCli({"record", "get", "--url", node_->url(), "--key", doc_file, "--purpose", "treatment", "Observation/o1"});
   ASSERT_EQ(ok.exit_code, 0) << ok.Describe();
-  EXPECT_EQ(ok.out, obs_body_ + "\n");
+  auto direct = Read(*patient_, "Observation/o1", "treatment");
+  EXPECT_EQ(ok.out, direct.body + "\n");  // the stored bytes (meta set by the server)
   EXPECT_NE(ok.err.find("matches the on-chain anchor"), std::string::npos);
 }
 

@@ -1,5 +1,7 @@
 #include "node/chain.h"
 
+#include <chrono>
+
 #include <filesystem>
 
 #include "model/tx_types.h"
@@ -145,8 +147,14 @@ ledger::ChainMeta Chain::Meta() const {
 
 model::Verdict Chain::Check(const model::Transaction& tx, const Hash32& id) const {
   auto m = Meta();
+  // No block exists yet at admission; the next one will be stamped about
+  // now, so time-bounded payload rules (access.event at_ms, expiries) are
+  // checked against the wall clock rather than against time zero.
+  const auto now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
   try {
-    return executor_->Check(*state_, m.height + 1, 0, tx, id, *replay_);
+    return executor_->Check(*state_, m.height + 1, now_ms, tx, id, *replay_);
   } catch (const std::exception& e) {
     return model::Verdict::No(model::Reject::kMalformed, "state unavailable");
   }
