@@ -6,6 +6,8 @@
 #include "api/governance_api.h"
 #include "crypto/keyfile.h"
 #include "http/url.h"
+#include "model/tx_types.h"
+#include "state/identity_record.h"
 #include "node/etcd_orderer.h"
 
 namespace medledger::cli {
@@ -64,6 +66,25 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   d->ctx_.metrics = &d->metrics_;
   api::RegisterLedgerRoutes(*d->server_, &d->ctx_);
   api::RegisterGovernanceRoutes(*d->server_, &d->ctx_);
+
+  // Health records: the encrypted vault beside the ledger, its master key in
+  // keys/ (outside the vault directory; see docs/VAULT.md).
+  d->node_key_ = std::make_unique<crypto::KeyPair>(*node_key);
+  auto mk = vault::FileMasterKeyProvider::FromEnv(cfg.data_dir + "/keys/vault-master.key", true);
+  ML_ASSIGN_OR_RETURN(d->vault_, vault::Vault::Open(cfg.data_dir + "/vault", std::move(mk)));
+  auto node_rec = state::LoadIdentity(d->chain_->state(), node_key->public_key());
+  if (!node_rec || !node_rec->Has(model::kRoleNode))
+    return FailedPrecondition("this node's key is not registered as a node key on the chain");
+  d->fhir_.ledger = &d->ctx_;
+  d->fhir_.vault = d->vault_.get();
+  d->fhir_.node_key = d->node_key_.get();
+  d->fhir_.org = node_rec->org;
+  d->fhir_.data_dir = cfg.data_dir;
+  // FHIR routes are registered here (fhir_write.cc, fhir_read.cc).
+  ML_RETURN_IF_ERROR(api::RegisterFhirWriteRoutes(*d->server_, &d->fhir_));
+  // Re-applies on-chain erasures to the vault and replays the access journal
+  // before anything is served (fhir_read.cc, Recover).
+  ML_RETURN_IF_ERROR(api::RegisterFhirReadRoutes(*d->server_, &d->fhir_));
 
   ML_RETURN_IF_ERROR(d->orderer_->Start());
   Status st = d->server_->Start();
