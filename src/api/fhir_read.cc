@@ -30,6 +30,7 @@
 
 #include "api/access_journal.h"
 #include "api/fhir_context.h"
+#include "api/fhir_forward.h"
 #include "api/fhir_index.h"
 #include "api/http_signature.h"
 #include "crypto/aead.h"
@@ -378,10 +379,21 @@ void AddRecordHeaders(http::Response& r, const records::AnchorInfo& a) {
 }
 
 void HandleRead(const Svc& s, http::Request& req, http::Reply reply, std::optional<std::string> vid) {
+  // Cross-organisation reads (fhir_forward.h): a hop from another node is
+  // checked first; `via` names that node.
+  std::string via;
+  if (auto e = CheckForwardedHop(s->ctx, req, &via)) return reply(*e);
+  if (!via.empty())
+    reply = [reply, via](http::Response r) {
+      r.headers.emplace_back(std::string(kForwardedByHeader), via);
+      reply(std::move(r));
+    };
   Caller c;
   if (auto e = Authenticate(s, req, &c, false)) return reply(*e);
   std::string purpose, reason;
   if (auto e = ReadPurpose(req, &purpose, &reason)) return reply(*e);
+  // Cross-organisation reads: another custodian named; answered by a worker.
+  if (MaybeForwardRead(s->ctx, req, reply, vid)) return;
   if (auto e = RequireIndex(s)) return reply(*e);
   const std::string type = req.params[0], id = req.params[1];
   auto look = s->ctx->index->Lookup(type, id);
@@ -401,6 +413,9 @@ void HandleRead(const Svc& s, http::Request& req, http::Reply reply, std::option
     return reply(Oo(404, fhir::IssueCode::kNotFound, type + "/" + id + (vid ? " has no such committed version" : " is not committed yet")));
   ReadPlan plan = PlanRead(s, c, *anchor, purpose, reason, NowMs());
   std::string ref = type + "/" + id;
+  // Cross-organisation reads: the forwarding node goes in the log (access.event has no field for it).
+  if (!via.empty() && !plan.event.is_null())
+    spdlog::info("access event {} was forwarded by node {}", plan.event["event_id"].get<std::string>(), via.substr(0, 16));
   auto answer = [ref](const ReadPlan& p) {
     const auto& d = p.decision;
     if (!d.allowed) return Oo(403, fhir::IssueCode::kForbidden, "access denied: " + d.reason);

@@ -1,0 +1,118 @@
+// Cross-organisation reads (issue 4, part 6): a signed FHIR read at node A
+// for a record whose custodian is organisation B is forwarded by A to a node
+// of B, which decides it exactly as a local read by the original client
+// (consent, durable access event on the shared ledger, 403 with reason). A
+// returns the bytes only after checking their SHA-256 against the on-chain
+// anchor, which A holds too. Contract: docs/RECORDS.md, "Cross-organisation
+// reads".
+//
+// Peer directory. Every node publishes, in the etcd cluster that orders the
+// chain, an entry signed with its node key:
+//   /medledger/<chain_id>/nodes/<node public id>
+//   {"node_id","org","url","time_ms","sig"}
+// and republishes it periodically. A reader trusts an entry only if its
+// signature verifies with node_id, node_id is an active identity with role
+// node registered by `org`, and `org` is an active member, all in A's latest
+// committed state; a key revoked on chain drops out of the directory at once.
+//
+// Node-to-node authentication. A forwards the client's request with its
+// Signature-Input / Signature and purpose headers byte for byte (the client
+// covers @method, @path, @query and the purpose headers, none of which A
+// changes; @authority and @target-uri are not covered by medledger clients,
+// so the different Host does not matter). A adds a second RFC 9421 signature
+// in its own fields, Medledger-Hop-Signature-Input / Medledger-Hop-Signature,
+// label "hop", keyid = A's node id, covering "@method" "@path" "@query"
+// "signature-input" "signature" and the purpose / custodian headers present:
+// the hop is bound to this one client signature (RFC 9421 §4.3, a proxy
+// signing over the signature it forwards). B checks the hop (created within
+// 300 s, nonce unused, coverage, a registered node of an active org) and then
+// the client's signature as usual.
+//
+// Thread safety: every function may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/fhir_context.h"
+#include "common/status.h"
+#include "crypto/ed25519.h"
+#include "http/client.h"
+#include "http/message.h"
+
+namespace medledger::api {
+
+// The custodian a client names for a record it wants through its own node
+// (the query parameter `custodian=<org>` works the same and is covered by
+// the client's signature).
+inline constexpr std::string_view kCustodianHeader = "X-Medledger-Custodian";
+inline constexpr std::string_view kHopSignatureInputHeader = "Medledger-Hop-Signature-Input";
+inline constexpr std::string_view kHopSignatureHeader = "Medledger-Hop-Signature";
+// Response headers: the node of the custodian that served a forwarded read
+// (at A), and the node that forwarded it (at B).
+inline constexpr std::string_view kServedByHeader = "X-Medledger-Served-By";
+inline constexpr std::string_view kForwardedByHeader = "X-Medledger-Forwarded-By";
+
+// A peer-directory entry.
+struct PeerEntry {
+  std::string node_id;  // public id of the node key that signed it
+  std::string org;
+  std::string url;      // "http://host:port"
+  int64_t time_ms = 0;
+  crypto::Signature sig{};
+
+  // "medledger-peer-v1\n" chain_id "\n" node_id "\n" org "\n" url "\n" time_ms
+  Bytes SigningBytes(const std::string& chain_id) const;
+  std::string ToJson() const;
+  static Result<PeerEntry> FromJson(std::string_view text);
+};
+
+std::string PeerDirectoryPrefix(const std::string& chain_id);  // "/medledger/<chain_id>/nodes/"
+
+struct ForwardOptions {
+  std::vector<std::string> etcd_endpoints;  // "host:port"
+  std::string advertise_url;                // what this node publishes
+  std::chrono::milliseconds republish_interval{15000};
+  std::chrono::milliseconds peer_timeout{30000};  // one forwarded call
+  // How long A waits for its own ledger to hold the anchor B names (B may
+  // be a block or two ahead).
+  std::chrono::milliseconds anchor_wait{15000};
+  int workers = 4;
+};
+
+// Publishes this node in the directory (at once, then every
+// republish_interval) and lets its FHIR reads be forwarded. Without it a
+// read naming another custodian answers 503. kInvalidArgument for no
+// endpoints or URL.
+Status EnableCrossOrgReads(FhirContext* ctx, ForwardOptions opts);
+// Stops the publisher and the forwarding workers (replies still owed are
+// answered 503). Safe to call when not enabled.
+void DisableCrossOrgReads(FhirContext* ctx);
+
+// --- hooks used by fhir_read.cc ---
+
+// At the custodian: when `req` carries a hop signature, verifies it and sets
+// *via to the forwarding node's public id (empty when the request did not
+// come through another node). Returns the error response (401 bad or stale
+// hop signature, 403 not a registered node of an active organisation), or
+// nullopt.
+std::optional<http::Response> CheckForwardedHop(const FhirContext* ctx, const http::Request& req, std::string* via);
+
+// At the client's node, after the client's signature and purpose checked
+// out: when the request names a custodian other than ctx->org (and did not
+// itself arrive through a hop), forwards it and answers through `reply` on a
+// worker thread; returns true. False: serve it locally.
+bool MaybeForwardRead(const FhirContext* ctx, const http::Request& req, const http::Reply& reply,
+                      const std::optional<std::string>& vid);
+
+// The hop headers (Medledger-Hop-Signature-Input and -Signature) for a
+// request of `method` to `target` carrying `headers`. created defaults to
+// now; nonce to 16 random bytes in hex.
+http::HeaderList HopHeaders(const crypto::KeyPair& node_key, std::string_view method, std::string_view target,
+                            const http::HeaderList& headers, std::optional<int64_t> created = std::nullopt,
+                            std::string nonce = {});
+
+}  // namespace medledger::api
