@@ -1,8 +1,10 @@
 #include "cli/daemon.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <spdlog/spdlog.h>
 
+#include "api/fhir_forward.h"
 #include "api/governance_api.h"
 #include "crypto/keyfile.h"
 #include "http/url.h"
@@ -92,6 +94,17 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
     d->orderer_->Stop();
     return st;
   }
+  // Cross-organisation reads (api/fhir_forward.h): on an etcd network this
+  // node publishes itself in the peer directory and forwards reads that name
+  // another custodian. MEDLEDGER_ADVERTISE_URL overrides the URL published
+  // (needed when listening on 0.0.0.0); docs/DEPLOY.md.
+  if (cfg.orderer.rfind("etcd://", 0) == 0) {
+    api::ForwardOptions fo;
+    fo.etcd_endpoints = *node::ParseEtcdOrdererUrl(cfg.orderer);
+    const char* adv = std::getenv("MEDLEDGER_ADVERTISE_URL");
+    fo.advertise_url = adv && *adv ? adv : d->url();
+    ML_RETURN_IF_ERROR(api::EnableCrossOrgReads(&d->fhir_, std::move(fo)));
+  }
   auto m = d->chain_->Meta();
   spdlog::info("node {} serving chain {} at height {} on {}", d->ctx_.node_id.substr(0, 16),
                d->chain_->params().chain_id, m.height, d->url());
@@ -102,6 +115,7 @@ std::string Daemon::url() const { return "http://" + host_ + ":" + std::to_strin
 
 void Daemon::Stop() {
   if (server_) server_->Stop();
+  api::DisableCrossOrgReads(&fhir_);
   if (orderer_) orderer_->Stop();
   if (pool_) pool_->Stop();
 }
