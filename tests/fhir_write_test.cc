@@ -35,7 +35,8 @@ namespace fs = std::filesystem;
 
 std::string DataFile(const std::string& name) {
   const char* src = std::getenv("MEDLEDGER_SOURCE_DIR");
-  return std::string(src ? src : ".") + "/tests/data/fhir/" + name;
+  // CTest sets the variable; the compile-time source dir is the fallback.
+  return std::string(src ? src : MEDLEDGER_SOURCE_DIR) + "/tests/data/fhir/" + name;
 }
 
 std::string Slurp(const std::string& path) {
