@@ -15,6 +15,8 @@
 // SIGKILL after a grace period) after checking that the PID still runs the
 // process this network started (its command line names its data dir).
 #include <fcntl.h>
+#include <cstring>
+#include <cerrno>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -112,14 +114,23 @@ bool RunningFromPidFile(const std::string& pid_file, const std::string& marker, 
   return Running(*pid, marker);
 }
 
-// fork + setsid + exec, output appended to log_path. Returns the child's PID.
+// fork + setsid + exec, output appended to log_path. Returns the child's PID
+// only once the child has exec'd (a close-on-exec pipe reports it): before
+// that, /proc/PID/cmdline is still ours, and a liveness check that looks for
+// the child's data dir in it would wrongly say the child had exited.
 Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::string& log_path) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const char* log = log_path.c_str();
+  int pfd[2];
+  if (::pipe2(pfd, O_CLOEXEC) != 0) return Unavailable("pipe failed");
   pid_t pid = ::fork();
-  if (pid < 0) return Unavailable("fork failed");
+  if (pid < 0) {
+    ::close(pfd[0]);
+    ::close(pfd[1]);
+    return Unavailable("fork failed");
+  }
   if (pid == 0) {
     ::setsid();
     int in = ::open("/dev/null", O_RDONLY);
@@ -129,10 +140,21 @@ Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::str
       ::dup2(out, 1);
       ::dup2(out, 2);
     }
-    for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+    for (int fd = 3; fd < 1024; ++fd)
+      if (fd != pfd[1]) ::close(fd);
     ::execv(args[0], args.data());
+    int err = errno;
+    (void)!::write(pfd[1], &err, sizeof err);
     ::_exit(127);
   }
+  ::close(pfd[1]);
+  int err = 0;
+  ssize_t n;
+  do {
+    n = ::read(pfd[0], &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  ::close(pfd[0]);
+  if (n > 0) return Unavailable(std::string("cannot start ") + args[0] + ": " + std::strerror(err));
   return pid;
 }
 
