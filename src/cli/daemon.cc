@@ -122,6 +122,14 @@ void Daemon::Stop() {
 
 Daemon::~Daemon() { Stop(); }
 
+void BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 void WaitForShutdownSignal() {
   sigset_t set;
   sigemptyset(&set);

@@ -47,6 +47,9 @@ class Daemon {
   std::string host_;
 };
 
+// Call before any thread starts, so that SIGINT/SIGTERM reach
+// WaitForShutdownSignal instead of killing an arbitrary thread.
+void BlockShutdownSignals();
 // Blocks until SIGINT or SIGTERM.
 void WaitForShutdownSignal();
 

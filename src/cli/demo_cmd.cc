@@ -101,11 +101,7 @@ void RegisterDemoCommand(CLI::App& app) {
   cmd->add_option("--data-dir", dir, "Data directory");
   cmd->add_option("--listen", listen, "HOST:PORT");
   cmd->callback([] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    BlockShutdownSignals();
     namespace fs = std::filesystem;
     bool fresh = !fs::exists(dir + "/ledger");
     if (fresh) {

@@ -134,11 +134,7 @@ void RegisterLedgerCommands(CLI::App& app) {
     cmd->add_option("--http-threads", cfg.http_threads, "HTTP worker threads (default: cores)");
     cmd->add_flag("--unsafe-no-sync", no_sync, "Do not fsync block commits (tests only: loses data on power failure)");
     cmd->callback([] {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &set, nullptr);
+      BlockShutdownSignals();
       cfg.sync = !no_sync;
       auto d = Daemon::Start(cfg);
       if (!d.ok()) return Fail(d.status());
