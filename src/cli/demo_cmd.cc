@@ -9,6 +9,7 @@
 #include <sstream>
 #include <iostream>
 
+#include "api/http_signature.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/daemon.h"
@@ -32,6 +33,42 @@ namespace {
 // Health records: the Organization and Practitioner bundles, then one
 // Synthea patient bundle per patient identity (keys/patient-N.key), through
 // the FHIR API as `record put` does.
+// Consents and accesses, so the audit log has something to show: patient-1
+// consents to dr-grey for treatment; dr-grey reads (granted), the insurer
+// reads (denied: no consent), and dr-grey reads patient-2's record by
+// declaring an emergency (break-glass, flagged on chain).
+Status DemoAccesses(const std::string& url, const std::string& dir,
+                    const std::vector<std::pair<crypto::KeyPair, std::string>>& patients) {
+  if (patients.size() < 2) return Status::Ok();
+  ML_ASSIGN_OR_RETURN(auto grey, crypto::ReadKeyFile(dir + "/keys/dr-grey.key"));
+  ML_ASSIGN_OR_RETURN(auto insurer, crypto::ReadKeyFile(dir + "/keys/insurer.key"));
+  ApiClient c(url);
+  Hash32 cid = crypto::Sha256("demo consent " + patients[0].first.id());
+  ML_ASSIGN_OR_RETURN(auto g, c.Submit(patients[0].first, model::tx::kConsentGrant,
+                                       {{"consent_id", ToHex(cid).substr(0, 32)},
+                                        {"patient_org", "*"},
+                                        {"grantee", grey.id()},
+                                        {"types", {"*"}},
+                                        {"purposes", {"TREAT"}}}));
+  std::cout << "  patient-1 consents to dr-grey for treatment (tx " << g.value("id", "") << ")" << std::endl;
+  auto read = [&](const crypto::KeyPair& who, const std::string& ref, const std::string& purpose,
+                  const std::string& reason) -> Result<int> {
+    http::HeaderList h = {{std::string(api::kPurposeHeader), purpose}};
+    if (!reason.empty()) h.emplace_back(std::string(api::kBreakGlassHeader), reason);
+    std::string target = "/fhir/" + ref;
+    auto signed_h = api::SignRequest(who, "GET", target, "", h);
+    ML_ASSIGN_OR_RETURN(auto r, c.Raw("GET", target, "", "application/json", signed_h));
+    return r.status;
+  };
+  ML_ASSIGN_OR_RETURN(int s1, read(grey, patients[0].second, "TREAT", ""));
+  std::cout << "  dr-grey reads " << patients[0].second << " for treatment: HTTP " << s1 << std::endl;
+  ML_ASSIGN_OR_RETURN(int s2, read(insurer, patients[0].second, "HPAYMT", ""));
+  std::cout << "  insurer reads " << patients[0].second << " for payment without consent: HTTP " << s2 << std::endl;
+  ML_ASSIGN_OR_RETURN(int s3, read(grey, patients[1].second, "ETREAT", "unconscious-in-emergency-department"));
+  std::cout << "  dr-grey reads " << patients[1].second << " by break-glass: HTTP " << s3 << std::endl;
+  return Status::Ok();
+}
+
 Status LoadDemoRecords(const std::string& url, const std::string& dir, const crypto::KeyPair& admin) {
   namespace fs = std::filesystem;
   std::string fhir_dir = AssetDir() + "/demo/fhir";
@@ -51,6 +88,7 @@ Status LoadDemoRecords(const std::string& url, const std::string& dir, const cry
     return ss.str();
   };
   ApiClient c(url);
+  std::vector<std::pair<crypto::KeyPair, std::string>> patient_refs;
   for (const auto& f : info) {
     ML_ASSIGN_OR_RETURN(auto r, RecordPut(url, admin, "", read(f)));
     std::cout << "  stored " << r.size() << " resources from " << fs::path(f).filename().string() << std::endl;
@@ -65,8 +103,9 @@ Status LoadDemoRecords(const std::string& url, const std::string& dir, const cry
     ML_ASSIGN_OR_RETURN(auto r, RecordPut(url, admin, kp.id(), read(f)));
     std::string ref = r.empty() ? "" : r[0].value("reference", "");
     std::cout << "  patient-" << n << " (" << path << "): " << r.size() << " resources, " << ref << std::endl;
+    patient_refs.emplace_back(kp, ref);
   }
-  return Status::Ok();
+  return DemoAccesses(url, dir, patient_refs);
 }
 
 Status LoadDemoData(const std::string& url, const std::string& dir) {
@@ -74,7 +113,7 @@ Status LoadDemoData(const std::string& url, const std::string& dir) {
   ApiClient c(url);
   // Identities for each role, with key files a user can sign with.
   std::vector<std::pair<std::string, std::string>> people = {
-      {"practitioner", "dr-grey"}, {"patient", "patient-1"}, {"auditor", "auditor"},
+      {"practitioner", "dr-grey"}, {"auditor", "auditor"},
       {"insurer", "insurer"}, {"dispenser", "pharmacy"}};
   for (const auto& [role, name] : people) {
     std::string path = dir + "/keys/" + name + ".key";
