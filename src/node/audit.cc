@@ -34,9 +34,10 @@ struct Checked {
 // execution stage, so both run at once.
 class Pipe {
  public:
+  explicit Pipe(size_t capacity = 4) : capacity_(capacity) {}
   void Push(Checked c) {
     std::unique_lock l(mu_);
-    cv_.wait(l, [&] { return q_.size() < 4 || abort_; });
+    cv_.wait(l, [&] { return q_.size() < capacity_ || abort_; });
     q_.push_back(std::move(c));
     cv_.notify_all();
   }
@@ -63,6 +64,7 @@ class Pipe {
   std::condition_variable cv_;
   std::deque<Checked> q_;
   bool abort_ = false;
+  size_t capacity_;
 };
 
 }  // namespace
@@ -106,7 +108,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
 
   // Stage 1 (this thread + workers): read, decode, stateless checks and
   // signatures in parallel. Stage 2 (executor thread): sequential replay.
-  Pipe pipe;
+  Pipe pipe(64);
   std::optional<AuditReport> finding;
   std::mutex finding_mu;
   uint64_t last_h = 0;
@@ -155,55 +157,112 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
     }
   });
 
-  uint64_t expect = 1;
-  Status scan = store->ForEachBlock(1, [&](uint64_t height, const Bytes& bytes) {
-    if (pipe.aborted()) return false;
-    Checked c;
-    c.height = height;
-    if (height != expect) {
-      c.error = "block " + std::to_string(expect) + " is missing";
-      c.height = expect;
-      pipe.Push(std::move(c));
-      return false;
+  // Signatures are checked over batches of several blocks at once: blocks
+  // are often small, and one parallel pass per block left a core idle at
+  // the tail of every block.
+  constexpr size_t kBatchTxs = 2048;
+  std::vector<Checked> batch;
+  size_t batch_txs = 0;
+  bool stop_scan = false;
+  auto flush = [&]() {
+    std::vector<std::pair<size_t, size_t>> work;  // (block in batch, tx index)
+    work.reserve(batch_txs);
+    for (size_t b = 0; b < batch.size(); ++b) {
+      auto& c = batch[b];
+      c.ids.resize(c.block.txs.size());
+      c.sig_ok.resize(c.block.txs.size());
+      for (size_t i = 0; i < c.block.txs.size(); ++i) work.emplace_back(b, i);
     }
-    expect++;
-    auto b = model::DecodeBlock(bytes);
-    if (!b.ok()) {
-      c.error = "block does not decode: " + b.status().message();
-      pipe.Push(std::move(c));
-      return false;
-    }
-    c.block = std::move(*b);
-    c.hash = c.block.header.Hash();
-    if (c.block.header.height != height) c.error = "block stored at height " + std::to_string(height) + " says it is " + std::to_string(c.block.header.height);
-    c.ids.resize(c.block.txs.size());
-    c.sig_ok.resize(c.block.txs.size());
-    std::vector<uint8_t> index_ok(c.block.txs.size());
-    ParallelFor(c.block.txs.size(), threads, [&](size_t i) {
+    std::vector<std::vector<uint8_t>> index_ok(batch.size());
+    for (size_t b = 0; b < batch.size(); ++b) index_ok[b].resize(batch[b].block.txs.size());
+    ParallelFor(work.size(), threads, [&](size_t w) {
+      auto [b, i] = work[w];
+      Checked& c = batch[b];
       c.ids[i] = c.block.txs[i].Id();
       c.sig_ok[i] = c.block.txs[i].VerifySignature();
       auto loc = store->FindTx(c.ids[i]);
-      index_ok[i] = loc.ok() && loc->has_value() && (*loc)->height == height && (*loc)->index == i;
+      index_ok[b][i] = loc.ok() && loc->has_value() && (*loc)->height == c.height && (*loc)->index == i;
     });
-    if (c.error.empty()) {
-      const auto& h = c.block.header;
-      if (h.tx_count != c.block.txs.size()) c.error = "transaction count mismatch";
-      else if (h.tx_root != model::MerkleRoot(c.ids)) c.error = "Merkle root of transactions does not match";
-      else if (h.results_root != model::ResultsRoot(c.block.results)) c.error = "results root does not match the verdicts";
-      else if (!crypto::Verify(h.proposer, h.SigningBytes(), h.proposer_sig)) c.error = "proposer signature does not verify";
-    }
-    if (c.error.empty()) {
-      for (size_t i = 0; i < c.ids.size(); ++i) {
-        if (!index_ok[i]) {
-          c.error = "transaction index entry for transaction " + std::to_string(i) + " is missing or wrong";
-          break;
+    for (size_t b = 0; b < batch.size(); ++b) {
+      Checked& c = batch[b];
+      if (c.error.empty()) {
+        const auto& h = c.block.header;
+        if (h.tx_count != c.block.txs.size()) c.error = "transaction count mismatch";
+        else if (h.tx_root != model::MerkleRoot(c.ids)) c.error = "Merkle root of transactions does not match";
+        else if (h.results_root != model::ResultsRoot(c.block.results)) c.error = "results root does not match the verdicts";
+        else if (!crypto::Verify(h.proposer, h.SigningBytes(), h.proposer_sig)) c.error = "proposer signature does not verify";
+      }
+      if (c.error.empty()) {
+        for (size_t i = 0; i < c.ids.size(); ++i) {
+          if (!index_ok[b][i]) {
+            c.error = "transaction index entry for transaction " + std::to_string(i) + " is missing or wrong";
+            break;
+          }
         }
       }
+      bool bad = !c.error.empty();
+      pipe.Push(std::move(c));
+      if (bad) {
+        stop_scan = true;
+        break;
+      }
     }
-    bool stop = !c.error.empty();
-    pipe.Push(std::move(c));
-    return !stop;
+    batch.clear();
+    batch_txs = 0;
+  };
+
+  // Stage 0 (reader thread): read and decode blocks, so the signature
+  // workers never wait for RocksDB or the decoder.
+  Pipe decoded(64);
+  uint64_t expect = 1;
+  Status scan = Status::Ok();
+  std::thread reader([&] {
+    scan = store->ForEachBlock(1, [&](uint64_t height, const Bytes& bytes) {
+      if (pipe.aborted()) return false;
+      Checked c;
+      c.height = height;
+      if (height != expect) {
+        c.error = "block " + std::to_string(expect) + " is missing";
+        c.height = expect;
+        decoded.Push(std::move(c));
+        return false;
+      }
+      expect++;
+      auto b = model::DecodeBlock(bytes);
+      if (!b.ok()) {
+        c.error = "block does not decode: " + b.status().message();
+        decoded.Push(std::move(c));
+        return false;
+      }
+      c.block = std::move(*b);
+      c.hash = c.block.header.Hash();
+      if (c.block.header.height != height)
+        c.error = "block stored at height " + std::to_string(height) + " says it is " + std::to_string(c.block.header.height);
+      bool bad = !c.error.empty();
+      decoded.Push(std::move(c));
+      return !bad;
+    });
+    Checked end;
+    end.end = true;
+    decoded.Push(std::move(end));
   });
+  for (;;) {
+    Checked c = decoded.Pop();
+    if (c.end) break;
+    if (stop_scan || pipe.aborted()) continue;  // drain until the reader ends
+    if (!c.error.empty() && c.block.txs.empty()) {
+      flush();
+      if (!stop_scan) pipe.Push(std::move(c));
+      stop_scan = true;
+      continue;
+    }
+    batch_txs += c.block.txs.size();
+    batch.push_back(std::move(c));
+    if (batch_txs >= kBatchTxs) flush();
+  }
+  if (!stop_scan && !pipe.aborted()) flush();
+  decoded.Abort();
+  reader.join();
   Checked end;
   end.end = true;
   pipe.Push(std::move(end));
@@ -219,22 +278,20 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   if (meta.committed_txs != rep.valid_txs) return fail(last_h, "chain metadata's committed transaction count does not match");
   // Stored state vs replayed state, key by key.
   std::optional<std::string> state_problem;
-  std::vector<std::pair<std::string, Bytes>> replayed;
-  st.Scan("", [&](std::string_view k, const Bytes& v) {
-    replayed.emplace_back(std::string(k), v);
-    return true;
-  });
+  const auto& replayed = st.entries();
+  auto it = replayed.begin();
   size_t i = 0;
   Status ss = store->ScanState("", [&](std::string_view k, std::string_view v) {
-    if (i >= replayed.size() || replayed[i].first != k) {
+    if (it == replayed.end() || it->first != k) {
       state_problem = "stored state has an unexpected or missing key";
       return false;
     }
-    if (AsStringView(replayed[i].second) != v) {
+    if (AsStringView(it->second) != v) {
       state_problem = "stored state value differs from the replayed state";
       return false;
     }
-    i++;
+    ++it;
+    ++i;
     return true;
   });
   if (!ss.ok()) return ss;

@@ -45,6 +45,8 @@ class MemState : public StateReader {
             const std::function<bool(std::string_view, const Bytes&)>& fn) const override;
   void Apply(const WriteSet& writes);
   size_t size() const { return kv_.size(); }
+  // Every entry in key order (for whole-state comparisons).
+  const std::map<std::string, Bytes, std::less<>>& entries() const { return kv_; }
 
  private:
   // Point reads dominate replay (several per transaction), so they go to a
