@@ -53,10 +53,10 @@ void RegisterCommands(CLI::App& app) {
   RegisterLedgerCommands(app);
   RegisterBenchCommand(app);
   RegisterDemoCommand(app);
-  void RegisterGovernanceCommands(CLI::App&); RegisterGovernanceCommands(app);  // cli/governance_cmds.cc
+  RegisterGovernanceCommands(app);
   RegisterNetworkCommand(app);
-  void RegisterAccessCommands(CLI::App&); RegisterAccessCommands(app);  // cli/access_cmds.cc
-  void RegisterRecordPutCommand(CLI::App&); RegisterRecordPutCommand(app);  // cli/record_cmds.cc
+  RegisterAccessCommands(app);
+  RegisterRecordPutCommand(app);
 }
 
 }  // namespace medledger::cli

@@ -15,7 +15,10 @@ void RegisterCommands(CLI::App& app);
 void RegisterLedgerCommands(CLI::App& app);
 void RegisterBenchCommand(CLI::App& app);
 void RegisterDemoCommand(CLI::App& app);
-void RegisterNetworkCommand(CLI::App& app);  // cli/network_cmd.cc
+void RegisterNetworkCommand(CLI::App& app);     // cli/network_cmd.cc
+void RegisterGovernanceCommands(CLI::App& app);  // cli/governance_cmds.cc
+void RegisterAccessCommands(CLI::App& app);      // cli/access_cmds.cc: record get, consent, audit, erase...
+void RegisterRecordPutCommand(CLI::App& app);    // cli/record_cmds.cc: record put, bench-ingest
 
 int ExitCode();
 void SetExit(int code);
