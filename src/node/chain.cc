@@ -28,7 +28,7 @@ constexpr size_t kMaxCacheEntries = 100000;
 }  // namespace
 
 void StoreState::Invalidate(const state::WriteSet& writes) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   epoch_++;
   for (const auto& [k, v] : writes) cache_.erase(k);
 }
@@ -37,7 +37,7 @@ std::optional<Bytes> StoreState::Get(std::string_view key) const {
   bool cacheable = Cacheable(key);
   uint64_t epoch = 0;
   if (cacheable) {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     auto it = cache_.find(std::string(key));
     if (it != cache_.end()) return it->second;
     epoch = epoch_;
@@ -47,7 +47,7 @@ std::optional<Bytes> StoreState::Get(std::string_view key) const {
   // breaking determinism; stop loudly instead of guessing.
   if (!r.ok()) throw std::runtime_error("state read failed: " + r.status().ToString());
   if (cacheable) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (epoch == epoch_) {
       if (cache_.size() >= kMaxCacheEntries) cache_.clear();
       cache_.emplace(std::string(key), *r);

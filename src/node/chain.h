@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -38,7 +39,7 @@ class StoreState : public state::StateReader {
 
  private:
   const ledger::Store* store_;
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;  // readers share it: hits must not serialise admission threads
   mutable std::unordered_map<std::string, std::optional<Bytes>> cache_;
   uint64_t epoch_ = 0;
 };

@@ -24,6 +24,7 @@ void Mempool::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  reaper_cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();
 }
 
@@ -32,8 +33,9 @@ Status Mempool::Add(model::Transaction tx, const Hash32& id) {
   if (pending_.count(id)) return AlreadyExists("transaction is already pending");
   if (pending_.size() >= capacity_) return ResourceExhausted("mempool is full; retry later");
   pending_.insert(id);
+  bool was_empty = queue_.empty();
   queue_.emplace_back(std::move(tx), id);
-  cv_.notify_all();
+  if (was_empty) cv_.notify_one();  // only the orderer takes; it waits only on an empty queue
   return Status::Ok();
 }
 
@@ -84,7 +86,7 @@ void Mempool::RecordRejection(const Hash32& id, model::Verdict v) {
   o.state = TxState::kRejected;
   o.verdict = std::move(v);
   Remember(o);
-  cv_.notify_all();
+  if (!all_waiters_.empty()) reaper_cv_.notify_one();
 }
 
 void Mempool::OnBlockCommitted(const CommittedBlock& b) {
@@ -102,7 +104,7 @@ void Mempool::OnBlockCommitted(const CommittedBlock& b) {
       Remember(o);
     }
   }
-  cv_.notify_all();
+  reaper_cv_.notify_one();
 }
 
 TxOutcome Mempool::LookupLocked(const Hash32& id) const {
@@ -145,7 +147,6 @@ void Mempool::WaitAll(std::vector<Hash32> ids, std::chrono::milliseconds timeout
     }
   }
   if (!now.empty() || w->ids.empty()) w->done(std::move(now));
-  cv_.notify_all();
 }
 
 // Fires waiters that are resolved or past their deadline. Callbacks run on
@@ -153,7 +154,7 @@ void Mempool::WaitAll(std::vector<Hash32> ids, std::chrono::milliseconds timeout
 void Mempool::ReaperLoop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(20));
+    reaper_cv_.wait_for(lock, std::chrono::milliseconds(20));
     auto now = std::chrono::steady_clock::now();
     std::vector<std::pair<std::shared_ptr<Waiter>, std::vector<TxOutcome>>> fire;
     for (auto it = all_waiters_.begin(); it != all_waiters_.end();) {
