@@ -181,6 +181,11 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cac
     case kState:
       t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
       o.compression = PickFastCompression();
+      // Most reads during admission and execution ask for keys that do not
+      // exist yet (a new anchor, a new record); a memtable bloom filter
+      // answers those without a skiplist search (7% of node CPU before).
+      o.memtable_prefix_bloom_size_ratio = 0.05;
+      o.memtable_whole_key_filtering = true;
       break;
     default:
       break;
