@@ -26,6 +26,7 @@
 #include "crypto/aead.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
+#include "tests/support/shell.h"
 #include "http/client.h"
 #include "model/transaction.h"
 #include "model/tx_types.h"
@@ -34,40 +35,10 @@ namespace medledger {
 namespace {
 
 using nlohmann::json;
+using test::CmdResult;
+using test::Medledger;
+using test::WaitUntil;
 namespace fs = std::filesystem;
-
-std::string Bin() {
-  const char* b = std::getenv("MEDLEDGER_BIN");
-  return b ? b : "medledger";
-}
-
-struct CmdResult {
-  int rc = -1;
-  std::string out;
-};
-
-CmdResult Medledger(const std::string& args) {
-  CmdResult r;
-  std::string cmd = Bin() + " " + args;
-  FILE* f = ::popen(cmd.c_str(), "r");
-  if (!f) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
-  int st = ::pclose(f);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
-
-template <typename F>
-bool WaitUntil(F cond, std::chrono::seconds limit = std::chrono::seconds(120)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return cond();
-}
 
 class CrossOrgTest : public ::testing::Test {
  protected:
