@@ -353,11 +353,7 @@ void DisableCrossOrgReads(FhirContext* ctx) {
 
 http::HeaderList HopHeaders(const crypto::KeyPair& node_key, std::string_view method, std::string_view target,
                             const http::HeaderList& headers, std::optional<int64_t> created, std::string nonce) {
-  if (nonce.empty()) {
-    uint8_t raw[16];
-    crypto::RandomBytes(raw, sizeof raw);
-    nonce = ToHex(raw, sizeof raw);
-  }
+  if (nonce.empty()) nonce = RandomHexId();
   http::Request req;
   req.method = std::string(method);
   req.target = std::string(target);

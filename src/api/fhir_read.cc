@@ -80,11 +80,7 @@ std::string Instant(int64_t ms) {
   return buf;
 }
 
-std::string NewId() {
-  uint8_t raw[16];
-  crypto::RandomBytes(raw, sizeof raw);
-  return ToHex(raw, sizeof raw);
-}
+std::string NewId() { return RandomHexId(); }
 
 http::Response Fhir(int status, std::string body) {
   http::Response r;

@@ -437,15 +437,17 @@ Result<crypto::PublicKey> VerifyRequestSignatureAt(const http::Request& req, std
   return *pk;
 }
 
+std::string RandomHexId() {
+  uint8_t raw[16];
+  crypto::RandomBytes(raw, sizeof raw);
+  return ToHex(raw, sizeof raw);
+}
+
 http::HeaderList SignRequest(const crypto::KeyPair& key, std::string_view method, std::string_view target,
                              std::string_view body, http::HeaderList headers, std::optional<int64_t> created,
                              std::string nonce) {
   if (!body.empty()) headers.emplace_back("Content-Digest", ContentDigest(body));
-  if (nonce.empty()) {
-    uint8_t raw[16];
-    crypto::RandomBytes(raw, sizeof raw);
-    nonce = ToHex(raw, sizeof raw);
-  }
+  if (nonce.empty()) nonce = RandomHexId();
   http::Request req;
   req.method = std::string(method);
   req.target = std::string(target);

@@ -84,6 +84,9 @@ Result<Bytes> ParseSignature(std::string_view field, std::string_view label);
 // "sha-256=:<base64 SHA-256 of body>:" (RFC 9530).
 std::string ContentDigest(std::string_view body);
 
+// 16 random bytes as 32 hex characters: signature nonces and fresh ids.
+std::string RandomHexId();
+
 // Replay protection: remembers (keyid, nonce) pairs until `created +
 // max_age` has passed. At most `capacity` entries; when full (after dropping
 // expired ones) Insert answers kResourceExhausted rather than forget a nonce
