@@ -61,17 +61,7 @@ class CrossOrgTest : public ::testing::Test {
     chain_id_ = json::parse(s->body).value("chain_id", "");
   }
 
-  void TearDown() override {
-    Medledger("network down --dir " + dir_ + " >/dev/null 2>&1");
-    for (pid_t pid : pids_)
-      if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
-    if (HasFailure() || std::getenv("MEDLEDGER_KEEP_NET_DIR")) {
-      std::cerr << "network dir kept: " << dir_ << std::endl;
-    } else {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
+  void TearDown() override { test::TearDownNetwork(dir_, pids_, HasFailure()); }
 
   std::string Url(int i) const { return net_["nodes"][i]["url"].get<std::string>(); }
   std::string AdminKeyFile(int i) const { return net_["nodes"][i]["key"].get<std::string>(); }

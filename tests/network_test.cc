@@ -58,18 +58,7 @@ class NetworkTest : public ::testing::Test {
     dir_ = tmpl;
   }
 
-  void TearDown() override {
-    Medledger("network down --dir " + dir_ + " >/dev/null 2>&1");
-    // Whatever `down` did not stop (it checks PIDs against command lines).
-    for (pid_t pid : pids_)
-      if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
-    if (HasFailure() || std::getenv("MEDLEDGER_KEEP_NET_DIR")) {
-      std::cerr << "network dir kept: " << dir_ << std::endl;
-    } else {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
+  void TearDown() override { test::TearDownNetwork(dir_, pids_, HasFailure()); }
 
   void Up() {
     CmdResult r = Medledger("network up --dir " + dir_ + " --nodes 3");

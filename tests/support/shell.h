@@ -4,7 +4,12 @@
 
 #include <sys/wait.h>
 
+#include <signal.h>
+
 #include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -48,6 +53,22 @@ bool WaitUntil(F cond, std::chrono::seconds limit = std::chrono::seconds(120)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return cond();
+}
+
+// Stops a `network up` consortium in `dir`: `network down` by PID, then
+// SIGKILL for any PID in `extra` still alive (down checks PIDs against
+// command lines and may leave a restarted one). Keeps the directory when the
+// test failed or MEDLEDGER_KEEP_NET_DIR is set.
+inline void TearDownNetwork(const std::string& dir, const std::vector<pid_t>& extra, bool failed) {
+  Medledger("network down --dir " + dir + " >/dev/null 2>&1");
+  for (pid_t pid : extra)
+    if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
+  if (failed || std::getenv("MEDLEDGER_KEEP_NET_DIR")) {
+    std::cerr << "network dir kept: " << dir << std::endl;
+  } else {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
 }
 
 }  // namespace medledger::test
