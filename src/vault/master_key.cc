@@ -1,14 +1,12 @@
 // FileMasterKeyProvider: the master key file (format in docs/VAULT.md).
-//
-// The Argon2id derivation calls libsodium directly; it belongs in crypto/
-// beside aead.h (crypto_pwhash is the one libsodium call outside crypto/).
-#include <sodium.h>
+// The Argon2id derivation itself is crypto/kdf.h.
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "crypto/kdf.h"
 #include "crypto/keyfile.h"
 #include "vault/vault.h"
 
@@ -25,16 +23,13 @@ constexpr uint64_t kMaxMem = uint64_t(4) << 30;
 
 Result<crypto::AeadKey> DeriveKey(const std::string& passphrase, const Bytes& salt,
                                   uint64_t ops, uint64_t mem) {
-  if (sodium_init() < 0) return Internal("vault: libsodium failed to initialize");
-  if (salt.size() != crypto_pwhash_SALTBYTES || ops < crypto_pwhash_OPSLIMIT_MIN ||
-      ops > kMaxOps || mem < crypto_pwhash_MEMLIMIT_MIN || mem > kMaxMem) {
+  if (salt.size() != crypto::kKdfSaltBytes || ops < crypto::kKdfMinOps || ops > kMaxOps ||
+      mem < crypto::kKdfMinMemBytes || mem > kMaxMem) {
     return DataLoss("vault: master key file has invalid key-derivation parameters");
   }
-  crypto::AeadKey k;
-  if (crypto_pwhash(k.data(), k.size(), passphrase.data(), passphrase.size(), salt.data(), ops,
-                    size_t(mem), crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  auto k = crypto::DeriveKeyArgon2id(passphrase, salt, ops, mem);
+  if (!k.ok() && k.status().code() == StatusCode::kResourceExhausted)
     return ResourceExhausted("vault: not enough memory to derive the master key wrapping key");
-  }
   return k;
 }
 
@@ -74,7 +69,7 @@ Status FileMasterKeyProvider::Create(const std::string& path, const Options& opt
     j["kdf"] = "none";
     j["key"] = ToHex(master);
   } else {
-    Bytes salt(crypto_pwhash_SALTBYTES);
+    Bytes salt(crypto::kKdfSaltBytes);
     crypto::RandomBytes(salt.data(), salt.size());
     auto wrap = DeriveKey(opts.passphrase, salt, opts.kdf_ops, opts.kdf_mem_bytes);
     if (!wrap.ok()) {

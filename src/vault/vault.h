@@ -61,7 +61,7 @@ class MasterKeyProvider {
 // The default provider: a key file outside the vault directory (for example
 // DATA_DIR/keys/vault-master.key), created with mode 0600 in a 0700 directory.
 // With a passphrase the file holds the master key sealed under a key derived
-// by Argon2id (libsodium crypto_pwhash); without one it holds the key itself
+// by Argon2id (crypto/kdf.h); without one it holds the key itself
 // (development only: anyone who can read the file can read the vault).
 // Files readable by group or others are refused, as ssh does.
 class FileMasterKeyProvider : public MasterKeyProvider {
