@@ -6,6 +6,7 @@
 
 #include "api/fhir_forward.h"
 #include "api/governance_api.h"
+#include "api/peer_blocks.h"
 #include "crypto/keyfile.h"
 #include "http/url.h"
 #include "model/tx_types.h"
@@ -48,7 +49,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
     eo.endpoints = std::move(endpoints);
     eo.max_txs_per_block = cfg.max_txs_per_block ? cfg.max_txs_per_block : d->chain_->params().max_txs_per_block;
     eo.block_interval_ms = cfg.block_interval_ms ? cfg.block_interval_ms : d->chain_->params().block_interval_ms;
-    d->orderer_ = std::make_unique<node::EtcdOrderer>(d->chain_.get(), d->pool_.get(), *node_key, eo);
+    eo.checkpoint_interval = cfg.checkpoint_interval;
+    eo.keep_blocks = cfg.etcd_keep_blocks;
+    auto etcd = std::make_unique<node::EtcdOrderer>(d->chain_.get(), d->pool_.get(), *node_key, eo);
+    // Blocks pruned from etcd are fetched from peers (node/peer_sync.h).
+    etcd->SetPeerBlockSource(std::make_unique<api::HttpPeerBlockSource>(eo.endpoints, d->chain_.get(), *node_key));
+    d->orderer_ = std::move(etcd);
   } else {
     return InvalidArgument("unknown orderer '" + cfg.orderer + "' (use solo or etcd://host:port,...)");
   }

@@ -22,6 +22,10 @@ struct DaemonConfig {
   uint32_t block_interval_ms = 0;   // 0: the chain's parameter
   int http_threads = 0;             // 0: all cores
   bool sync = true;
+  // etcd orderer: checkpoint reports every N blocks (0: none), and opt-in
+  // pruning of block keys (0: keep all). See docs/ARCHITECTURE.md, Catch-up.
+  uint64_t checkpoint_interval = 1000;
+  uint64_t etcd_keep_blocks = 0;
 };
 
 class Daemon {

@@ -132,6 +132,10 @@ void RegisterLedgerCommands(CLI::App& app) {
     cmd->add_option("--max-txs", cfg.max_txs_per_block, "Maximum transactions per block");
     cmd->add_option("--block-interval-ms", cfg.block_interval_ms, "Longest wait before a pending transaction gets a block");
     cmd->add_option("--http-threads", cfg.http_threads, "HTTP worker threads (default: cores)");
+    cmd->add_option("--checkpoint-interval", cfg.checkpoint_interval,
+                    "etcd orderer: sign a checkpoint report every N blocks (default 1000; 0: none)");
+    cmd->add_option("--etcd-keep-blocks", cfg.etcd_keep_blocks,
+                    "etcd orderer: delete block keys more than N below the latest majority checkpoint (default 0: keep all)");
     cmd->add_flag("--unsafe-no-sync", no_sync, "Do not fsync block commits (tests only: loses data on power failure)");
     cmd->callback([] {
       BlockShutdownSignals();

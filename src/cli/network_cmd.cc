@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -271,6 +272,14 @@ Status StartNode(const Layout& l, size_t i) {
   std::vector<std::string> args = {SelfExe(), "node", "--data-dir", l.NodeDir(i), "--listen",
                                    std::string(kHost) + ":" + std::to_string(l.doc["nodes"][i]["port"].get<int>()),
                                    "--orderer", l.OrdererUrl()};
+  // Catch-up settings given to `network up` (kept in network.json).
+  for (const char* opt : {"checkpoint_interval", "etcd_keep_blocks"}) {
+    if (!l.doc.contains("node_options") || !l.doc["node_options"].contains(opt)) continue;
+    std::string flag = std::string("--") + opt;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    args.push_back(flag);
+    args.push_back(std::to_string(l.doc["node_options"][opt].get<uint64_t>()));
+  }
   ML_ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(args, l.dir + "/" + l.NodeName(i) + ".log"));
   return crypto::WriteFileAtomic(l.dir + "/" + l.NodeName(i) + ".pid", std::to_string(pid) + "\n", 0644);
 }
@@ -325,7 +334,7 @@ json Describe(const Layout& l) {
   return out;
 }
 
-Status Up(const std::string& dir, int n, const std::string& chain_id) {
+Status Up(const std::string& dir, int n, const std::string& chain_id, const json& node_options) {
   Layout l;
   auto existing = LoadLayout(dir);
   if (existing.ok()) {
@@ -338,6 +347,11 @@ Status Up(const std::string& dir, int n, const std::string& chain_id) {
     ML_ASSIGN_OR_RETURN(l, CreateNetwork(dir, n, chain_id));
   } else {
     return existing.status();
+  }
+  if (!node_options.empty()) {
+    // Applies to the nodes this run starts, and to later runs.
+    for (const auto& [k, v] : node_options.items()) l.doc["node_options"][k] = v;
+    ML_RETURN_IF_ERROR(crypto::WriteFileAtomic(l.dir + "/network.json", l.doc.dump(2) + "\n", 0644));
   }
   for (size_t i = 0; i < l.members(); ++i)
     if (!RunningFromPidFile(l.dir + "/" + l.EtcdName(i) + ".pid", l.EtcdDir(i))) ML_RETURN_IF_ERROR(StartEtcd(l, i));
@@ -440,8 +454,16 @@ void RegisterNetworkCommand(CLI::App& app) {
   up->add_option("--dir", dir, "Network directory")->required();
   up->add_option("--nodes", nodes, "Number of organisations, nodes and etcd members (first run; default 3)");
   up->add_option("--chain-id", chain_id, "Chain id (first run)");
+  static int64_t checkpoint_interval = -1, keep_blocks = -1;
+  up->add_option("--checkpoint-interval", checkpoint_interval,
+                 "Nodes sign a checkpoint report every N blocks (node --checkpoint-interval; remembered)");
+  up->add_option("--etcd-keep-blocks", keep_blocks,
+                 "Nodes prune etcd block keys more than N below the latest checkpoint (node --etcd-keep-blocks; remembered)");
   up->callback([] {
-    Status st = Up(dir, nodes == 0 && !fs::exists(dir + "/network.json") ? 3 : nodes, chain_id);
+    json node_options = json::object();
+    if (checkpoint_interval >= 0) node_options["checkpoint_interval"] = uint64_t(checkpoint_interval);
+    if (keep_blocks >= 0) node_options["etcd_keep_blocks"] = uint64_t(keep_blocks);
+    Status st = Up(dir, nodes == 0 && !fs::exists(dir + "/network.json") ? 3 : nodes, chain_id, node_options);
     if (!st.ok()) Fail(st);
   });
   auto* down = net->add_subcommand("down", "Stop every process of the network, by PID");

@@ -4,7 +4,9 @@
 
 #include <charconv>
 #include <cstdio>
+#include <set>
 
+#include "node/checkpoint.h"
 #include "ordering/etcd_client.h"
 #include "state/identity_record.h"
 
@@ -70,39 +72,6 @@ std::string EtcdBlockKey(const std::string& chain_id, uint64_t height) {
   return "/medledger/" + chain_id + "/blocks/" + buf;
 }
 
-Bytes RootReport::SigningBytes(const std::string& chain_id) const {
-  std::string s = "medledger-root-report-v1\n" + chain_id + "\n" + node_id + "\n" + std::to_string(height) +
-                  "\n" + ToHex(state_root) + "\n" + ToHex(block_hash) + "\n" + std::to_string(time_ms);
-  return ToBytes(s);
-}
-
-std::string RootReport::ToJson() const {
-  return nlohmann::json{{"node_id", node_id},
-                        {"height", height},
-                        {"state_root", ToHex(state_root)},
-                        {"block_hash", ToHex(block_hash)},
-                        {"time_ms", time_ms},
-                        {"sig", ToHex(sig)}}
-      .dump();
-}
-
-Result<RootReport> RootReport::FromJson(std::string_view text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return InvalidArgument("root report is not a JSON object");
-  RootReport r;
-  try {
-    r.node_id = j.at("node_id").get<std::string>();
-    r.height = j.at("height").get<uint64_t>();
-    r.time_ms = j.at("time_ms").get<uint64_t>();
-    ML_ASSIGN_OR_RETURN(r.state_root, FromHexFixed<32>(j.at("state_root").get<std::string>()));
-    ML_ASSIGN_OR_RETURN(r.block_hash, FromHexFixed<32>(j.at("block_hash").get<std::string>()));
-    ML_ASSIGN_OR_RETURN(r.sig, FromHexFixed<64>(j.at("sig").get<std::string>()));
-  } catch (const std::exception& e) {
-    return InvalidArgument(std::string("root report: ") + e.what());
-  }
-  return r;
-}
-
 EtcdOrderer::EtcdOrderer(Chain* chain, Mempool* pool, crypto::KeyPair key, EtcdOrdererOptions opts)
     : chain_(chain), pool_(pool), key_(std::move(key)), opts_(std::move(opts)) {
   chain_id_ = chain_->params().chain_id;
@@ -128,6 +97,8 @@ EtcdOrderer::~EtcdOrderer() { Stop(); }
 std::string EtcdOrderer::Prefix(const char* what) const {
   return "/medledger/" + chain_id_ + "/" + what + "/";
 }
+
+std::string EtcdOrderer::PrunedBelowKey() const { return "/medledger/" + chain_id_ + "/pruned_below"; }
 
 Status EtcdOrderer::Start() {
   // One answer from the cluster before serving, so a wrong --orderer fails
@@ -236,7 +207,7 @@ void EtcdOrderer::ProposeLoop() {
     proposed_++;
     bool won = false, decided = false;
     while (!stop_ && !halted_) {
-      auto r = etcd_->PutIfAbsent(key, enc);
+      auto r = PutBlock(height, key, enc);
       if (r.ok()) {
         won = decided = true;
         break;
@@ -297,6 +268,32 @@ void EtcdOrderer::ProposeLoop() {
   }
 }
 
+Result<int64_t> EtcdOrderer::PutBlock(uint64_t height, const std::string& key, const Bytes& enc) {
+  // Guarded by the pruning floor, so that a node that lags behind cannot
+  // re-create a pruned height with a block of its own: a height below the
+  // floor is lost (the apply thread will fetch it), and a floor that moves
+  // between our read and the put fails the put (kFailedPrecondition).
+  const std::string floor_key = PrunedBelowKey();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (floor_mod_ < 0) {
+      auto g = etcd_->Get(floor_key);
+      if (!g.ok()) return g.status();
+      floor_height_ = 0;
+      floor_mod_ = 0;
+      if (*g) {
+        auto h = ParseHeightSuffix(AsStringView((*g)->value), "");
+        floor_height_ = h.value_or(0);
+        floor_mod_ = (*g)->mod_revision;
+      }
+    }
+    if (height < floor_height_) return Aborted("height " + std::to_string(height) + " is below the pruning floor");
+    auto r = etcd_->PutIfAbsentGuarded(key, enc, floor_key, floor_mod_);
+    if (r.ok() || r.status().code() != StatusCode::kFailedPrecondition) return r;
+    floor_mod_ = -1;
+  }
+  return Unavailable("the pruning floor kept moving");
+}
+
 // ---- applying ----
 
 Status EtcdOrderer::HandleBlock(uint64_t height, const Bytes& value) {
@@ -326,10 +323,9 @@ Status EtcdOrderer::HandleBlock(uint64_t height, const Bytes& value) {
       next++;
     }
     if (next != height) {
-      Halt("blocks " + std::to_string(next) + ".." + std::to_string(height - 1) +
-           " are missing from etcd, so this node cannot catch up from it (block keys deleted, or the chain "
-           "moved from solo ordering without this node's blocks)");
-      return DataLoss("gap before block " + std::to_string(height));
+      // Pruned from etcd (or never there): peers, up to a checkpoint.
+      ML_RETURN_IF_ERROR(CatchUpFromPeers(next, height));
+      return HandleBlock(height, value);
     }
   }
   if (!decoded.ok()) {
@@ -341,12 +337,17 @@ Status EtcdOrderer::HandleBlock(uint64_t height, const Bytes& value) {
          std::to_string(decoded->header.height));
     return DataLoss("misplaced block");
   }
+  return ApplyChecked(*decoded, "etcd");
+}
+
+Status EtcdOrderer::ApplyChecked(const model::Block& block, const std::string& from) {
+  uint64_t height = block.header.height;
   for (int attempt = 0;; ++attempt) {
-    Status st = chain_->ApplyBlock(*decoded);
+    Status st = chain_->ApplyBlock(block);
     if (st.ok()) break;
     if (st.code() == StatusCode::kDataLoss) {
-      Halt("block " + std::to_string(height) + " from etcd (proposer " +
-           crypto::PublicId(decoded->header.proposer) + ") is invalid: " + st.message());
+      Halt("block " + std::to_string(height) + " from " + from + " (proposer " +
+           crypto::PublicId(block.header.proposer) + ") is invalid: " + st.message());
       return st;
     }
     // Local trouble (I/O, execution): retry; the block itself may be fine.
@@ -356,6 +357,90 @@ Status EtcdOrderer::HandleBlock(uint64_t height, const Bytes& value) {
   }
   applied_++;
   NotifyApplied();
+  return Status::Ok();
+}
+
+Result<std::optional<Checkpoint>> EtcdOrderer::FindCheckpoint(EtcdClient& etcd, uint64_t min_height, bool lowest) {
+  const std::string prefix = EtcdCheckpointPrefix(chain_id_);
+  auto r = etcd.Range(EtcdCheckpointHeightPrefix(chain_id_, min_height), EtcdClient::PrefixEnd(prefix));
+  if (!r.ok()) return r.status();
+  std::map<uint64_t, std::vector<RootReport>> by_height;
+  for (const auto& kv : r->kvs) {
+    auto k = ParseCheckpointKey(kv.key, prefix);
+    if (!k) continue;
+    auto rep = RootReport::FromJson(AsStringView(kv.value));
+    // A report filed under another signer's key does not count for it.
+    if (!rep.ok() || rep->node_id != k->second) continue;
+    by_height[k->first].push_back(std::move(*rep));
+  }
+  if (by_height.empty()) return std::optional<Checkpoint>();
+  std::vector<std::string> electorate = ActiveNodeIds(chain_->state());
+  auto try_one = [&](uint64_t h, const std::vector<RootReport>& reps) -> std::optional<Checkpoint> {
+    auto c = VerifyCheckpoint(chain_id_, h, reps, electorate);
+    if (c.ok()) return *c;
+    spdlog::debug("checkpoint {}: {}", h, c.status().message());
+    return std::nullopt;
+  };
+  if (lowest) {
+    for (const auto& [h, reps] : by_height)
+      if (auto c = try_one(h, reps)) return c;
+  } else {
+    for (auto it = by_height.rbegin(); it != by_height.rend(); ++it)
+      if (auto c = try_one(it->first, it->second)) return c;
+  }
+  return std::optional<Checkpoint>();
+}
+
+Status EtcdOrderer::CatchUpFromPeers(uint64_t next, uint64_t first_in_etcd) {
+  const std::string gap = std::to_string(next) + ".." + std::to_string(first_in_etcd - 1);
+  auto cp = FindCheckpoint(*watch_etcd_, first_in_etcd - 1, /*lowest=*/true);
+  if (!cp.ok()) return cp.status();
+  if (!*cp || !peer_source_) {
+    Halt("blocks " + gap + " are missing from etcd and " +
+         (peer_source_ ? std::string("no majority checkpoint this node can verify reaches block ") +
+                             std::to_string(first_in_etcd - 1)
+                       : std::string("this node has no peer source to fetch them from")) +
+         ", so it cannot catch up (block keys deleted without a checkpoint, or the chain moved from solo "
+         "ordering without this node's blocks)");
+    return DataLoss("gap before block " + std::to_string(first_in_etcd));
+  }
+  const Checkpoint c = **cp;
+  auto m = chain_->Meta();
+  SegmentTarget t;
+  t.head_height = m.height;
+  t.head_hash = m.last_block_hash;
+  t.height = c.height;
+  t.block_hash = c.block_hash;
+  spdlog::info("catch-up: blocks {} are not in etcd; fetching {}..{} from peers up to checkpoint {} (signed by {} "
+               "of {} node keys)",
+               gap, m.height + 1, c.height, c.height, c.signers.size(), c.electorate);
+  std::vector<std::string> errors;
+  auto seg = FetchSegment(*peer_source_, t, &errors);
+  for (const auto& e : errors) spdlog::error("catch-up: {}", e);
+  peer_failures_ += errors.size();
+  if (!errors.empty()) {
+    std::lock_guard lock(status_mu_);
+    last_peer_failure_ = errors.back();
+  }
+  if (!seg.ok()) {
+    if (seg.status().code() == StatusCode::kDataLoss) {
+      Halt("catch-up from peers: " + seg.status().message());
+      return seg.status();
+    }
+    std::lock_guard lock(status_mu_);
+    catchup_error_ = seg.status().message();
+    return seg.status();
+  }
+  for (const auto& b : *seg) {
+    if (stop_) return Unavailable("stopping");
+    ML_RETURN_IF_ERROR(ApplyChecked(b, "a peer (checkpoint " + std::to_string(c.height) + ")"));
+    blocks_from_peers_++;
+  }
+  {
+    std::lock_guard lock(status_mu_);
+    catchup_error_.clear();
+  }
+  spdlog::info("catch-up: applied blocks {}..{} from peers; continuing from etcd", m.height + 1, c.height);
   return Status::Ok();
 }
 
@@ -419,7 +504,9 @@ void EtcdOrderer::ApplyLoop() {
         prefix, *rev + 1,
         [&](const ordering::WatchEvent& ev) {
           if (ev.type == ordering::WatchEvent::Type::kDelete) {
-            spdlog::warn("block key {} was deleted from etcd (blocks are never deleted by medledger)", ev.kv.key);
+            // Pruning (keep_blocks) deletes old block keys; a node that
+            // needs them fetches them from peers against a checkpoint.
+            spdlog::debug("block key {} was deleted from etcd", ev.kv.key);
             return true;
           }
           auto h = ParseHeightSuffix(ev.kv.key, prefix);
@@ -479,20 +566,94 @@ void EtcdOrderer::AgreementLoop() {
           continue;
         }
         auto id = state::LoadIdentity(chain_->state(), *pk);
-        if (!id || !id->Has(model::kRoleNode)) {
-          spdlog::warn("ignoring root report at {}: not a registered node key", kv.key);
+        auto org = id ? state::LoadOrg(chain_->state(), id->org) : std::nullopt;
+        // A revoked key, or one of a removed organisation, is no peer.
+        if (!id || !id->Has(model::kRoleNode) || !id->active() || !org || !org->active) {
+          spdlog::debug("ignoring root report at {}: not an active node key of an active member", kv.key);
           continue;
         }
         reports.push_back(std::move(*rep));
       }
       CheckPeers(reports);
     }
+    SignCheckpoints(chain_->Meta().height);
+    if (opts_.keep_blocks > 0) Prune();
     for (uint32_t waited = 0; waited < opts_.root_report_interval_ms && !stop_; waited += 50) SleepMs(50);
   }
 }
 
+void EtcdOrderer::SignCheckpoints(uint64_t height) {
+  const uint64_t every = opts_.checkpoint_interval;
+  if (every == 0 || height < every) return;
+  uint64_t top = height / every * every;
+  if (top <= last_signed_checkpoint_) return;
+  // Every multiple passed since the last round, so that nodes that sample
+  // their height at different moments still sign the same heights; but only
+  // the last few, so a node far behind does not write reports for heights
+  // already pruned.
+  uint64_t from = std::max(last_signed_checkpoint_ + every, top >= 4 * every ? top - 3 * every : every);
+  for (uint64_t h = from; h <= top; h += every) {
+    auto bytes = chain_->store().GetBlock(h);
+    if (!bytes.ok()) return;
+    auto hdr = model::DecodeHeader(*bytes);
+    if (!hdr.ok()) return;
+    RootReport r;
+    r.height = h;
+    r.state_root = hdr->state_root;
+    r.block_hash = hdr->Hash();
+    r.time_ms = NowMs();
+    r.Sign(chain_id_, key_);
+    auto put = roots_etcd_->Put(EtcdCheckpointKey(chain_id_, h, key_.id()), ToBytes(r.ToJson()));
+    if (!put.ok()) return;  // next round
+    checkpoint_reports_++;
+    last_signed_checkpoint_ = h;
+  }
+}
+
+void EtcdOrderer::Prune() {
+  auto cp = FindCheckpoint(*roots_etcd_, latest_checkpoint_, /*lowest=*/false);
+  if (!cp.ok() || !*cp) return;
+  latest_checkpoint_ = (*cp)->height;
+  if ((*cp)->height <= opts_.keep_blocks) return;
+  uint64_t below = (*cp)->height - opts_.keep_blocks;
+  if (below <= pruned_below_) return;
+  // Raise the floor first (compare-and-swap, never lowered): from then on no
+  // proposer can re-create a height below it (PutBlock).
+  const std::string floor_key = PrunedBelowKey();
+  auto g = roots_etcd_->Get(floor_key);
+  if (!g.ok()) return;
+  uint64_t floor = 0;
+  int64_t mod = 0;
+  if (*g) {
+    floor = ParseHeightSuffix(AsStringView((*g)->value), "").value_or(0);
+    mod = (*g)->mod_revision;
+  }
+  if (below > floor) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(below));
+    if (!roots_etcd_->PutIfModRevision(floor_key, ToBytes(std::string(buf)), mod).ok()) return;  // next round
+  }
+  // Then blocks, then checkpoint reports: a reader that still finds the
+  // reports of a height can always use them. The checkpoint itself (>=
+  // below) stays.
+  auto d = roots_etcd_->DeleteRange(EtcdBlockKey(chain_id_, 0), EtcdBlockKey(chain_id_, below));
+  if (!d.ok()) return;
+  (void)roots_etcd_->DeleteRange(EtcdCheckpointPrefix(chain_id_), EtcdCheckpointHeightPrefix(chain_id_, below));
+  spdlog::info("pruned etcd: block keys below {} deleted (checkpoint {} signed by {} of {} node keys, keeping {})",
+               below, (*cp)->height, (*cp)->signers.size(), (*cp)->electorate, opts_.keep_blocks);
+  pruned_below_ = below;
+}
+
 void EtcdOrderer::CheckPeers(const std::vector<RootReport>& reports) {
   uint64_t local = chain_->Meta().height;
+  {
+    // Peers no longer reporting as active nodes (key revoked, organisation
+    // removed, report deleted) leave the list.
+    std::set<std::string> now;
+    for (const auto& rep : reports) now.insert(rep.node_id);
+    std::lock_guard lock(status_mu_);
+    std::erase_if(peers_, [&](const auto& kv) { return !now.count(kv.first); });
+  }
   for (const auto& rep : reports) {
     std::optional<bool> verdict;
     if (rep.height <= local) {
@@ -522,7 +683,9 @@ void EtcdOrderer::CheckPeers(const std::vector<RootReport>& reports) {
 std::vector<Orderer::Metric> EtcdOrderer::Metrics() const {
   return {{"medledger_orderer_halted", "1 if this node stopped applying blocks to avoid a fork.", "gauge", halted_ ? 1u : 0u},
           {"medledger_orderer_divergences_total", "Peer state-root reports that disagree with ours.", "counter", divergences_.load()},
-          {"medledger_orderer_etcd_errors_total", "Failed etcd calls (retried).", "counter", etcd_errors_.load()}};
+          {"medledger_orderer_etcd_errors_total", "Failed etcd calls (retried).", "counter", etcd_errors_.load()},
+          {"medledger_orderer_blocks_from_peers_total", "Blocks applied from peers during catch-up.", "counter", blocks_from_peers_.load()},
+          {"medledger_orderer_peer_failures_total", "Peer block fetches that failed or did not check out.", "counter", peer_failures_.load()}};
 }
 
 nlohmann::json EtcdOrderer::StatusJson() const {
@@ -554,6 +717,16 @@ nlohmann::json EtcdOrderer::StatusJson() const {
                    {"blocks_applied", uint64_t(applied_)},     {"blocks_split", uint64_t(split_blocks_)},
                    {"etcd_errors", uint64_t(etcd_errors_)},    {"divergences_total", uint64_t(divergences_)},
                    {"max_block_bytes", size_t(max_block_bytes_)}};
+  j["catchup"] = {{"checkpoint_interval", opts_.checkpoint_interval},
+                  {"keep_blocks", opts_.keep_blocks},
+                  {"checkpoint_reports_signed", uint64_t(checkpoint_reports_)},
+                  {"latest_checkpoint", uint64_t(latest_checkpoint_)},
+                  {"pruned_below", uint64_t(pruned_below_)},
+                  {"blocks_from_peers", uint64_t(blocks_from_peers_)},
+                  {"peer_failures", uint64_t(peer_failures_)},
+                  {"last_error", catchup_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(catchup_error_)},
+                  {"last_peer_failure",
+                   last_peer_failure_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_peer_failure_)}};
   return j;
 }
 

@@ -3,6 +3,8 @@
 // etcd is the ordering service only; it never sees state. Keys:
 //   /medledger/<chain_id>/blocks/<height, 20 digits>   an encoded block
 //   /medledger/<chain_id>/roots/<node public id>       a signed root report
+//   /medledger/<chain_id>/checkpoints/<height>/<node>  a signed checkpoint report
+//   /medledger/<chain_id>/pruned_below                 the pruning floor (20 digits)
 //
 // Proposing. The proposer thread takes pending transactions from the
 // mempool, builds the next block on the local head (Chain::BuildBlock: it
@@ -23,10 +25,32 @@
 // from the next revision; it applies them strictly in height order with
 // Chain::ApplyBlock, which re-validates everything (linkage, proposer,
 // signatures, re-execution, state root). A block that does not check out
-// (DataLoss), a missing height, or an etcd block that differs from the one
-// this node already committed at that height halts the node: it stops
-// applying and proposing, logs an error, and reports `halted` and
-// `halt_reason` in StatusJson. It never skips a block or forks.
+// (DataLoss), or an etcd block that differs from the one this node already
+// committed at that height halts the node: it stops applying and proposing,
+// logs an error, and reports `halted` and `halt_reason` in StatusJson. It
+// never skips a block or forks.
+//
+// Catch-up from peers. When the heights after the local head are gone from
+// etcd (pruned, below), the node takes the lowest majority checkpoint
+// (checkpoint.h) that reaches etcd's oldest remaining block, fetches the
+// blocks up to it from peers (PeerBlockSource, peer_sync.h: each block must
+// link by hash down from the checkpoint to the local head, so no single peer
+// can drop, reorder or alter one), applies them with Chain::ApplyBlock and
+// continues from etcd. Peers that fail are named in the log and in
+// StatusJson (catchup.last_error) and the next one is asked; when none
+// serves a block, it retries later. With no checkpoint covering the gap (or
+// no PeerBlockSource), it halts as before: a missing height is never skipped.
+//
+// Checkpoints and pruning. The agreement thread signs a report for every
+// multiple of checkpoint_interval it has applied and writes it under
+// checkpoints/<h>/<node id>. With keep_blocks > 0 it also deletes block keys
+// more than keep_blocks below the latest checkpoint it verified itself (and
+// the checkpoint reports below that point): delete-range, idempotent, any
+// node may do it, so etcd holds at most keep_blocks + the blocks since that
+// checkpoint, plus what compaction has not dropped yet. Before deleting it
+// raises the floor key pruned_below (compare-and-swap, never lowered), and
+// every proposal is a PutIfAbsent guarded by the floor's mod revision, so a
+// lagging node cannot re-create a pruned height with a block of its own.
 //
 // Size: a candidate block is cut so that its encoding stays below the etcd
 // request limit (EtcdClient::MaxValueBytes); the rest goes back to the
@@ -55,7 +79,9 @@
 #include <thread>
 #include <vector>
 
+#include "node/checkpoint.h"
 #include "node/orderer.h"
+#include "node/peer_sync.h"
 
 namespace medledger::ordering {
 class EtcdClient;
@@ -73,6 +99,12 @@ struct EtcdOrdererOptions {
   // etcd's --max-request-bytes, which EtcdClient needs to know.
   int64_t etcd_max_request_bytes = 1572864;
   uint32_t root_report_interval_ms = 1000;
+  // Sign a checkpoint report at every multiple of this height; 0: never (the
+  // node then adds nothing to anyone's checkpoints).
+  uint64_t checkpoint_interval = 1000;
+  // Opt-in pruning of etcd: keep this many blocks below the latest majority
+  // checkpoint, delete the rest; 0: never delete.
+  uint64_t keep_blocks = 0;
 };
 
 // "etcd://h1:p1,h2:p2" -> {"h1:p1", "h2:p2"}; kInvalidArgument if malformed.
@@ -80,20 +112,6 @@ Result<std::vector<std::string>> ParseEtcdOrdererUrl(const std::string& url);
 
 // The key of block `height` on chain `chain_id`.
 std::string EtcdBlockKey(const std::string& chain_id, uint64_t height);
-
-// A node's signed statement about its head, as published under roots/.
-struct RootReport {
-  std::string node_id;  // public id of the node key that signed it
-  uint64_t height = 0;
-  Hash32 state_root{};
-  Hash32 block_hash{};
-  uint64_t time_ms = 0;
-  crypto::Signature sig{};
-
-  Bytes SigningBytes(const std::string& chain_id) const;
-  std::string ToJson() const;
-  static Result<RootReport> FromJson(std::string_view text);
-};
 
 class EtcdOrderer : public Orderer {
  public:
@@ -108,6 +126,10 @@ class EtcdOrderer : public Orderer {
   std::vector<Metric> Metrics() const override;
 
   bool halted() const { return halted_; }
+
+  // Where blocks no longer in etcd are fetched from; without one, a node
+  // whose next blocks were pruned halts. Call before Start.
+  void SetPeerBlockSource(std::unique_ptr<PeerBlockSource> source) { peer_source_ = std::move(source); }
 
  private:
   struct PeerView {
@@ -130,6 +152,20 @@ class EtcdOrderer : public Orderer {
   bool WaitForHeight(uint64_t height);
   void CheckPeers(const std::vector<RootReport>& reports);
   std::string Prefix(const char* what) const;
+  // Applies one block (from etcd or a peer, `from` says which for the logs),
+  // retrying local failures; DataLoss halts.
+  Status ApplyChecked(const model::Block& block, const std::string& from);
+  // Blocks next..first_in_etcd-1 are not in etcd: fetch them from peers up
+  // to a majority checkpoint and apply them (see the top of this file).
+  Status CatchUpFromPeers(uint64_t next, uint64_t first_in_etcd);
+  // The lowest (or highest) majority checkpoint at or above min_height that
+  // verifies against this node's state; nullopt if none.
+  Result<std::optional<Checkpoint>> FindCheckpoint(ordering::EtcdClient& etcd, uint64_t min_height, bool lowest);
+  void SignCheckpoints(uint64_t height);
+  // PutIfAbsent of a proposed block, guarded by the pruning floor.
+  Result<int64_t> PutBlock(uint64_t height, const std::string& key, const Bytes& enc);
+  std::string PrunedBelowKey() const;
+  void Prune();
 
   Chain* chain_;
   Mempool* pool_;
@@ -151,6 +187,15 @@ class EtcdOrderer : public Orderer {
   std::string halt_reason_;
   std::string etcd_error_;  // last etcd error seen, cleared on success
   std::map<std::string, PeerView> peers_;
+  std::string catchup_error_;      // why the last catch-up from peers failed; cleared on success
+  std::string last_peer_failure_;  // the last peer that failed a fetch, and why
+
+  std::unique_ptr<PeerBlockSource> peer_source_;
+  uint64_t last_signed_checkpoint_ = 0;  // agreement thread only
+  uint64_t floor_height_ = 0;            // proposer thread only: the pruning floor
+  int64_t floor_mod_ = -1;               // its etcd mod revision; -1: read it again
+  std::atomic<uint64_t> latest_checkpoint_{0}, pruned_below_{0};
+  std::atomic<uint64_t> blocks_from_peers_{0}, peer_failures_{0}, checkpoint_reports_{0};
 
   std::atomic<uint64_t> proposed_{0}, won_{0}, lost_{0}, requeued_{0}, applied_{0};
   std::atomic<size_t> max_block_bytes_{0};

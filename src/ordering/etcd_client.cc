@@ -630,10 +630,64 @@ Result<int64_t> EtcdClient::PutIfAbsent(std::string_view key, const Bytes& value
   return Aborted("etcd: key exists with another value");
 }
 
+Result<int64_t> EtcdClient::PutIfAbsentGuarded(std::string_view key, const Bytes& value, std::string_view guard_key,
+                                               int64_t guard_mod_revision) {
+  ML_RETURN_IF_ERROR(CheckWrite(*this, key, value));
+  if (guard_key.empty() || guard_mod_revision < 0) return InvalidArgument("etcd: bad guard");
+  const std::string k = B64(key);
+  json req = {
+      {"compare", json::array({{{"target", "CREATE"}, {"result", "EQUAL"}, {"key", k}, {"create_revision", "0"}},
+                               {{"target", "MOD"},
+                                {"result", "EQUAL"},
+                                {"key", B64(guard_key)},
+                                {"mod_revision", std::to_string(guard_mod_revision)}}})},
+      {"success", json::array({{{"request_put", {{"key", k}, {"value", Base64Encode(value)}}}}})},
+      {"failure", json::array({{{"request_range", {{"key", k}}}}})},
+  };
+  ML_ASSIGN_OR_RETURN(json res, impl_->Call("/v3/kv/txn", req, /*idempotent=*/true));
+  if (GetBool(res, "succeeded")) return HeaderRevision(res);
+  auto resps = res.find("responses");
+  if (resps == res.end() || !resps->is_array() || resps->empty()) {
+    return DataLoss("etcd: txn failure without range response");
+  }
+  const json& range = (*resps)[0].value("response_range", json::object());
+  auto kvs = range.find("kvs");
+  if (kvs == range.end() || !kvs->is_array() || kvs->empty())
+    return FailedPrecondition("etcd: guard key moved");
+  ML_ASSIGN_OR_RETURN(KeyValue existing, ParseKv((*kvs)[0]));
+  if (existing.value == value) return existing.create_revision;
+  return Aborted("etcd: key exists with another value");
+}
+
+Result<int64_t> EtcdClient::PutIfModRevision(std::string_view key, const Bytes& value, int64_t mod_revision) {
+  ML_RETURN_IF_ERROR(CheckWrite(*this, key, value));
+  if (mod_revision < 0) return InvalidArgument("etcd: negative mod revision");
+  const std::string k = B64(key);
+  json req = {
+      {"compare", json::array({{{"target", "MOD"},
+                                {"result", "EQUAL"},
+                                {"key", k},
+                                {"mod_revision", std::to_string(mod_revision)}}})},
+      {"success", json::array({{{"request_put", {{"key", k}, {"value", Base64Encode(value)}}}}})},
+  };
+  // Not idempotent: a retry after an unknown outcome finds its own write and
+  // reports kAborted, which the caller resolves by reading the key.
+  ML_ASSIGN_OR_RETURN(json res, impl_->Call("/v3/kv/txn", req, /*idempotent=*/false));
+  if (GetBool(res, "succeeded")) return HeaderRevision(res);
+  return Aborted("etcd: key moved");
+}
+
 Result<int64_t> EtcdClient::Delete(std::string_view key) {
   if (key.empty()) return InvalidArgument("etcd: empty key");
   json req = {{"key", B64(key)}};
   ML_ASSIGN_OR_RETURN(json res, impl_->Call("/v3/kv/deleterange", req, /*idempotent=*/false));
+  return HeaderRevision(res);
+}
+
+Result<int64_t> EtcdClient::DeleteRange(std::string_view from, std::string_view to_exclusive) {
+  if (from.empty() || to_exclusive.empty()) return InvalidArgument("etcd: empty key range");
+  json req = {{"key", B64(from)}, {"range_end", B64(to_exclusive)}};
+  ML_ASSIGN_OR_RETURN(json res, impl_->Call("/v3/kv/deleterange", req, /*idempotent=*/true));
   return HeaderRevision(res);
 }
 

@@ -117,9 +117,26 @@ class EtcdClient {
   // key's create revision. kAborted when key holds a different value.
   Result<int64_t> PutIfAbsent(std::string_view key, const Bytes& value);
 
+  // PutIfAbsent that also requires `guard_key`'s mod revision to equal
+  // `guard_mod_revision` (0: the guard key is absent), in the same etcd
+  // transaction. Idempotent like PutIfAbsent (key already holding exactly
+  // `value` is success whatever the guard). kAborted when key holds another
+  // value; kFailedPrecondition when key is absent but the guard moved.
+  Result<int64_t> PutIfAbsentGuarded(std::string_view key, const Bytes& value, std::string_view guard_key,
+                                     int64_t guard_mod_revision);
+
+  // Writes key only if its mod revision is `mod_revision` (0: absent), in
+  // one etcd transaction (compare-and-swap). kAborted when it moved.
+  Result<int64_t> PutIfModRevision(std::string_view key, const Bytes& value, int64_t mod_revision);
+
   // Deletes key (absent is fine). Returns the revision after the call. Not
   // retried once sent, like Put.
   Result<int64_t> Delete(std::string_view key);
+
+  // Deletes every key in [from, to_exclusive) (none is fine). Returns the
+  // revision after the call. Retried like a read: deleting twice is the
+  // same as deleting once.
+  Result<int64_t> DeleteRange(std::string_view from, std::string_view to_exclusive);
 
   // Linearizable read of one key.
   Result<std::optional<KeyValue>> Get(std::string_view key);
