@@ -209,6 +209,43 @@ TEST(EtcdClientTest, OversizedValueRejected) {
   EXPECT_FALSE(absent->has_value());
 }
 
+// The primitives pruning relies on (node/etcd_orderer.h): a create guarded
+// by another key's mod revision, compare-and-swap, and delete-range.
+TEST(EtcdClientTest, GuardedCreateCompareAndSwapAndDeleteRange) {
+  auto cluster = StartCluster(1);
+  ASSERT_NE(cluster, nullptr);
+  EtcdClient c(cluster->endpoints(), milliseconds(10000));
+  // Guard absent (mod revision 0): the create goes through.
+  auto a = c.PutIfAbsentGuarded("b/1", ToBytes("one"), "floor", 0);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  // Retrying the same bytes is success; other bytes are kAborted.
+  EXPECT_TRUE(c.PutIfAbsentGuarded("b/1", ToBytes("one"), "floor", 0).ok());
+  EXPECT_EQ(c.PutIfAbsentGuarded("b/1", ToBytes("uno"), "floor", 0).status().code(), StatusCode::kAborted);
+  // CAS on the guard: from absent, then only with the current mod revision.
+  auto f = c.PutIfModRevision("floor", ToBytes("5"), 0);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(c.PutIfModRevision("floor", ToBytes("6"), 0).status().code(), StatusCode::kAborted);
+  auto g = c.Get("floor");
+  ASSERT_TRUE(g.ok() && g->has_value());
+  EXPECT_EQ(AsStringView((*g)->value), "5");
+  // The guard moved: a create with the old revision fails, with the new one
+  // it goes through.
+  EXPECT_EQ(c.PutIfAbsentGuarded("b/2", ToBytes("two"), "floor", 0).status().code(), StatusCode::kFailedPrecondition);
+  auto absent = c.Get("b/2");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->has_value());
+  EXPECT_TRUE(c.PutIfAbsentGuarded("b/2", ToBytes("two"), "floor", (*g)->mod_revision).ok());
+  ASSERT_TRUE(c.Put("b/3", ToBytes("three")).ok());
+  // Delete-range removes [from, to) and is idempotent.
+  ASSERT_TRUE(c.DeleteRange("b/1", "b/3").ok());
+  ASSERT_TRUE(c.DeleteRange("b/1", "b/3").ok());
+  auto left = c.Range("b/", EtcdClient::PrefixEnd("b/"));
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->kvs.size(), 1u);
+  EXPECT_EQ(left->kvs[0].key, "b/3");
+  EXPECT_EQ(c.DeleteRange("", "x").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(EtcdClientTest, PutIfAbsentRaceHasExactlyOneWinnerPerKey) {
   auto cluster = StartCluster(3);
   ASSERT_NE(cluster, nullptr);
