@@ -88,7 +88,10 @@ class Chain {
 
   // Validates a block made elsewhere (height, linkage, proposer, signatures,
   // roots, re-executed verdicts) and commits it. DataLoss naming what is
-  // wrong if it does not check out; nothing is written then.
+  // wrong if it does not check out; nothing is written then. The block that
+  // the last BuildBlock made, byte for byte (same hash) and on the same head,
+  // is committed from that build's results without re-validation: this node
+  // made those checks itself moments ago on the same state.
   Status ApplyBlock(const model::Block& block);
 
   void AddCommitListener(std::function<void(const CommittedBlock&)> fn);
@@ -102,12 +105,27 @@ class Chain {
   Status Commit(const model::Block& block, const std::vector<Hash32>& ids, state::WriteSet writes);
   Status LoadReplayWindow();
 
+  // The last block BuildBlock made, kept so that ApplyBlock can commit it
+  // without verifying and executing it a second time when the orderer hands
+  // back exactly that block (this node won the height) on exactly the state
+  // it was built on. Guarded by commit_mu_.
+  struct Built {
+    Hash32 hash{};     // of the header
+    Hash32 digest{};   // SHA-256 of the whole encoding: signatures included
+    uint64_t height = 0;
+    Hash32 prev_hash{};
+    std::vector<Hash32> ids;
+    state::WriteSet writes;
+  };
+  std::optional<Built> built_;
+
   ChainOptions opts_;
   std::unique_ptr<ledger::Store> store_;
   std::unique_ptr<StoreState> state_;
   state::Genesis genesis_;
   std::unique_ptr<state::Executor> executor_;
   std::unique_ptr<state::ReplayGuard> replay_;
+  mutable state::AdmissionCache admission_;
   mutable std::mutex meta_mu_;
   ledger::ChainMeta meta_;
   std::mutex commit_mu_;

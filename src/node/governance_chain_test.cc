@@ -136,5 +136,43 @@ TEST_F(GovernanceChainTest, AuditRefusesABlockByARemovedOrganisationsNode) {
   EXPECT_NE(r->problem.find("not an active member"), std::string::npos) << r->problem;
 }
 
+
+// The orderer hands a node back the block it built when it wins the height;
+// Chain commits that one from the build's results. The same header with a
+// different transaction signature (tx ids leave signatures out) must still
+// go through full validation and be refused.
+TEST_F(GovernanceChainTest, OwnBuiltBlockCommitsButAForgedTwinIsRefused) {
+  auto t1 = Tx(Key(1), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("own-1"))}});
+  auto t2 = Tx(Key(2), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("own-2"))}});
+  auto b = chain_->BuildBlock({t1, t2}, {t1.Id(), t2.Id()}, Key(11), 7000);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto height = chain_->Meta().height;
+  model::Block forged = *b;
+  forged.txs[1].signature[5] ^= 0x01;
+  ASSERT_EQ(forged.header.Hash(), b->header.Hash());
+  Status st = chain_->ApplyBlock(forged);
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_NE(st.message().find("verdict differs"), std::string::npos) << st.message();
+  EXPECT_EQ(chain_->Meta().height, height);
+  ASSERT_TRUE(chain_->ApplyBlock(*b).ok());
+  EXPECT_EQ(chain_->Meta().height, height + 1);
+  EXPECT_EQ(chain_->Meta().state_root, b->header.state_root);
+  EXPECT_TRUE(chain_->state().Get("anchor/" + ToHex(crypto::Sha256("own-1"))).has_value());
+}
+
+// Admission keeps decoded signer records between checks; a committed
+// revocation must be seen by the very next check.
+TEST_F(GovernanceChainTest, AdmissionSeesARevocationAsSoonAsItCommits) {
+  auto before = Tx(Key(2), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("adm-1"))}});
+  EXPECT_TRUE(chain_->Check(before, before.Id()).ok());
+  auto again = Tx(Key(2), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("adm-2"))}});
+  EXPECT_TRUE(chain_->Check(again, again.Id()).ok());  // served from the cache
+  auto b = Produce(Key(11), {Tx(Key(2), tx::kIdentityRevoke, {{"pubkey", Key(2).id()}})});
+  ASSERT_TRUE(b.results[0].ok()) << b.results[0].detail;
+  auto after = Tx(Key(2), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("adm-3"))}});
+  auto v = chain_->Check(after, after.Id());
+  EXPECT_EQ(v.reason, model::Reject::kRevokedKey) << v.detail;
+}
+
 }  // namespace
 }  // namespace medledger::node

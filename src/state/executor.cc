@@ -1,5 +1,6 @@
 #include "state/executor.h"
 
+#include <mutex>
 #include <unordered_set>
 
 #include "model/tx_types.h"
@@ -111,6 +112,58 @@ BlockExecution Executor::Execute(const StateReader& base, const Hash32& prev_sta
   out.writes = block_state.TakeWrites();
   out.state_root = NextStateRoot(prev_state_root, height, out.writes);
   return out;
+}
+
+void AdmissionCache::Reset() {
+  std::unique_lock lock(mu_);
+  epoch_++;
+  params_.reset();
+  signers_.clear();
+}
+
+std::shared_ptr<const Result<ChainParams>> AdmissionCache::Params(const StateReader& base) {
+  uint64_t epoch;
+  {
+    std::shared_lock lock(mu_);
+    if (params_) return params_;
+    epoch = epoch_;
+  }
+  auto loaded = std::make_shared<const Result<ChainParams>>(LoadParams(base));
+  std::unique_lock lock(mu_);
+  if (epoch == epoch_) params_ = loaded;
+  return loaded;
+}
+
+AdmissionCache::Signer AdmissionCache::Lookup(const StateReader& base, const crypto::PublicKey& pk) {
+  uint64_t epoch;
+  {
+    std::shared_lock lock(mu_);
+    auto it = signers_.find(pk);
+    if (it != signers_.end()) return it->second;
+    epoch = epoch_;
+  }
+  Signer s{LoadIdentity(base, pk), false};
+  if (s.first) {
+    auto org = LoadOrg(base, s.first->org);
+    s.second = org && org->active;
+  }
+  std::unique_lock lock(mu_);
+  if (epoch == epoch_) {
+    if (signers_.size() >= kMaxSigners) signers_.clear();
+    signers_.emplace(pk, s);
+  }
+  return s;
+}
+
+Verdict Executor::Check(const StateReader& base, uint64_t height, uint64_t timestamp_ms,
+                        const model::Transaction& tx, const Hash32& id, const ReplayGuard& replay,
+                        AdmissionCache& ac) const {
+  auto params = ac.Params(base);
+  if (!params->ok()) return Verdict::No(Reject::kMalformed, "chain parameters unavailable");
+  SignerCache cache;
+  cache.map.emplace(tx.signer, ac.Lookup(base, tx.signer));
+  Overlay scratch(&base);
+  return ApplyOne(scratch, **params, height, timestamp_ms, tx, id, true, replay.Contains(id), cache);
 }
 
 Verdict Executor::Check(const StateReader& base, uint64_t height, uint64_t timestamp_ms,

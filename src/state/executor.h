@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <memory>
+#include <shared_mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +33,33 @@ struct KeyHasher {
   }
 };
 
+class Executor;
+
+// Decoded chain parameters and signer records for admission checks, shared
+// by the threads that admit transactions against one committed state.
+// Admission checks every incoming transaction, and decoding the parameters
+// and the signer's identity and organisation records each time cost more
+// than the rest of the check. The owner calls Reset() after committing a
+// block that writes identity, organisation or parameter state; a record
+// read before a reset is never kept after it (epoch check), so an entry is
+// always what the latest committed state says. Thread-safe.
+class AdmissionCache {
+ public:
+  void Reset();
+
+ private:
+  friend class Executor;
+  using Signer = std::pair<std::optional<IdentityRecord>, bool /*org active*/>;
+  std::shared_ptr<const Result<ChainParams>> Params(const StateReader& base);
+  Signer Lookup(const StateReader& base, const crypto::PublicKey& pk);
+
+  static constexpr size_t kMaxSigners = 100000;
+  std::shared_mutex mu_;
+  uint64_t epoch_ = 0;
+  std::shared_ptr<const Result<ChainParams>> params_;
+  std::unordered_map<crypto::PublicKey, Signer, KeyHasher> signers_;
+};
+
 class Executor {
  public:
   explicit Executor(std::vector<std::unique_ptr<Module>> modules);
@@ -51,6 +79,10 @@ class Executor {
   // The signature is assumed checked by the caller.
   model::Verdict Check(const StateReader& base, uint64_t height, uint64_t timestamp_ms,
                        const model::Transaction& tx, const Hash32& id, const ReplayGuard& replay) const;
+  // The same, with parameters and signer records from `cache`.
+  model::Verdict Check(const StateReader& base, uint64_t height, uint64_t timestamp_ms,
+                       const model::Transaction& tx, const Hash32& id, const ReplayGuard& replay,
+                       AdmissionCache& cache) const;
 
  private:
   // Signer records decoded once per block; dropped whenever a transaction
