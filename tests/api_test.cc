@@ -1,7 +1,8 @@
 // The node's HTTP API, driven with medledger::http::Client against a real
 // node process: single and batch submission in JSON and binary, transaction
-// states, blocks, metrics, every admission rejection code, and hostile input
-// that must get a 4xx JSON error while the node keeps serving.
+// states, blocks, who may read them (signed requests), metrics, every
+// admission rejection code, and hostile input that must get a 4xx JSON error
+// while the node keeps serving.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "api/http_signature.h"
 #include "common/bytes.h"
 #include "crypto/aead.h"
 #include "crypto/ed25519.h"
@@ -99,12 +101,18 @@ class ApiTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::ClientResponse{};
   }
-  json GetTx(const std::string& id, const std::string& query = "") {
-    auto r = client_->Get("/v1/tx/" + id + query);
+  // A GET signed (RFC 9421) with `key`: blocks and transactions are read so.
+  http::ClientResponse SignedGet(const crypto::KeyPair& key, const std::string& target) {
+    auto r = client_->Get(target, api::SignRequest(key, "GET", target, "", {}));
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    if (!r.ok()) return json();
-    json j = Parse(*r);
-    j["http_status"] = r->status;
+    return r.ok() ? *r : http::ClientResponse{};
+  }
+  // GET /v1/tx/{id}, signed by the admin unless another key is given.
+  json GetTx(const std::string& id, const std::string& query = "", const crypto::KeyPair* key = nullptr) {
+    auto r = SignedGet(key ? *key : *admin_, "/v1/tx/" + id + query);
+    json j = Parse(r);
+    if (!j.is_object()) j = json::object();
+    j["http_status"] = r.status;
     return j;
   }
 
@@ -280,9 +288,7 @@ TEST_F(ApiTest, TransactionStates) {
   EXPECT_EQ(dup.value("reason", ""), "conflict") << dup.dump();
   if (dup.contains("height")) {
     // In a block: the block lists it as invalid, with the reason.
-    auto blk = client_->Get("/v1/blocks/" + std::to_string(dup["height"].get<uint64_t>()));
-    ASSERT_TRUE(blk.ok());
-    json b = Parse(*blk);
+    json b = Parse(SignedGet(*admin_, "/v1/blocks/" + std::to_string(dup["height"].get<uint64_t>())));
     bool listed = false;
     for (const auto& t : b["txs"])
       if (t.value("id", "") == ToHex(second.Id())) {
@@ -341,19 +347,17 @@ TEST_F(ApiTest, BlocksJsonAndBinary) {
   uint64_t h = t.value("height", uint64_t(0));
   ASSERT_GE(h, 1u);
 
-  auto rj = client_->Get("/v1/blocks/" + std::to_string(h));
-  ASSERT_TRUE(rj.ok());
-  ASSERT_EQ(rj->status, 200) << rj->body;
-  json b = Parse(*rj);
+  auto rj = SignedGet(*admin_, "/v1/blocks/" + std::to_string(h));
+  ASSERT_EQ(rj.status, 200) << rj.body;
+  json b = Parse(rj);
   EXPECT_EQ(b["header"].value("height", uint64_t(0)), h);
   EXPECT_EQ(b["header"].value("hash", ""), t.value("block_hash", "?"));
   ASSERT_FALSE(b["txs"].empty());
 
-  auto rb = client_->Get("/v1/blocks/" + std::to_string(h) + "?format=binary");
-  ASSERT_TRUE(rb.ok());
-  ASSERT_EQ(rb->status, 200);
-  EXPECT_EQ(rb->Header("content-type").value_or(""), "application/octet-stream");
-  Bytes bytes(rb->body.begin(), rb->body.end());
+  auto rb = SignedGet(*admin_, "/v1/blocks/" + std::to_string(h) + "?format=binary");
+  ASSERT_EQ(rb.status, 200);
+  EXPECT_EQ(rb.Header("content-type").value_or(""), "application/octet-stream");
+  Bytes bytes(rb.body.begin(), rb.body.end());
   auto blk = model::DecodeBlock(bytes);
   ASSERT_TRUE(blk.ok()) << blk.status().ToString();
   EXPECT_EQ(blk->header.height, h);
@@ -365,18 +369,114 @@ TEST_F(ApiTest, BlocksJsonAndBinary) {
   EXPECT_TRUE(has);
 
   // The genesis block, a block past the tip, and a non-number.
-  auto g = client_->Get("/v1/blocks/0");
-  ASSERT_TRUE(g.ok());
-  EXPECT_EQ(g->status, 200);
-  EXPECT_EQ(Parse(*g)["header"].value("height", 99), 0);
-  auto past = client_->Get("/v1/blocks/" + std::to_string(h + 1000));
-  ASSERT_TRUE(past.ok());
-  EXPECT_EQ(past->status, 404) << past->body;
-  EXPECT_EQ(Parse(*past)["error"].value("code", ""), "not_found");
-  auto nan = client_->Get("/v1/blocks/-1");
-  ASSERT_TRUE(nan.ok());
-  EXPECT_EQ(nan->status, 400) << nan->body;
-  EXPECT_TRUE(Parse(*nan).contains("error"));
+  auto g = SignedGet(*admin_, "/v1/blocks/0");
+  EXPECT_EQ(g.status, 200);
+  EXPECT_EQ(Parse(g)["header"].value("height", 99), 0);
+  auto past = SignedGet(*admin_, "/v1/blocks/" + std::to_string(h + 1000));
+  EXPECT_EQ(past.status, 404) << past.body;
+  EXPECT_EQ(Parse(past)["error"].value("code", ""), "not_found");
+  auto nan = SignedGet(*admin_, "/v1/blocks/-1");
+  EXPECT_EQ(nan.status, 400) << nan.body;
+  EXPECT_TRUE(Parse(nan).contains("error"));
+}
+
+// Blocks and transactions need a signed request from a member organisation's
+// key (org admin / member, node, auditor, regulator). Other registered keys
+// read only transactions they signed; unknown keys nothing.
+TEST_F(ApiTest, ReadingBlocksAndTransactionsNeedsAMemberSignature) {
+  model::Transaction a = Anchor(*admin_);
+  Commit(a);
+  const std::string a_id = ToHex(a.Id());
+  const uint64_t h = GetTx(a_id).value("height", uint64_t(0));
+  ASSERT_GE(h, 1u);
+  const std::string block = "/v1/blocks/" + std::to_string(h);
+  auto error_code = [](const http::ClientResponse& r) {
+    json j = Parse(r);
+    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : std::string("(no JSON error)");
+  };
+
+  // Unsigned: 401, for both routes and both block formats.
+  for (const std::string& target : {block, block + "?format=binary", "/v1/tx/" + a_id, "/v1/tx/" + a_id + "?wait_ms=10"}) {
+    auto r = client_->Get(target);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 401) << target << ": " << r->body;
+    EXPECT_EQ(error_code(*r), "unauthenticated") << r->body;
+    EXPECT_EQ(r->body.find("\"tx\""), std::string::npos) << "no payload without a signature: " << r->body;
+  }
+  // A signature over another path, and a replayed one: 401 as well.
+  auto other = api::SignRequest(*admin_, "GET", "/v1/blocks/0", "", {});
+  auto moved = client_->Get(block, other);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->status, 401) << moved->body;
+  auto once = api::SignRequest(*admin_, "GET", block, "", {});
+  auto first = client_->Get(block, once);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->status, 200) << first->body;
+  auto replay = client_->Get(block, once);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->status, 401) << replay->body;
+  EXPECT_NE(replay->body.find("replayed"), std::string::npos) << replay->body;
+
+  // The node's own key (peers catching up sign with theirs) and an auditor read both.
+  auto node_key = crypto::ReadKeyFile(node_->node_key());
+  ASSERT_TRUE(node_key.ok()) << node_key.status().ToString();
+  crypto::KeyPair auditor = Register({"auditor"});
+  for (const crypto::KeyPair* k : {&*node_key, &auditor}) {
+    auto b = SignedGet(*k, block);
+    EXPECT_EQ(b.status, 200) << b.body;
+    EXPECT_EQ(Parse(b)["header"].value("height", uint64_t(0)), h) << b.body;
+    json t = GetTx(a_id, "", k);
+    EXPECT_EQ(t.value("http_status", 0), 200) << t.dump();
+    EXPECT_EQ(t["tx"], model::TxToJson(a)) << t.dump();
+  }
+
+  // A patient submits (anchor.put is open to every role) and waits for its
+  // own transaction through GET /v1/tx, as the CLI does: the whole of it.
+  crypto::KeyPair patient = Register({"patient"});
+  model::Transaction mine = Anchor(patient);
+  auto sent = PostJson("/v1/tx", model::TxToJson(mine));
+  ASSERT_LT(sent.status, 300) << sent.body;
+  json own = GetTx(ToHex(mine.Id()), "?wait_ms=30000", &patient);
+  for (int i = 0; i < 10 && own.value("status", "") == "pending"; ++i)
+    own = GetTx(ToHex(mine.Id()), "?wait_ms=30000", &patient);
+  EXPECT_EQ(own.value("http_status", 0), 200) << own.dump();
+  EXPECT_EQ(own.value("status", ""), "committed") << own.dump();
+  EXPECT_EQ(own["tx"], model::TxToJson(mine)) << own.dump();
+  EXPECT_TRUE(own.contains("proof")) << own.dump();
+
+  // But not another key's transaction, nor any block: 403 with a JSON error
+  // that says why and carries no payload.
+  json theirs = GetTx(a_id, "", &patient);
+  EXPECT_EQ(theirs.value("http_status", 0), 403) << theirs.dump();
+  EXPECT_EQ(theirs["error"].value("code", ""), "forbidden") << theirs.dump();
+  EXPECT_FALSE(theirs.contains("tx")) << theirs.dump();
+  auto pb = SignedGet(patient, block);
+  EXPECT_EQ(pb.status, 403) << pb.body;
+  EXPECT_EQ(error_code(pb), "forbidden") << pb.body;
+  EXPECT_NE(pb.body.find("holds none of those roles"), std::string::npos) << pb.body;
+  // A practitioner is not a member reader either.
+  crypto::KeyPair doctor = Register({"practitioner"});
+  EXPECT_EQ(SignedGet(doctor, block).status, 403);
+  EXPECT_EQ(GetTx(a_id, "", &doctor).value("http_status", 0), 403);
+
+  // A key the chain does not know: 403 for everything, even a correct signature.
+  crypto::KeyPair stranger = crypto::KeyPair::Generate();
+  auto sb = SignedGet(stranger, block);
+  EXPECT_EQ(sb.status, 403) << sb.body;
+  EXPECT_NE(sb.body.find("is not registered"), std::string::npos) << sb.body;
+  json st = GetTx(ToHex(mine.Id()), "", &stranger);
+  EXPECT_EQ(st.value("http_status", 0), 403) << st.dump();
+  EXPECT_EQ(GetTx(RandomHash(), "", &stranger).value("http_status", 0), 403) << "no existence oracle for strangers";
+
+  // A revoked auditor loses access from the next block on.
+  Commit(Tx(*admin_, model::tx::kIdentityRevoke, {{"pubkey", auditor.id()}}));
+  auto revoked = SignedGet(auditor, block);
+  EXPECT_EQ(revoked.status, 403) << revoked.body;
+  EXPECT_NE(revoked.body.find("revoked"), std::string::npos) << revoked.body;
+
+  // /v1/status stays open and carries no block contents.
+  json s = Status();
+  EXPECT_FALSE(s.contains("txs")) << s.dump();
 }
 
 TEST_F(ApiTest, MetricsInPrometheusTextFormat) {

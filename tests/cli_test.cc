@@ -1,7 +1,8 @@
 // The medledger command line against a real node: key files, init, identity
 // register/revoke/rotate with their exit codes and error lines, status, block,
-// tx get with its inclusion proof check, the MEDLEDGER_URL / MEDLEDGER_KEY
-// environment variables, and a wrong --url.
+// tx get with its inclusion proof check, who may read blocks and
+// transactions, the MEDLEDGER_URL / MEDLEDGER_KEY environment variables, and
+// a wrong --url.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -196,7 +197,7 @@ TEST_F(CliTest, IdentityRegisterRotateRevokeWithExitCodes) {
 
   // ...and her earlier ones, and the old key's, stay committed.
   for (const std::string& id : {alice_tx, alice2_tx}) {
-    CommandResult g = Cli({"tx", "get", "--url", url, id});
+    CommandResult g = Cli({"tx", "get", "--url", url, "--key", admin, id});
     ASSERT_EQ(g.exit_code, 0) << g.Describe();
     json t = ParseJson(g.out);
     EXPECT_EQ(t.value("status", ""), "committed") << g.out;
@@ -230,7 +231,8 @@ TEST_F(CliTest, StatusBlockAndTxGet) {
   EXPECT_TRUE(std::regex_match(s.value("last_block_hash", ""), std::regex("[0-9a-f]{64}"))) << st.out;
   EXPECT_TRUE(std::regex_match(s.value("state_root", ""), std::regex("[0-9a-f]{64}"))) << st.out;
 
-  CommandResult g = Cli({"tx", "get", "--url", url, id});
+  const std::string admin = node_->admin_key();
+  CommandResult g = Cli({"tx", "get", "--url", url, "--key", admin, id});
   ASSERT_EQ(g.exit_code, 0) << g.Describe();
   json t = ParseJson(g.out);
   EXPECT_EQ(t.value("status", ""), "committed") << g.out;
@@ -238,7 +240,7 @@ TEST_F(CliTest, StatusBlockAndTxGet) {
   EXPECT_EQ(t.value("proof_verified", false), true) << g.out;
   EXPECT_TRUE(t.contains("proof")) << g.out;
 
-  CommandResult b = Cli({"block", "--url", url, std::to_string(height)});
+  CommandResult b = Cli({"block", "--url", url, "--key", admin, std::to_string(height)});
   ASSERT_EQ(b.exit_code, 0) << b.Describe();
   json blk = ParseJson(b.out);
   ASSERT_FALSE(blk.is_discarded()) << b.out;
@@ -248,14 +250,67 @@ TEST_F(CliTest, StatusBlockAndTxGet) {
   for (const auto& tx : blk["txs"]) found |= tx.value("id", "") == id;
   EXPECT_TRUE(found) << "tx " << id << " not listed in block " << height << ": " << b.out;
 
-  CommandResult b1 = Cli({"block", "--url", url, "1"});
+  CommandResult b1 = Cli({"block", "--url", url, "--key", admin, "1"});
   ASSERT_EQ(b1.exit_code, 0) << b1.Describe();
   EXPECT_EQ(ParseJson(b1.out)["header"].value("height", 0), 1);
 
   // Things that do not exist are errors with one line, not empty successes.
-  ExpectOneErrorLine(Cli({"block", "--url", url, "999999"}), "not_found");
-  ExpectOneErrorLine(Cli({"tx", "get", "--url", url, std::string(64, '0')}), "not_found");
-  ExpectOneErrorLine(Cli({"tx", "get", "--url", url, "not-an-id"}), "malformed");
+  ExpectOneErrorLine(Cli({"block", "--url", url, "--key", admin, "999999"}), "not_found");
+  ExpectOneErrorLine(Cli({"tx", "get", "--url", url, "--key", admin, std::string(64, '0')}), "not_found");
+  ExpectOneErrorLine(Cli({"tx", "get", "--url", url, "--key", admin, "not-an-id"}), "malformed");
+}
+
+// Blocks and transactions are for member organisations' keys; a patient
+// still submits and waits for its own transactions, and reads them back.
+TEST_F(CliTest, ReadingBlocksAndTransactionsNeedsAMemberKey) {
+  const std::string url = node_->url();
+  const std::string admin = node_->admin_key();
+  auto [pat, pat_id] = Keygen("patient");
+  auto [aud, aud_id] = Keygen("auditor");
+  auto [doc, doc_id] = Keygen("doctor");
+  auto [stranger, stranger_id] = Keygen("stranger");
+  const std::vector<std::pair<std::string, std::string>> roles = {
+      {pat_id, "patient"}, {aud_id, "auditor"}, {doc_id, "practitioner"}};
+  for (const auto& [id, role] : roles) {
+    CommandResult reg = Cli({"identity", "register", "--url", url, "--key", admin, "--pubkey", id, "--role", role});
+    ASSERT_EQ(reg.exit_code, 0) << reg.Describe();
+  }
+  CommandResult put = Cli({"anchor", "put", NewFile(), "--url", url, "--key", admin});
+  ASSERT_EQ(put.exit_code, 0) << put.Describe();
+  const std::string admin_tx = ParseJson(put.out).value("id", "");
+  const std::string height = std::to_string(ParseJson(put.out).value("height", uint64_t(0)));
+
+  // The patient's consent: submitting waits for the commit through GET
+  // /v1/tx signed by the patient, so this succeeding is the first check.
+  json grant = {{"consent_id", std::string(32, 'c')}, {"patient_org", "*"}, {"grantee", doc_id},
+                {"types", {"Observation"}}, {"purposes", {"TREAT"}}};
+  CommandResult mine = Cli({"tx", "send", "--url", url, "--key", pat, "--type", "consent.grant", "--payload", grant.dump()});
+  ASSERT_EQ(mine.exit_code, 0) << mine.Describe();
+  EXPECT_EQ(ParseJson(mine.out).value("status", ""), "committed") << mine.out;
+  const std::string pat_tx = ParseJson(mine.out).value("id", "");
+  CommandResult own = Cli({"tx", "get", "--url", url, "--key", pat, pat_tx});
+  ASSERT_EQ(own.exit_code, 0) << own.Describe();
+  EXPECT_EQ(ParseJson(own.out).value("proof_verified", false), true) << own.out;
+
+  // Not another key's transaction, nor a block, nor anything for a key the
+  // chain does not know, nor a practitioner's key.
+  ExpectOneErrorLine(Cli({"tx", "get", "--url", url, "--key", pat, admin_tx}), "forbidden");
+  ExpectOneErrorLine(Cli({"block", "--url", url, "--key", pat, height}), "forbidden");
+  ExpectOneErrorLine(Cli({"block", "--url", url, "--key", doc, height}), "forbidden");
+  ExpectOneErrorLine(Cli({"tx", "get", "--url", url, "--key", stranger, pat_tx}), "forbidden");
+  ExpectOneErrorLine(Cli({"block", "--url", url, "--key", stranger, height}), "forbidden");
+  // Without a key the CLI says so before asking.
+  CommandResult no_key = Cli({"block", "--url", url, height});
+  EXPECT_NE(no_key.exit_code, 0) << no_key.Describe();
+  EXPECT_NE(no_key.err.find("--key"), std::string::npos) << no_key.err;
+
+  // An auditor reads both.
+  CommandResult by_auditor = Cli({"tx", "get", "--url", url, "--key", aud, pat_tx});
+  ASSERT_EQ(by_auditor.exit_code, 0) << by_auditor.Describe();
+  EXPECT_EQ(ParseJson(by_auditor.out)["tx"].value("signer", ""), pat_id) << by_auditor.out;
+  CommandResult blk = Cli({"block", "--url", url, "--key", aud, height});
+  ASSERT_EQ(blk.exit_code, 0) << blk.Describe();
+  EXPECT_EQ(ParseJson(blk.out)["header"].value("height", uint64_t(0)), std::stoull(height)) << blk.out;
 }
 
 TEST_F(CliTest, UrlAndKeyFromEnvironment) {
@@ -298,7 +353,8 @@ TEST_F(CliTest, WrongUrlIsAClearError) {
   // A server that is not a medledger node: the node's own URL with a path
   // prefix that serves nothing.
   ExpectOneErrorLine(Cli({"status", "--url", node_->url() + "/nothing-here"}), "not_found");
-  ExpectOneErrorLine(Cli({"tx", "get", "--url", closed, std::string(64, '1')}), "cannot connect");
+  ExpectOneErrorLine(Cli({"tx", "get", "--url", closed, "--key", node_->admin_key(), std::string(64, '1')}),
+                     "cannot connect");
 }
 
 }  // namespace

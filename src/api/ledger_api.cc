@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/http_signature.h"
 #include "model/tx_types.h"
 #include "state/identity_record.h"
 
@@ -86,8 +87,9 @@ node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
 }
 
 // Committed or in-block-rejected transactions are looked up in the store;
-// the mempool only remembers recent ones.
-json TxDetail(LedgerContext* ctx, const Hash32& id, node::TxOutcome mem) {
+// the mempool only remembers recent ones. *signer is set when the answer
+// holds the transaction itself.
+json TxDetail(LedgerContext* ctx, const Hash32& id, node::TxOutcome mem, std::optional<crypto::PublicKey>* signer) {
   auto loc = ctx->chain->store().FindTx(id);
   if (loc.ok() && loc->has_value()) {
     auto bytes = ctx->chain->store().GetBlock((*loc)->height);
@@ -106,6 +108,7 @@ json TxDetail(LedgerContext* ctx, const Hash32& id, node::TxOutcome mem) {
                   {"header", model::HeaderToJson(b->header)},
                   {"tx", model::TxToJson(b->txs[idx])}};
         if (proof.ok()) j["proof"] = model::ProofToJson(*proof);
+        *signer = b->txs[idx].signer;
         if (!v.ok()) {
           j["reason"] = model::RejectName(v.reason);
           j["message"] = v.detail;
@@ -116,6 +119,67 @@ json TxDetail(LedgerContext* ctx, const Hash32& id, node::TxOutcome mem) {
   }
   if (mem.state == node::TxState::kCommitted) mem.state = node::TxState::kPending;  // not yet visible
   return OutcomeJson(mem);
+}
+
+// Who may read the ledger itself. A block or a transaction carries payloads
+// (record anchors with their labels and organisations, consents, access
+// events) that say which patient was seen where and when, so they are for the
+// consortium's keys, not for patients or the public: a registered, active
+// key of an active organisation holding one of these roles.
+constexpr uint32_t kLedgerReaderRoles =
+    model::kRoleMember | model::kRoleOrgAdmin | model::kRoleNode | model::kRoleAuditor | model::kRoleRegulator;
+
+// A signed GET is valid this long, as for the FHIR reads.
+constexpr auto kReadSignatureMaxAge = std::chrono::seconds(300);
+
+// The ledger reads' own nonces: commit polling and peer catch-up cannot fill
+// the cache that FHIR reads rely on.
+NonceCache& ReadNonces() {
+  static NonceCache cache;
+  return cache;
+}
+
+struct LedgerReader {
+  crypto::PublicKey pk{};
+  bool registered = false;  // state holds an identity record for the key (any status)
+  bool member = false;      // may read every block and transaction
+  std::string why_not;      // when !member: why, for the 403
+};
+
+http::Response Forbidden(const std::string& what, const std::string& why) {
+  return http::Response::Error(403, "forbidden",
+                               what + " is for keys of active member organisations (roles member, org_admin, node, "
+                                      "auditor, regulator); the signing key " + why);
+}
+
+// Verifies the RFC 9421 signature of a ledger read and looks the signer up
+// in the latest committed state. Returns the error response (401: missing or
+// bad signature; 503: nonce cache full), or nullopt with *out filled in.
+std::optional<http::Response> AuthenticateReader(LedgerContext* ctx, const http::Request& req, LedgerReader* out) {
+  auto pk = VerifyRequestSignature(req, kReadSignatureMaxAge, ReadNonces());
+  if (!pk.ok()) {
+    if (pk.status().code() == StatusCode::kUnavailable)
+      return http::Response::Error(503, "unavailable", pk.status().message());
+    return http::Response::Error(401, "unauthenticated",
+                                 pk.status().message() +
+                                     "; blocks and transactions are read with an RFC 9421 signed request "
+                                     "(medledger block/tx get --key; docs/RECORDS.md)");
+  }
+  out->pk = *pk;
+  auto rec = state::LoadIdentity(ctx->chain->state(), *pk);
+  out->registered = rec.has_value();
+  if (!rec) {
+    out->why_not = "is not registered";
+  } else if (!rec->active()) {
+    out->why_not = "is revoked or rotated";
+  } else if (!rec->Has(kLedgerReaderRoles)) {
+    out->why_not = "holds none of those roles";
+  } else if (auto org = state::LoadOrg(ctx->chain->state(), rec->org); !org || !org->active) {
+    out->why_not = "belongs to an organisation that is not an active member";
+  } else {
+    out->member = true;
+  }
+  return std::nullopt;
 }
 
 std::optional<Hash32> ParseId(const std::string& s) {
@@ -256,14 +320,25 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
                        });
   });
 
+  // Members read any transaction. Any other signer reads the whole of a
+  // transaction it signed itself (so a patient's CLI can wait for its consent
+  // to commit), and only the state of one not yet in a block: the mempool
+  // does not keep signers, and an id with its state (pending, or an admission
+  // rejection's reason) carries no payload. Keys state does not know get 403.
   server.Route("GET", "/v1/tx/{id}", [ctx](http::Request& req, http::Reply reply) {
+    LedgerReader who;
+    if (auto e = AuthenticateReader(ctx, req, &who)) return reply(std::move(*e));
+    if (!who.member && !who.registered) return reply(Forbidden("reading transactions", who.why_not));
     auto id = ParseId(req.params[0]);
     if (!id) return reply(http::Response::Error(400, "malformed", "transaction id must be 64 hex characters"));
     node::TxOutcome mem = ctx->pool->Lookup(*id);
     uint64_t wait_ms = QueryU64(req, "wait_ms", 0, 120000);
-    auto finish = [ctx, id = *id](node::TxOutcome m, http::Reply& reply) {
-      json j = TxDetail(ctx, id, m);
+    auto finish = [ctx, id = *id, who](node::TxOutcome m, http::Reply& reply) {
+      std::optional<crypto::PublicKey> signer;
+      json j = TxDetail(ctx, id, m, &signer);
       if (j["status"] == "unknown") return reply(http::Response::Error(404, "not_found", "no such transaction"));
+      if (!who.member && signer && *signer != who.pk)
+        return reply(Forbidden("reading another key's transaction", who.why_not));
       reply(JsonResponse(200, j));
     };
     if (mem.state == node::TxState::kPending && wait_ms > 0) {
@@ -275,6 +350,9 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
   });
 
   server.Route("GET", "/v1/blocks/{height}", [ctx](http::Request& req, http::Reply reply) {
+    LedgerReader who;
+    if (auto e = AuthenticateReader(ctx, req, &who)) return reply(std::move(*e));
+    if (!who.member) return reply(Forbidden("reading blocks", who.why_not));
     const std::string& hs = req.params[0];
     if (hs.empty() || hs.size() > 19 || hs.find_first_not_of("0123456789") != std::string::npos)
       return reply(http::Response::Error(400, "malformed", "height must be a non-negative integer"));

@@ -8,6 +8,12 @@
 //   GET  /v1/tx/{id}            pending | committed (height, index, inclusion proof) | rejected (reason)
 //                               ?wait_ms=N long-polls while pending
 //   GET  /v1/blocks/{height}    the block as JSON; ?format=binary for its canonical bytes
+//
+// The two reads above need an RFC 9421 signed request (api/http_signature.h):
+// 401 unsigned or badly signed; 403 unless the signer is a registered, active
+// key of an active organisation with role member, org_admin, node, auditor or
+// regulator. Other registered keys (patients) may read a transaction they
+// signed themselves, and the state (no payload) of one not yet in a block.
 //   GET  /v1/identities/{id}    an identity record
 //   GET  /metrics               Prometheus text format
 #pragma once

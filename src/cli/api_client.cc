@@ -1,5 +1,6 @@
 #include "cli/api_client.h"
 
+#include "api/http_signature.h"
 #include "crypto/aead.h"
 #include "model/block.h"
 
@@ -43,6 +44,10 @@ Result<http::ClientResponse> ApiClient::Raw(std::string_view method, const std::
 
 Result<json> ApiClient::GetJson(const std::string& target) { return Decode(http_.Get(target)); }
 
+Result<json> ApiClient::GetSignedJson(const crypto::KeyPair& key, const std::string& target) {
+  return Decode(http_.Get(target, api::SignRequest(key, "GET", target, "", {})));
+}
+
 Result<json> ApiClient::PostJson(const std::string& target, const json& body) {
   return Decode(http_.Post(target, body.dump()));
 }
@@ -69,10 +74,10 @@ Result<model::Transaction> ApiClient::Build(const crypto::KeyPair& key, uint16_t
   return model::MakeTransaction(chain_id_, key, type, payload, nonce, height + std::max<uint64_t>(1, window / 2));
 }
 
-Result<json> ApiClient::WaitTx(const std::string& id, std::chrono::seconds timeout) {
+Result<json> ApiClient::WaitTx(const crypto::KeyPair& key, const std::string& id, std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto r = GetJson("/v1/tx/" + id + "?wait_ms=10000");
+    auto r = GetSignedJson(key, "/v1/tx/" + id + "?wait_ms=10000");
     if (r.ok() && r->value("status", "") != "pending") return r;
     if (!r.ok() && r.status().code() != StatusCode::kNotFound) return r.status();
     if (std::chrono::steady_clock::now() > deadline)
@@ -100,7 +105,7 @@ Result<json> ApiClient::Submit(const crypto::KeyPair& key, uint16_t type, const 
   }
   if (r->status >= 400) return Decode(r).status();
   if (!wait) return j;
-  ML_ASSIGN_OR_RETURN(json done, WaitTx(id, std::chrono::seconds(120)));
+  ML_ASSIGN_OR_RETURN(json done, WaitTx(key, id, std::chrono::seconds(120)));
   if (done.value("status", "") == "rejected")
     return medledger::Status(StatusCode::kFailedPrecondition,
                              "transaction " + id + " rejected: " + done.value("reason", "") + ": " + done.value("message", ""));

@@ -17,6 +17,10 @@ class ApiClient {
 
   // Non-2xx answers become a Status carrying the server's error message.
   Result<nlohmann::json> GetJson(const std::string& target);
+  // The same, signed with `key` (RFC 9421): blocks and transactions are
+  // readable only by member organisations' keys, and a transaction also by
+  // the key that signed it (src/api/ledger_api.h).
+  Result<nlohmann::json> GetSignedJson(const crypto::KeyPair& key, const std::string& target);
   Result<nlohmann::json> PostJson(const std::string& target, const nlohmann::json& body);
   Result<http::ClientResponse> Raw(std::string_view method, const std::string& target, std::string_view body,
                                    std::string_view content_type = "application/json",
@@ -25,12 +29,13 @@ class ApiClient {
   Result<nlohmann::json> Status();
   // Builds, signs and submits a transaction (expiry: current height + 1000,
   // random nonce). With wait, returns once it is committed or rejected:
-  // the JSON of GET /v1/tx/{id}; a rejection comes back as a Status whose
-  // message is "reason: detail".
+  // the JSON of GET /v1/tx/{id}, read with the same key; a rejection comes
+  // back as a Status whose message is "reason: detail".
   Result<nlohmann::json> Submit(const crypto::KeyPair& key, uint16_t type, const nlohmann::json& payload,
                                 bool wait = true);
   Result<model::Transaction> Build(const crypto::KeyPair& key, uint16_t type, const nlohmann::json& payload);
-  Result<nlohmann::json> WaitTx(const std::string& id, std::chrono::seconds timeout);
+  // Polls GET /v1/tx/{id}, signed with `key`, until it is no longer pending.
+  Result<nlohmann::json> WaitTx(const crypto::KeyPair& key, const std::string& id, std::chrono::seconds timeout);
 
   const std::string& chain_id();
 

@@ -191,14 +191,16 @@ void RegisterLedgerCommands(CLI::App& app) {
   }
   // block
   {
-    auto* cmd = app.add_subcommand("block", "Show a block");
+    auto* cmd = app.add_subcommand("block", "Show a block (--key: a member organisation's key, node, auditor or regulator)");
     static ClientOpts o;
     static uint64_t height = 0;
-    AddClientOptions(cmd, &o, false);
+    AddClientOptions(cmd, &o, true);
     cmd->add_option("height", height, "Block height")->required();
     cmd->callback([] {
+      auto key = LoadKey(o.key);
+      if (!key.ok()) return Fail(key.status());
       ApiClient c(o.url);
-      auto r = c.GetJson("/v1/blocks/" + std::to_string(height));
+      auto r = c.GetSignedJson(*key, "/v1/blocks/" + std::to_string(height));
       if (!r.ok()) return Fail(r.status());
       PrintJson(*r);
     });
@@ -210,13 +212,17 @@ void RegisterLedgerCommands(CLI::App& app) {
     static ClientOpts go, so;
     static std::string id, type, payload;
     static bool wait = false;
-    auto* get = tx->add_subcommand("get", "Show a transaction, its block and inclusion proof (checked here)");
-    AddClientOptions(get, &go, false);
+    auto* get = tx->add_subcommand("get",
+                                   "Show a transaction, its block and inclusion proof (checked here); --key: a member "
+                                   "organisation's key, or the key that signed the transaction");
+    AddClientOptions(get, &go, true);
     get->add_option("id", id, "Transaction id")->required();
     get->add_flag("--wait", wait, "Wait while it is pending");
     get->callback([] {
+      auto key = LoadKey(go.key);
+      if (!key.ok()) return Fail(key.status());
       ApiClient c(go.url);
-      auto r = wait ? c.WaitTx(id, std::chrono::seconds(120)) : c.GetJson("/v1/tx/" + id);
+      auto r = wait ? c.WaitTx(*key, id, std::chrono::seconds(120)) : c.GetSignedJson(*key, "/v1/tx/" + id);
       if (!r.ok()) return Fail(r.status());
       if (r->contains("proof") && r->contains("header")) {
         // Check the inclusion proof against the header, as a light client would.
