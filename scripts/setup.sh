@@ -11,6 +11,7 @@ PKGS=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   etcd-server etcd-client
+  python3 python3-jsonschema
   curl ca-certificates
 )
 

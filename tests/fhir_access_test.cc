@@ -1,12 +1,14 @@
 // Signed FHIR reads against a real node: consent decisions (allowed,
 // denied for each reason, revoked, out of period, wrong purpose, sensitive
-// label), break-glass, the access log as validated R4 AuditEvents, who may
+// label), break-glass, the access log as validated R4 AuditEvents (our
+// validator, and HL7's R4 JSON Schema for every kind of event), who may
 // read it, Consent search, erasure under legal hold and carried out (410
 // after, receipt signature verified), a tampered vault ciphertext, and
 // unsigned / stale / replayed signatures.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -262,6 +264,72 @@ TEST_F(FhirAccessTest, ConsentDecidesReadsAndEveryAccessIsAudited) {
     EXPECT_TRUE(fhir::ValidateResource(*v).ok());
     if (e["resource"]["id"] == c1) EXPECT_EQ(e["resource"]["status"], "inactive");
   }
+}
+
+// Beyond our own validator: every kind of AuditEvent the node serves (a
+// granted read, a denied one, a break-glass read, a disclosure, in the access
+// log and in the accounting of disclosures) validates against HL7's FHIR R4
+// JSON Schema (tests/data/fhir/schema), checked by python3-jsonschema.
+TEST_F(FhirAccessTest, AuditEventsValidateAgainstTheHl7R4JsonSchema) {
+  const std::string src = std::getenv("MEDLEDGER_SOURCE_DIR") ? std::getenv("MEDLEDGER_SOURCE_DIR") : MEDLEDGER_SOURCE_DIR;
+  const std::string schema = src + "/tests/data/fhir/schema/fhir-r4-auditevent.schema.json";
+  const std::string checker = src + "/tests/fhir_schema/check_auditevents.py";
+  auto check = [&](const std::vector<std::string>& files) {
+    std::vector<std::string> argv = {"/usr/bin/python3", checker, schema};
+    argv.insert(argv.end(), files.begin(), files.end());
+    return RunCommand(argv);
+  };
+
+  LoadPatient();
+  auto other = Register({"practitioner"});
+  EXPECT_EQ(Read(*doctor_, "Observation/o1", "treatment").status, 403);
+  Grant(doctor_->id(), {"Observation"}, {"TREAT"});
+  EXPECT_EQ(Read(*doctor_, "Observation/o1", "treatment").status, 200);
+  EXPECT_EQ(Read(other, "Observation/o1", "ETREAT", "unconscious-in-ER").status, 200);
+  json disclosure = {{"patient", "p1"},
+                     {"recipient_name", "County Health Department"},
+                     {"recipient_address", "1 Main Street"},
+                     {"description", "notifiable-disease-report"},
+                     {"purpose", "PUBHLTH"},
+                     {"records", {"Observation/o1"}}};
+  auto d = Signed(*doctor_, "POST", "/v1/disclosures", {{"Content-Type", "application/json"}}, disclosure.dump());
+  ASSERT_EQ(d.status, 201) << d.body;
+
+  json log = Audit(*patient_, *patient_, 4);
+  ASSERT_EQ(log.value("total", 0), 4) << log.dump(1);
+  json accounting = Audit(*patient_, *patient_, 1, "&_accounting=true");
+  ASSERT_EQ(accounting.value("total", 0), 1) << accounting.dump(1);
+  bool granted = false, denied = false, break_glass = false, disclosed = false;
+  for (const auto& e : log["entry"]) {
+    const json& ev = e["resource"];
+    if (ev["type"]["code"] == "110106") disclosed = true;
+    else if (ev.contains("meta")) break_glass = true;
+    else if (ev["outcome"] == "4") denied = true;
+    else if (ev["outcome"] == "0") granted = true;
+  }
+  EXPECT_TRUE(granted && denied && break_glass && disclosed) << log.dump(1);
+
+  const std::string log_file = node_->dir() + "/auditevent-search.json";
+  const std::string accounting_file = node_->dir() + "/auditevent-accounting.json";
+  std::ofstream(log_file) << log.dump();
+  std::ofstream(accounting_file) << accounting.dump();
+  CommandResult ok = check({log_file, accounting_file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.Describe();
+  EXPECT_NE(ok.out.find("5 AuditEvent(s) checked against the FHIR R4 JSON Schema, 0 invalid"), std::string::npos)
+      << ok.out << ok.Describe();
+
+  // The check has teeth: the same log with one event broken the way a
+  // careless change would break it (an outcome code R4 does not have, a
+  // misspelt element) is refused, naming both.
+  json broken = log;
+  broken["entry"][0]["resource"]["outcome"] = "2";
+  broken["entry"][0]["resource"]["purposeOfUse"] = broken["entry"][0]["resource"]["purposeOfEvent"];
+  const std::string broken_file = node_->dir() + "/auditevent-broken.json";
+  std::ofstream(broken_file) << broken.dump();
+  CommandResult bad = check({broken_file});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.Describe();
+  EXPECT_NE(bad.out.find("outcome: '2' is not one of"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("'purposeOfUse' was unexpected"), std::string::npos) << bad.out;
 }
 
 TEST_F(FhirAccessTest, SignaturesUnsignedStaleReplayedRejected) {
