@@ -126,7 +126,17 @@ void Daemon::Stop() {
   if (pool_) pool_->Stop();
 }
 
-Daemon::~Daemon() { Stop(); }
+Daemon::~Daemon() {
+  Stop();
+  // Members die in reverse declaration order, which would destroy fhir_,
+  // vault_ and ctx_ before server_, orderer_ and pool_. The FHIR read service
+  // (its erasure worker erases from the vault and submits through ctx_) lives
+  // as long as the routes in server_ and the mempool waiters that hold it, so
+  // those go first, while everything the worker may still touch is alive.
+  server_.reset();
+  orderer_.reset();
+  pool_.reset();
+}
 
 void BlockShutdownSignals() {
   sigset_t set;
