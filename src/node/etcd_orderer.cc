@@ -134,6 +134,14 @@ bool EtcdOrderer::WaitForHeight(uint64_t height) {
   return chain_->Meta().height >= height;
 }
 
+bool EtcdOrderer::WaitForHeightFor(uint64_t height, uint32_t ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  std::unique_lock lock(applied_mu_);
+  while (!stop_ && !halted_ && chain_->Meta().height < height && std::chrono::steady_clock::now() < until)
+    applied_cv_.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+  return chain_->Meta().height >= height;
+}
+
 void EtcdOrderer::Halt(const std::string& why) {
   {
     std::lock_guard lock(status_mu_);
@@ -251,6 +259,9 @@ void EtcdOrderer::ProposeLoop() {
       pool_->Requeue(std::move(txs), std::move(ids));
       continue;
     }
+    // Fairness: let the other nodes, still validating this block, claim the
+    // next height before this node races them for it again.
+    if (won && opts_.yield_after_win_ms > 0) WaitForHeightFor(height + 1, opts_.yield_after_win_ms);
     // Transactions that a committed block included were resolved by the
     // commit listener; give the others back for the next block.
     std::vector<model::Transaction> back;

@@ -93,6 +93,12 @@ struct EtcdOrdererOptions {
   std::vector<std::string> endpoints;  // "host:port"
   uint32_t max_txs_per_block = 5000;
   uint32_t block_interval_ms = 20;
+  // After winning a height, how long a node holds back before racing for
+  // the next one, unless another node claims it first. Without it the node
+  // that just won (it applies its own block at once, the others must first
+  // validate it) wins nearly every height under load, and the others'
+  // transactions wait until it runs dry. 0 turns it off.
+  uint32_t yield_after_win_ms = 50;
   // Cap on an encoded block; 0: what etcd accepts for the key (its request
   // limit less the request's own overhead).
   size_t max_block_bytes = 0;
@@ -150,6 +156,8 @@ class EtcdOrderer : public Orderer {
   void NotifyApplied();
   // Waits until the local height reaches `height`, the node halts, or stop.
   bool WaitForHeight(uint64_t height);
+  // The same, giving up after `ms`.
+  bool WaitForHeightFor(uint64_t height, uint32_t ms);
   void CheckPeers(const std::vector<RootReport>& reports);
   std::string Prefix(const char* what) const;
   // Applies one block (from etcd or a peer, `from` says which for the logs),
