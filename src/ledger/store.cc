@@ -432,4 +432,23 @@ Status Store::ForEachBlock(uint64_t from,
   return FromRocks(it->status(), "iterating blocks");
 }
 
+Status Store::ForEachTx(const std::function<bool(const Hash32&, const TxLocation&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cfs[kTxIndex]));
+  Hash32 id;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key();
+    rocksdb::Slice v = it->value();
+    if (k.size() != id.size() || v.size() != kTxLocationSize)
+      return DataLoss("ledger: txindex column family holds a malformed entry");
+    std::memcpy(id.data(), k.data(), id.size());
+    ByteReader r(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+    TxLocation loc;
+    loc.height = r.U64();
+    loc.index = r.U32();
+    if (!fn(id, loc)) break;
+  }
+  return FromRocks(it->status(), "iterating the tx index");
+}
+
 }  // namespace medledger::ledger

@@ -133,6 +133,11 @@ class Store {
   // returns false. Reads one consistent snapshot.
   Status ForEachBlock(uint64_t from, const std::function<bool(uint64_t, const Bytes&)>& fn) const;
 
+  // Calls fn for every transaction index entry in bytewise id order, until fn
+  // returns false (the offline audit compares the whole index in one pass
+  // instead of one lookup per transaction). kDataLoss for a malformed entry.
+  Status ForEachTx(const std::function<bool(const Hash32& id, const TxLocation& loc)>& fn) const;
+
 
  private:
   struct Impl;

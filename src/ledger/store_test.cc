@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "ledger/test_util.h"
@@ -73,6 +74,25 @@ TEST(StoreTest, CommitThenReadEverything) {
   auto unknown_key = store->GetState("no/such/key");
   ASSERT_TRUE(unknown_key.ok());
   EXPECT_FALSE(unknown_key->has_value());
+}
+
+TEST(StoreTest, ForEachTxVisitsTheWholeIndexInIdOrder) {
+  ScratchDir d;
+  auto store = MustOpen(d.db());
+  for (uint64_t h = 0; h < 3; ++h) ASSERT_TRUE(store->Commit(MakeCommit(h)).ok());
+  std::map<Hash32, TxLocation> want;
+  for (uint64_t h = 0; h < 3; ++h)
+    for (const auto& [id, loc] : MakeCommit(h).txs) want[id] = loc;
+  std::vector<std::pair<Hash32, TxLocation>> got;
+  ASSERT_TRUE(store->ForEachTx([&](const Hash32& id, const TxLocation& loc) {
+    got.emplace_back(id, loc);
+    return true;
+  }).ok());
+  std::vector<std::pair<Hash32, TxLocation>> want_in_order(want.begin(), want.end());
+  EXPECT_EQ(got, want_in_order);
+  size_t seen = 0;
+  ASSERT_TRUE(store->ForEachTx([&](const Hash32&, const TxLocation&) { return ++seen < 2; }).ok());
+  EXPECT_EQ(seen, 2u);
 }
 
 TEST(StoreTest, EmptyBlockAndBinaryKeys) {

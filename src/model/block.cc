@@ -56,8 +56,9 @@ Hash32 BlockHeader::Hash() const { return crypto::Sha256(SigningBytes()); }
 Hash32 ResultsRoot(const std::vector<Verdict>& results) {
   crypto::Sha256Builder b;
   b.Add(std::string_view("mlres"));
+  Bytes buf;
   for (const auto& v : results) {
-    Bytes buf;
+    buf.clear();
     ByteWriter w(&buf);
     w.U8(uint8_t(v.reason));
     w.Var(std::string_view(v.detail).substr(0, kMaxVerdictDetail));
@@ -112,17 +113,29 @@ Result<BlockHeader> DecodeHeader(const Bytes& b) {
   return h;
 }
 
-Result<Block> DecodeBlock(const Bytes& b) {
+Result<Block> DecodeBlock(const Bytes& b) { return DecodeBlock(b, nullptr); }
+
+Result<Block> DecodeBlock(const Bytes& b, std::vector<TxSpan>* spans) {
   ByteReader r(b);
   Block blk;
   ML_RETURN_IF_ERROR(ReadHeader(r, &blk.header));
   if (blk.header.tx_count > r.remaining()) return DataLoss("block truncated");
   blk.txs.reserve(blk.header.tx_count);
+  if (spans) {
+    spans->clear();
+    spans->reserve(blk.header.tx_count);
+  }
   for (uint32_t i = 0; i < blk.header.tx_count; ++i) {
-    Bytes tb = r.Var(kMaxTxBytes + kMaxChainIdBytes);
-    if (!r.ok()) return DataLoss("block truncated in transaction " + std::to_string(i));
-    auto tx = DecodeTransaction(tb);
+    // Each transaction is decoded where it lies in the block, not from a copy.
+    uint32_t n = r.U32();
+    if (!r.ok() || n > kMaxTxBytes + kMaxChainIdBytes || n > r.remaining())
+      return DataLoss("block truncated in transaction " + std::to_string(i));
+    const uint8_t* p = r.pos();
+    auto tx = DecodeTransaction(p, n);
     if (!tx.ok()) return DataLoss("transaction " + std::to_string(i) + " undecodable: " + tx.status().message());
+    r = ByteReader(p + n, r.remaining() - n);
+    // A decoded transaction is exactly its signing bytes and a 64-byte signature.
+    if (spans) spans->push_back(TxSpan{uint32_t(p - b.data()), n - 64});
     blk.txs.push_back(std::move(*tx));
   }
   blk.results.reserve(blk.header.tx_count);

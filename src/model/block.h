@@ -59,6 +59,16 @@ struct Block {
 
 Hash32 ResultsRoot(const std::vector<Verdict>& results);
 Result<Block> DecodeBlock(const Bytes& b);
+
+// Where transaction i's signing bytes lie inside an encoded block: the
+// encoding is canonical, so these bytes equal txs[i].SigningBytes(), and a
+// verifier can hash and check them in place instead of re-encoding each one.
+struct TxSpan {
+  uint32_t offset = 0;  // from the start of the encoded block
+  uint32_t signing_len = 0;
+};
+// DecodeBlock that also fills spans (one per transaction).
+Result<Block> DecodeBlock(const Bytes& b, std::vector<TxSpan>* spans);
 // Decodes just the header (for light clients and fast scans).
 Result<BlockHeader> DecodeHeader(const Bytes& b);
 

@@ -1,14 +1,20 @@
 #include "model/merkle.h"
 
+#include <cstring>
+
 #include "crypto/sha256.h"
 
 namespace medledger::model {
 
 namespace {
+// One contiguous buffer and the thread's reused context: a Sha256Builder
+// allocates an OpenSSL context per hash, which cost more than the hash.
 Hash32 NodeHash(const Hash32& l, const Hash32& r) {
-  crypto::Sha256Builder b;
-  b.AddU8(0x01).Add(l).Add(r);
-  return b.Finish();
+  uint8_t buf[1 + 64];
+  buf[0] = 0x01;
+  std::memcpy(buf + 1, l.data(), 32);
+  std::memcpy(buf + 33, r.data(), 32);
+  return crypto::Sha256(buf, sizeof buf);
 }
 
 uint64_t LargestPow2Below(uint64_t n) {  // n >= 2
@@ -38,9 +44,10 @@ void Path(const std::vector<Hash32>& h, size_t lo, size_t hi, size_t m, std::vec
 }  // namespace
 
 Hash32 MerkleLeafHash(const Hash32& leaf) {
-  crypto::Sha256Builder b;
-  b.AddU8(0x00).Add(leaf);
-  return b.Finish();
+  uint8_t buf[1 + 32];
+  buf[0] = 0x00;
+  std::memcpy(buf + 1, leaf.data(), 32);
+  return crypto::Sha256(buf, sizeof buf);
 }
 
 Hash32 MerkleRoot(const std::vector<Hash32>& leaves) {

@@ -264,5 +264,31 @@ TEST(Block, EncodeDecodeAndSignature) {
   }
 }
 
+TEST(Block, SpansAreTheSigningBytesInPlace) {
+  Block b;
+  b.header.height = 2;
+  b.txs = {VectorTx(), VectorTx(), VectorTx()};
+  b.txs[1].payload.push_back(0);  // spans of different lengths
+  b.txs[1].Sign(FixedKey(7));
+  b.txs[2].chain_id = "another-chain";
+  b.txs[2].Sign(FixedKey(8));
+  b.results.resize(3);
+  b.Seal();
+  b.Sign(FixedKey(1));
+  Bytes enc = b.Encode();
+  std::vector<TxSpan> spans;
+  auto back = DecodeBlock(enc, &spans);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(spans.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    Bytes in_place(enc.begin() + spans[i].offset, enc.begin() + spans[i].offset + spans[i].signing_len);
+    EXPECT_EQ(in_place, b.txs[i].SigningBytes()) << i;
+    EXPECT_EQ(crypto::Sha256(in_place), b.txs[i].Id()) << i;
+  }
+  // A failed decode says so; spans are then not to be used.
+  Bytes cut(enc.begin(), enc.end() - 1);
+  EXPECT_FALSE(DecodeBlock(cut, &spans).ok());
+}
+
 }  // namespace
 }  // namespace medledger::model

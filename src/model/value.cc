@@ -84,6 +84,15 @@ Status Encode(const nlohmann::json& v, ByteWriter& w, size_t depth) {
   }
 }
 
+// A u32-length-prefixed string read straight into its destination (one
+// allocation; ByteReader::VarString makes two).
+bool ReadString(ByteReader& r, std::string* out) {
+  uint32_t n = r.U32();
+  if (!r.ok() || n > kMaxString || n > r.remaining()) return false;
+  out->resize(n);
+  return r.Raw(reinterpret_cast<uint8_t*>(out->data()), n);
+}
+
 Status Decode(ByteReader& r, nlohmann::json* out, size_t depth) {
   if (depth > kMaxValueDepth) return InvalidArgument("payload nested too deeply");
   uint8_t tag = r.U8();
@@ -99,8 +108,8 @@ Status Decode(ByteReader& r, nlohmann::json* out, size_t depth) {
       return Status::Ok();
     }
     case kString: {
-      std::string s = r.VarString(kMaxString);
-      if (!r.ok()) return InvalidArgument("truncated payload string");
+      std::string s;
+      if (!ReadString(r, &s)) return InvalidArgument("truncated payload string");
       if (!ValidUtf8(s)) return InvalidArgument("payload string is not valid UTF-8");
       *out = std::move(s);
       return Status::Ok();
@@ -120,16 +129,18 @@ Status Decode(ByteReader& r, nlohmann::json* out, size_t depth) {
       uint32_t n = r.U32();
       if (!r.ok() || n > kMaxItems || n > r.remaining()) return InvalidArgument("bad payload object");
       *out = nlohmann::json::object();
-      std::string prev;
+      auto& obj = out->get_ref<nlohmann::json::object_t&>();
+      const std::string* prev = nullptr;  // the last key inserted; map keys do not move
       for (uint32_t i = 0; i < n; ++i) {
-        std::string key = r.VarString(kMaxString);
-        if (!r.ok()) return InvalidArgument("truncated payload key");
-        if (i > 0 && !(prev < key)) return InvalidArgument("payload object keys not in canonical order");
+        std::string key;
+        if (!ReadString(r, &key)) return InvalidArgument("truncated payload key");
+        if (prev && !(*prev < key)) return InvalidArgument("payload object keys not in canonical order");
         if (!ValidUtf8(key)) return InvalidArgument("payload key is not valid UTF-8");
         nlohmann::json e;
         ML_RETURN_IF_ERROR(Decode(r, &e, depth + 1));
-        (*out)[key] = std::move(e);
-        prev = std::move(key);
+        // Keys arrive in ascending order, so each one goes at the end.
+        auto it = obj.emplace_hint(obj.end(), std::move(key), std::move(e));
+        prev = &it->first;
       }
       return Status::Ok();
     }
@@ -146,8 +157,13 @@ Status EncodeValueTo(const nlohmann::json& v, Bytes* out) {
 }
 
 Result<Bytes> EncodeValue(const nlohmann::json& v) {
-  Bytes out;
-  ML_RETURN_IF_ERROR(EncodeValueTo(v, &out));
+  // Encoded into a reused buffer and copied out at its exact size: one
+  // allocation instead of one per doubling, and no slack kept in state.
+  thread_local Bytes scratch;
+  scratch.clear();
+  ML_RETURN_IF_ERROR(EncodeValueTo(v, &scratch));
+  Bytes out(scratch.begin(), scratch.end());
+  if (scratch.capacity() > (size_t{1} << 20)) Bytes().swap(scratch);  // don't keep a huge one
   return out;
 }
 

@@ -1,11 +1,14 @@
 #include "node/audit.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 
+#include "crypto/sha256.h"
 #include "model/block.h"
 #include "model/tx_types.h"
 #include "model/value.h"
@@ -20,52 +23,212 @@ namespace medledger::node {
 
 namespace {
 
-struct Checked {
+// One block on its way through the audit. The reader fills everything above
+// `next`; the signature workers fill ids and sig_ok in place; the replay
+// takes the block once every item is done.
+struct InFlight {
   uint64_t height = 0;
+  Bytes bytes;  // the block as stored; spans point into it
   model::Block block;
+  std::vector<model::TxSpan> spans;
   std::vector<Hash32> ids;
   std::vector<uint8_t> sig_ok;
   Hash32 hash{};
-  std::string error;  // stateless problem, if any
-  bool end = false;
+  bool proposer_ok = false;
+  std::string error;  // a problem found before replay (read, decode, height)
+  // Work items: one per transaction, plus one for the header (hash and
+  // proposer signature). Guarded by Audit::mu_.
+  size_t items = 0;
+  size_t next = 0;
+  size_t done = 0;
+  bool complete() const { return done == items; }
 };
 
-// A bounded queue between the decoding/signature stage and the sequential
-// execution stage, so both run at once.
-class Pipe {
+// Ed25519 verification is ~90% of the audit's work, so the pipeline is built
+// to keep every core verifying all the time:
+//   reader thread: reads and decodes blocks ahead (bounded),
+//   `threads` workers: hash and verify signatures in place, in small chunks
+//     taken from the oldest block with work left, so no core waits at the
+//     tail of a block or batch,
+//   the calling thread: replays completed blocks in height order.
+// The reader and the replay are light; they share the cores with the workers.
+class Pipeline {
  public:
-  explicit Pipe(size_t capacity = 4) : capacity_(capacity) {}
-  void Push(Checked c) {
-    std::unique_lock l(mu_);
-    cv_.wait(l, [&] { return q_.size() < capacity_ || abort_; });
-    q_.push_back(std::move(c));
-    cv_.notify_all();
+  explicit Pipeline(int workers) {
+    for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
   }
-  Checked Pop() {
+  ~Pipeline() { Stop(); }
+
+  // Reader side. Blocks while too much is in flight; false once stopped.
+  bool Push(std::unique_ptr<InFlight> b) {
     std::unique_lock l(mu_);
-    cv_.wait(l, [&] { return !q_.empty(); });
-    Checked c = std::move(q_.front());
+    room_cv_.wait(l, [&] { return stop_ || (q_.size() < kMaxBlocks && in_flight_txs_ < kMaxTxs); });
+    if (stop_) return false;
+    in_flight_txs_ += b->block.txs.size();
+    bool has_work = b->next < b->items;
+    q_.push_back(std::move(b));
+    if (has_work) work_cv_.notify_all();
+    if (q_.front()->complete()) done_cv_.notify_one();
+    return true;
+  }
+
+  // Replay side: the next block in order once all its items are done, or
+  // null after the reader's last block (Finish) or Stop.
+  std::unique_ptr<InFlight> Pop() {
+    std::unique_lock l(mu_);
+    done_cv_.wait(l, [&] { return stop_ || (!q_.empty() && q_.front()->complete()) || (finished_ && q_.empty()); });
+    if (q_.empty() || !q_.front()->complete()) return nullptr;
+    auto b = std::move(q_.front());
     q_.pop_front();
-    cv_.notify_all();
-    return c;
+    in_flight_txs_ -= b->block.txs.size();
+    room_cv_.notify_one();
+    return b;
   }
-  void Abort() {
+
+  void Finish() {  // the reader pushed its last block
     std::lock_guard l(mu_);
-    abort_ = true;
-    cv_.notify_all();
+    finished_ = true;
+    done_cv_.notify_all();
   }
-  bool aborted() {
+
+  void Stop() {
+    {
+      std::lock_guard l(mu_);
+      stop_ = true;
+      room_cv_.notify_all();
+      work_cv_.notify_all();
+      done_cv_.notify_all();
+    }
+    for (auto& t : workers_)
+      if (t.joinable()) t.join();
+  }
+
+  bool stopped() {
     std::lock_guard l(mu_);
-    return abort_;
+    return stop_;
   }
 
  private:
+  // About 0.4 ms of verification per chunk: long enough that the lock is
+  // noise, short enough that all cores finish a block together.
+  static constexpr size_t kChunk = 8;
+  static constexpr size_t kMaxBlocks = 256;
+  static constexpr size_t kMaxTxs = 32768;
+
+  void Work() {
+    for (;;) {
+      InFlight* b = nullptr;
+      size_t from = 0, to = 0;
+      {
+        std::unique_lock l(mu_);
+        work_cv_.wait(l, [&] {
+          if (stop_) return true;
+          for (auto& q : q_)
+            if (q->next < q->items) return true;
+          return false;
+        });
+        if (stop_) return;
+        for (auto& q : q_) {
+          if (q->next < q->items) {
+            b = q.get();
+            break;
+          }
+        }
+        from = b->next;
+        to = std::min(b->items, from + kChunk);
+        b->next = to;
+      }
+      for (size_t i = from; i < to; ++i) Check(*b, i);
+      std::lock_guard l(mu_);
+      b->done += to - from;
+      if (b->complete() && q_.front().get() == b) done_cv_.notify_one();
+    }
+  }
+
+  static void Check(InFlight& b, size_t i) {
+    if (i == b.block.txs.size()) {
+      Bytes hb = b.block.header.SigningBytes();
+      b.hash = crypto::Sha256(hb);
+      b.proposer_ok = crypto::Verify(b.block.header.proposer, hb, b.block.header.proposer_sig);
+      return;
+    }
+    // The signing bytes are hashed and verified where they lie in the block.
+    const uint8_t* p = b.bytes.data() + b.spans[i].offset;
+    size_t n = b.spans[i].signing_len;
+    b.ids[i] = crypto::Sha256(p, n);
+    b.sig_ok[i] = crypto::Verify(b.block.txs[i].signer, p, n, b.block.txs[i].signature);
+  }
+
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Checked> q_;
-  bool abort_ = false;
-  size_t capacity_;
+  std::condition_variable room_cv_, work_cv_, done_cv_;
+  std::deque<std::unique_ptr<InFlight>> q_;
+  size_t in_flight_txs_ = 0;
+  bool finished_ = false;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
 };
+
+// What the tx index must hold for one transaction. A transaction id seen in
+// two blocks (the later copy rejected as a replay) is indexed at its last
+// occurrence, since the store overwrites.
+struct IndexEntry {
+  Hash32 id;
+  uint64_t height;
+  uint32_t index;
+};
+
+struct Finding {
+  uint64_t height;
+  std::string what;
+};
+
+// Compares the whole tx index with the entries the replay expects, in one
+// ordered pass: one sequential scan instead of a random lookup per
+// transaction. `want` covers blocks 1 .. replayed_to - 1. If the replay
+// stopped early, entries that point at or beyond where it stopped cannot be
+// judged and are skipped; if it reached the end, every entry must be wanted.
+std::optional<Finding> CheckTxIndex(const ledger::Store& store, std::vector<IndexEntry>& want,
+                                    uint64_t replayed_to, bool replay_complete) {
+  std::sort(want.begin(), want.end(), [](const IndexEntry& a, const IndexEntry& b) {
+    if (a.id != b.id) return a.id < b.id;
+    return a.height != b.height ? a.height < b.height : a.index < b.index;
+  });
+  std::optional<Finding> first;
+  auto note = [&](uint64_t h, std::string what) {
+    if (!first || h < first->height) first = Finding{h, std::move(what)};
+  };
+  auto missing = [&](const IndexEntry& e) {
+    note(e.height, "transaction index entry for transaction " + std::to_string(e.index) + " is missing or wrong");
+  };
+  size_t j = 0;
+  auto last_of = [&](size_t k) {  // the last occurrence of want[k].id
+    while (k + 1 < want.size() && want[k + 1].id == want[k].id) ++k;
+    return k;
+  };
+  Status s = store.ForEachTx([&](const Hash32& id, const ledger::TxLocation& loc) {
+    while (j < want.size() && want[j].id < id) {
+      j = last_of(j);
+      missing(want[j]);
+      ++j;
+    }
+    bool judged = replay_complete || loc.height < replayed_to;
+    if (j < want.size() && want[j].id == id) {
+      j = last_of(j);
+      if (judged && (loc.height != want[j].height || loc.index != want[j].index)) missing(want[j]);
+      ++j;
+    } else if (judged) {
+      uint64_t h = replay_complete ? std::min(loc.height, replayed_to - 1) : loc.height;
+      note(h, "transaction index has an entry for a transaction that is not in this block");
+    }
+    return true;
+  });
+  if (!s.ok()) note(replayed_to > 0 ? replayed_to - 1 : 0, "transaction index unreadable: " + s.message());
+  for (; j < want.size(); ++j) {
+    j = last_of(j);
+    missing(want[j]);
+  }
+  return first;
+}
 
 }  // namespace
 
@@ -99,203 +262,150 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   if (*b0 != genesis->block.Encode()) return fail(0, "genesis block does not match the genesis document");
 
   state::MemState st;
+  // A size hint only: most transactions write one new key.
+  st.Reserve(meta.committed_txs + genesis->writes.size() + 1024);
   st.Apply(genesis->writes);
   auto exec = MakeExecutor();
   state::ReplayGuard replay(genesis->params.max_expiry_window);
   Hash32 prev_hash = genesis->block.header.Hash();
   Hash32 root = genesis->block.header.state_root;
   uint64_t prev_ts = genesis->block.header.timestamp_ms;
+  std::vector<IndexEntry> want_index;
+  want_index.reserve(meta.committed_txs + 1024);
 
-  // Stage 1 (this thread + workers): read, decode, stateless checks and
-  // signatures in parallel. Stage 2 (executor thread): sequential replay.
-  Pipe pipe(64);
-  std::optional<AuditReport> finding;
-  std::mutex finding_mu;
-  uint64_t last_h = 0;
-  std::thread executor_thread([&] {
-    for (;;) {
-      Checked c = pipe.Pop();
-      if (c.end) return;
-      auto report = [&](std::string what) {
-        std::lock_guard l(finding_mu);
-        if (!finding) {
-          AuditReport r = rep;
-          r.ok = false;
-          r.bad_block = c.height;
-          r.problem = std::move(what);
-          finding = r;
-        }
-        pipe.Abort();
-      };
-      if (!c.error.empty()) return report(c.error);
-      const auto& h = c.block.header;
-      if (h.prev_hash != prev_hash) return report("previous block hash does not match block " + std::to_string(c.height - 1));
-      if (h.timestamp_ms < prev_ts) return report("timestamp goes backwards");
-      auto prop = state::LoadIdentity(st, h.proposer);
-      if (!prop || !prop->Has(model::kRoleNode) || !prop->active())
-        return report("proposer is not an active node key");
-      if (auto org = state::LoadOrg(st, prop->org); !org || !org->active)
-        return report("proposer's organisation '" + prop->org + "' is not an active member");
-      auto ex = exec->Execute(st, root, c.height, h.timestamp_ms, c.block.txs, c.ids, c.sig_ok, replay);
-      for (size_t i = 0; i < c.block.txs.size(); ++i) {
-        if (ex.verdicts[i].reason != c.block.results[i].reason)
-          return report("transaction " + std::to_string(i) + " (" + ToHex(c.ids[i]) + "): block records " +
-                        model::RejectName(c.block.results[i].reason) + ", replay gives " +
-                        model::RejectName(ex.verdicts[i].reason) +
-                        (ex.verdicts[i].ok() ? "" : " (" + ex.verdicts[i].detail + ")"));
-        if (ex.verdicts[i].ok()) rep.valid_txs++;
-      }
-      if (ex.state_root != h.state_root) return report("state root does not match the replayed state transition");
-      st.Apply(ex.writes);
-      replay.AddBlock(c.height, c.ids);
-      root = ex.state_root;
-      prev_hash = c.hash;
-      prev_ts = h.timestamp_ms;
-      rep.txs += c.block.txs.size();
-      last_h = c.height;
-      if (opts.progress && c.height % 100 == 0) opts.progress(c.height);
-    }
-  });
-
-  // Signatures are checked over batches of several blocks at once: blocks
-  // are often small, and one parallel pass per block left a core idle at
-  // the tail of every block.
-  constexpr size_t kBatchTxs = 2048;
-  std::vector<Checked> batch;
-  size_t batch_txs = 0;
-  bool stop_scan = false;
-  auto flush = [&]() {
-    std::vector<std::pair<size_t, size_t>> work;  // (block in batch, tx index)
-    work.reserve(batch_txs);
-    for (size_t b = 0; b < batch.size(); ++b) {
-      auto& c = batch[b];
-      c.ids.resize(c.block.txs.size());
-      c.sig_ok.resize(c.block.txs.size());
-      for (size_t i = 0; i < c.block.txs.size(); ++i) work.emplace_back(b, i);
-    }
-    std::vector<std::vector<uint8_t>> index_ok(batch.size());
-    for (size_t b = 0; b < batch.size(); ++b) index_ok[b].resize(batch[b].block.txs.size());
-    ParallelFor(work.size(), threads, [&](size_t w) {
-      auto [b, i] = work[w];
-      Checked& c = batch[b];
-      c.ids[i] = c.block.txs[i].Id();
-      c.sig_ok[i] = c.block.txs[i].VerifySignature();
-      auto loc = store->FindTx(c.ids[i]);
-      index_ok[b][i] = loc.ok() && loc->has_value() && (*loc)->height == c.height && (*loc)->index == i;
-    });
-    for (size_t b = 0; b < batch.size(); ++b) {
-      Checked& c = batch[b];
-      if (c.error.empty()) {
-        const auto& h = c.block.header;
-        if (h.tx_count != c.block.txs.size()) c.error = "transaction count mismatch";
-        else if (h.tx_root != model::MerkleRoot(c.ids)) c.error = "Merkle root of transactions does not match";
-        else if (h.results_root != model::ResultsRoot(c.block.results)) c.error = "results root does not match the verdicts";
-        else if (!crypto::Verify(h.proposer, h.SigningBytes(), h.proposer_sig)) c.error = "proposer signature does not verify";
-      }
-      if (c.error.empty()) {
-        for (size_t i = 0; i < c.ids.size(); ++i) {
-          if (!index_ok[b][i]) {
-            c.error = "transaction index entry for transaction " + std::to_string(i) + " is missing or wrong";
-            break;
-          }
-        }
-      }
-      bool bad = !c.error.empty();
-      pipe.Push(std::move(c));
-      if (bad) {
-        stop_scan = true;
-        break;
-      }
-    }
-    batch.clear();
-    batch_txs = 0;
-  };
-
-  // Stage 0 (reader thread): read and decode blocks, so the signature
-  // workers never wait for RocksDB or the decoder.
-  Pipe decoded(64);
+  Pipeline pipe(threads);
   uint64_t expect = 1;
   Status scan = Status::Ok();
   std::thread reader([&] {
     scan = store->ForEachBlock(1, [&](uint64_t height, const Bytes& bytes) {
-      if (pipe.aborted()) return false;
-      Checked c;
-      c.height = height;
+      auto c = std::make_unique<InFlight>();
+      c->height = height;
       if (height != expect) {
-        c.error = "block " + std::to_string(expect) + " is missing";
-        c.height = expect;
-        decoded.Push(std::move(c));
+        c->error = "block " + std::to_string(expect) + " is missing";
+        c->height = expect;
+        pipe.Push(std::move(c));
         return false;
       }
       expect++;
-      auto b = model::DecodeBlock(bytes);
+      c->bytes = bytes;
+      auto b = model::DecodeBlock(c->bytes, &c->spans);
       if (!b.ok()) {
-        c.error = "block does not decode: " + b.status().message();
-        decoded.Push(std::move(c));
+        c->error = "block does not decode: " + b.status().message();
+        pipe.Push(std::move(c));
         return false;
       }
-      c.block = std::move(*b);
-      c.hash = c.block.header.Hash();
-      if (c.block.header.height != height)
-        c.error = "block stored at height " + std::to_string(height) + " says it is " + std::to_string(c.block.header.height);
-      bool bad = !c.error.empty();
-      decoded.Push(std::move(c));
-      return !bad;
+      c->block = std::move(*b);
+      if (c->block.header.height != height) {
+        c->error = "block stored at height " + std::to_string(height) + " says it is " +
+                   std::to_string(c->block.header.height);
+        pipe.Push(std::move(c));
+        return false;
+      }
+      size_t n = c->block.txs.size();
+      c->ids.resize(n);
+      c->sig_ok.resize(n);
+      c->items = n + 1;
+      return pipe.Push(std::move(c));
     });
-    Checked end;
-    end.end = true;
-    decoded.Push(std::move(end));
+    pipe.Finish();
   });
-  for (;;) {
-    Checked c = decoded.Pop();
-    if (c.end) break;
-    if (stop_scan || pipe.aborted()) continue;  // drain until the reader ends
-    if (!c.error.empty() && c.block.txs.empty()) {
-      flush();
-      if (!stop_scan) pipe.Push(std::move(c));
-      stop_scan = true;
-      continue;
-    }
-    batch_txs += c.block.txs.size();
-    batch.push_back(std::move(c));
-    if (batch_txs >= kBatchTxs) flush();
-  }
-  if (!stop_scan && !pipe.aborted()) flush();
-  decoded.Abort();
-  reader.join();
-  Checked end;
-  end.end = true;
-  pipe.Push(std::move(end));
-  executor_thread.join();
-  if (finding) return *finding;
-  if (!scan.ok()) return fail(expect, "cannot read block: " + scan.message());
 
+  // The replay, in height order, on this thread.
+  std::optional<Finding> finding;
+  uint64_t last_h = 0;
+  for (;;) {
+    auto c = pipe.Pop();
+    if (!c) break;
+    auto report = [&](std::string what) { finding = Finding{c->height, std::move(what)}; };
+    if (!c->error.empty()) {
+      report(c->error);
+      break;
+    }
+    const auto& h = c->block.header;
+    if (h.tx_count != c->block.txs.size()) { report("transaction count mismatch"); break; }
+    if (h.tx_root != model::MerkleRoot(c->ids)) { report("Merkle root of transactions does not match"); break; }
+    if (h.results_root != model::ResultsRoot(c->block.results)) { report("results root does not match the verdicts"); break; }
+    if (!c->proposer_ok) { report("proposer signature does not verify"); break; }
+    if (h.prev_hash != prev_hash) { report("previous block hash does not match block " + std::to_string(c->height - 1)); break; }
+    if (h.timestamp_ms < prev_ts) { report("timestamp goes backwards"); break; }
+    auto prop = state::LoadIdentity(st, h.proposer);
+    if (!prop || !prop->Has(model::kRoleNode) || !prop->active()) { report("proposer is not an active node key"); break; }
+    if (auto org = state::LoadOrg(st, prop->org); !org || !org->active) {
+      report("proposer's organisation '" + prop->org + "' is not an active member");
+      break;
+    }
+    auto ex = exec->Execute(st, root, c->height, h.timestamp_ms, c->block.txs, c->ids, c->sig_ok, replay);
+    bool bad = false;
+    uint64_t valid = 0;
+    for (size_t i = 0; i < c->block.txs.size(); ++i) {
+      if (ex.verdicts[i].reason != c->block.results[i].reason) {
+        report("transaction " + std::to_string(i) + " (" + ToHex(c->ids[i]) + "): block records " +
+               model::RejectName(c->block.results[i].reason) + ", replay gives " +
+               model::RejectName(ex.verdicts[i].reason) +
+               (ex.verdicts[i].ok() ? "" : " (" + ex.verdicts[i].detail + ")"));
+        bad = true;
+        break;
+      }
+      if (ex.verdicts[i].ok()) valid++;
+    }
+    if (bad) break;
+    if (ex.state_root != h.state_root) { report("state root does not match the replayed state transition"); break; }
+    st.Apply(std::move(ex.writes));
+    replay.AddBlock(c->height, c->ids);
+    for (size_t i = 0; i < c->ids.size(); ++i) want_index.push_back(IndexEntry{c->ids[i], c->height, uint32_t(i)});
+    root = ex.state_root;
+    prev_hash = c->hash;
+    prev_ts = h.timestamp_ms;
+    rep.valid_txs += valid;
+    rep.txs += c->block.txs.size();
+    last_h = c->height;
+    if (opts.progress && c->height % 100 == 0) opts.progress(c->height);
+  }
+  pipe.Stop();
+  reader.join();
+
+  // The tx index is checked for every block the replay got through; a bad
+  // entry in an earlier block is the first problem, even if the replay
+  // stopped later. It runs on its own thread while this one compares the
+  // stored state, so the tail of the audit also uses two cores.
+  uint64_t replayed_to = finding ? finding->height : last_h + 1;
+  bool replay_complete = !finding && scan.ok();
+  std::optional<Finding> index_finding;
+  std::thread index_thread([&] { index_finding = CheckTxIndex(*store, want_index, replayed_to, replay_complete); });
+
+  // Stored state vs replayed state, key by key: every stored key must be a
+  // replayed key with the same value, and the counts must agree.
+  std::optional<std::string> state_problem;
+  Status ss = Status::Ok();
+  if (replay_complete) {
+    size_t matched = 0;
+    ss = store->ScanState("", [&](std::string_view k, std::string_view v) {
+      const Bytes* mine = st.Find(k);
+      if (!mine) {
+        state_problem = "stored state has an unexpected or missing key";
+        return false;
+      }
+      if (AsStringView(*mine) != v) {
+        state_problem = "stored state value differs from the replayed state";
+        return false;
+      }
+      ++matched;
+      return true;
+    });
+    if (ss.ok() && !state_problem && matched != st.size()) state_problem = "stored state is missing keys";
+  }
+  index_thread.join();
+
+  if (index_finding && (!finding || index_finding->height < finding->height)) finding = index_finding;
+  if (finding) return fail(finding->height, finding->what);
+  if (!scan.ok()) return fail(expect, "cannot read block: " + scan.message());
   // The chain replayed cleanly; now the stored summary and state must match it.
   rep.height = last_h;
   if (meta.height != last_h) return fail(meta.height, "chain metadata says height " + std::to_string(meta.height) + " but blocks end at " + std::to_string(last_h));
   if (meta.last_block_hash != prev_hash) return fail(last_h, "chain metadata's last block hash does not match");
   if (meta.state_root != root) return fail(last_h, "chain metadata's state root does not match");
   if (meta.committed_txs != rep.valid_txs) return fail(last_h, "chain metadata's committed transaction count does not match");
-  // Stored state vs replayed state, key by key.
-  std::optional<std::string> state_problem;
-  const auto& replayed = st.entries();
-  auto it = replayed.begin();
-  size_t i = 0;
-  Status ss = store->ScanState("", [&](std::string_view k, std::string_view v) {
-    if (it == replayed.end() || it->first != k) {
-      state_problem = "stored state has an unexpected or missing key";
-      return false;
-    }
-    if (AsStringView(it->second) != v) {
-      state_problem = "stored state value differs from the replayed state";
-      return false;
-    }
-    ++it;
-    ++i;
-    return true;
-  });
   if (!ss.ok()) return ss;
-  if (!state_problem && i != replayed.size()) state_problem = "stored state is missing keys";
   if (state_problem) return fail(last_h, *state_problem);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;

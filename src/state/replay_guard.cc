@@ -4,17 +4,92 @@
 
 namespace medledger::state {
 
+namespace {
+bool IsZero(const Hash32& h) {
+  static const Hash32 kZero{};
+  return h == kZero;
+}
+}  // namespace
+
+bool ReplayGuard::FindLocked(const Hash32& id) const {
+  if (IsZero(id)) return has_zero_;
+  if (slots_.empty()) return false;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = HashHasher()(id) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == id) return true;
+    if (IsZero(slots_[i])) return false;
+  }
+}
+
+void ReplayGuard::Grow() {
+  std::vector<Hash32> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, Hash32{});
+  count_ = 0;
+  for (const auto& id : old)
+    if (!IsZero(id)) InsertLocked(id);
+}
+
+void ReplayGuard::InsertLocked(const Hash32& id) {
+  if (IsZero(id)) {
+    has_zero_ = true;
+    return;
+  }
+  if ((count_ + 1) * 2 > slots_.size()) Grow();
+  size_t mask = slots_.size() - 1;
+  for (size_t i = HashHasher()(id) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == id) return;
+    if (IsZero(slots_[i])) {
+      slots_[i] = id;
+      ++count_;
+      return;
+    }
+  }
+}
+
+void ReplayGuard::EraseLocked(const Hash32& id) {
+  if (IsZero(id)) {
+    has_zero_ = false;
+    return;
+  }
+  if (slots_.empty()) return;
+  size_t mask = slots_.size() - 1;
+  size_t i = HashHasher()(id) & mask;
+  for (;; i = (i + 1) & mask) {
+    if (IsZero(slots_[i])) return;  // not present
+    if (slots_[i] == id) break;
+  }
+  // Backward-shift deletion: pull later entries of the probe run into the
+  // hole when their home slot is not in (hole, their slot], so every
+  // remaining id stays reachable from its home slot without tombstones.
+  size_t hole = i;
+  for (size_t j = (i + 1) & mask; !IsZero(slots_[j]); j = (j + 1) & mask) {
+    size_t home = HashHasher()(slots_[j]) & mask;
+    bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (!stays) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = Hash32{};
+  --count_;
+}
+
 bool ReplayGuard::Contains(const Hash32& id) const {
   std::shared_lock lock(mu_);
-  return ids_.count(id) > 0;
+  return FindLocked(id);
+}
+
+size_t ReplayGuard::size() const {
+  std::shared_lock lock(mu_);
+  return count_ + (has_zero_ ? 1 : 0);
 }
 
 void ReplayGuard::AddBlock(uint64_t height, const std::vector<Hash32>& ids) {
   std::unique_lock lock(mu_);
-  for (const auto& id : ids) ids_.insert(id);
+  for (const auto& id : ids) InsertLocked(id);
   blocks_.emplace_back(height, ids);
   while (!blocks_.empty() && blocks_.front().first + window_ < height) {
-    for (const auto& id : blocks_.front().second) ids_.erase(id);
+    for (const auto& id : blocks_.front().second) EraseLocked(id);
     blocks_.pop_front();
   }
 }

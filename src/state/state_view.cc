@@ -3,29 +3,51 @@
 namespace medledger::state {
 
 std::optional<Bytes> MemState::Get(std::string_view key) const {
-  auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
-  return *it->second;
+  auto it = kv_.find(key);
+  if (it == kv_.end()) return std::nullopt;
+  return it->second;
+}
+
+const Bytes* MemState::Find(std::string_view key) const {
+  auto it = kv_.find(key);
+  return it == kv_.end() ? nullptr : &it->second;
+}
+
+const std::set<std::string_view>& MemState::Order() const {
+  std::lock_guard l(order_mu_);
+  if (!order_) {
+    order_ = std::make_unique<std::set<std::string_view>>();
+    // Hash table nodes never move, so views of their keys stay valid until erased.
+    for (const auto& kv : kv_) order_->insert(order_->end(), std::string_view(kv.first));
+  }
+  return *order_;
 }
 
 void MemState::Scan(std::string_view prefix,
                     const std::function<bool(std::string_view, const Bytes&)>& fn) const {
-  for (auto it = kv_.lower_bound(prefix); it != kv_.end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-    if (!fn(it->first, it->second)) break;
+  const auto& order = Order();
+  for (auto it = order.lower_bound(prefix); it != order.end(); ++it) {
+    if (it->compare(0, prefix.size(), prefix) != 0) break;
+    if (!fn(*it, kv_.find(*it)->second)) break;
   }
 }
 
 void MemState::Apply(const WriteSet& writes) {
-  for (const auto& [k, v] : writes) {
+  WriteSet copy = writes;
+  Apply(std::move(copy));
+}
+
+void MemState::Apply(WriteSet&& writes) {
+  for (auto& [k, v] : writes) {
     if (v) {
-      auto [it, inserted] = kv_.insert_or_assign(k, *v);
-      // std::map nodes are stable: the view and pointer stay valid until erased.
-      index_[std::string_view(it->first)] = &it->second;
+      // One lookup: try_emplace leaves k alone if the key exists.
+      auto [it, inserted] = kv_.try_emplace(std::move(k));
+      it->second = std::move(*v);
+      if (inserted && order_) order_->insert(std::string_view(it->first));
     } else {
-      auto it = kv_.find(k);
+      auto it = kv_.find(std::string_view(k));
       if (it != kv_.end()) {
-        index_.erase(std::string_view(it->first));
+        if (order_) order_->erase(std::string_view(it->first));
         kv_.erase(it);
       }
     }
@@ -66,15 +88,23 @@ void Overlay::Scan(std::string_view prefix,
 }
 
 void Overlay::MergeInto(Overlay* parent) {
-  for (auto& [k, v] : writes_) parent->writes_[k] = std::move(v);
-  writes_.clear();
+  // Map nodes move across whole (no key copies, no allocation) unless the
+  // parent already has the key.
+  while (!writes_.empty()) {
+    auto node = writes_.extract(writes_.begin());
+    auto it = parent->writes_.lower_bound(node.key());
+    if (it != parent->writes_.end() && it->first == node.key()) it->second = std::move(node.mapped());
+    else parent->writes_.insert(it, std::move(node));
+  }
 }
 
 WriteSet Overlay::TakeWrites() {
   WriteSet out;
   out.reserve(writes_.size());
-  for (auto& [k, v] : writes_) out.emplace_back(k, std::move(v));
-  writes_.clear();
+  while (!writes_.empty()) {
+    auto node = writes_.extract(writes_.begin());
+    out.emplace_back(std::move(node.key()), std::move(node.mapped()));
+  }
   return out;
 }
 

@@ -8,6 +8,9 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <unordered_map>
 #include <optional>
 #include <string>
@@ -29,34 +32,58 @@ class StateReader {
                     const std::function<bool(std::string_view, const Bytes&)>& fn) const = 0;
 };
 
+// MemState's key hash. Transparent, so a string_view looks a key up
+// without building a std::string.
+struct StateKeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view k) const { return std::hash<std::string_view>()(k); }
+};
+
+}  // namespace medledger::state
+
+#ifdef __GLIBCXX__
+// libstdc++ keeps each node's hash code only for hashers it knows to be
+// slow; without it, every probe of a bucket rehashes a ~70-byte key and
+// compares whole keys (a quarter of the audit's replay time).
+template <>
+struct std::__is_fast_hash<medledger::state::StateKeyHash> : std::false_type {};
+#endif
+
+namespace medledger::state {
+
 class MemState : public StateReader {
  public:
   MemState() = default;
-  MemState(const MemState& o) : kv_(o.kv_) { Reindex(); }
+  MemState(const MemState& o) : kv_(o.kv_) {}
   MemState& operator=(const MemState& o) {
     if (this != &o) {
       kv_ = o.kv_;
-      Reindex();
+      std::lock_guard l(order_mu_);
+      order_.reset();
     }
     return *this;
   }
   std::optional<Bytes> Get(std::string_view key) const override;
+  // Safe to call from several threads at once, like Get; not with Apply.
   void Scan(std::string_view prefix,
             const std::function<bool(std::string_view, const Bytes&)>& fn) const override;
   void Apply(const WriteSet& writes);
+  void Apply(WriteSet&& writes);  // moves the keys and values in
+  // Sizes the table for about n keys, so a long replay does not rehash.
+  void Reserve(size_t n) { kv_.reserve(n); }
   size_t size() const { return kv_.size(); }
-  // Every entry in key order (for whole-state comparisons).
-  const std::map<std::string, Bytes, std::less<>>& entries() const { return kv_; }
+  // The value of `key`, or null; valid until the next Apply.
+  const Bytes* Find(std::string_view key) const;
 
  private:
-  // Point reads dominate replay (several per transaction), so they go to a
-  // hash map; the ordered key set serves prefix scans.
-  std::map<std::string, Bytes, std::less<>> kv_;
-  std::unordered_map<std::string_view, const Bytes*> index_;
-  void Reindex() {
-    index_.clear();
-    for (const auto& [k, v] : kv_) index_[std::string_view(k)] = &v;
-  }
+  // Point reads and writes dominate replay (several per transaction), so the
+  // keys live in a hash table. The ordered index that prefix scans need is
+  // built on the first Scan and kept up to date from then on: a replay whose
+  // modules never scan (anchors, identities) never pays for ordered inserts.
+  std::unordered_map<std::string, Bytes, StateKeyHash, std::equal_to<>> kv_;
+  mutable std::mutex order_mu_;
+  mutable std::unique_ptr<std::set<std::string_view>> order_;  // views of kv_'s keys
+  const std::set<std::string_view>& Order() const;
 };
 
 // Writes buffered over a base reader. Not thread-safe.
