@@ -34,14 +34,15 @@ Status SyncDir(const std::string& dir) {
   return rc == 0 ? Status::Ok() : Errno("fsync journal directory");
 }
 
-Status WriteAll(int fd, std::string_view data) {
+Status WriteAllAt(int fd, std::string_view data, size_t offset) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Errno("write access journal");
     }
     data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<size_t>(n);
   }
   return Status::Ok();
 }
@@ -142,15 +143,49 @@ Status AccessJournal::Load() {
 
 Status AccessJournal::OpenSegment(uint64_t seq) {
   std::string path = SegmentPath(seq);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("create " + path);
-  ML_RETURN_IF_ERROR(SyncDir(dir_));
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) CloseSegmentFile();
   fd_ = fd;
   current_seq_ = seq;
   current_size_ = 0;
+  allocated_ = 0;
   segments_[seq] = Segment{};
+  // The directory sync below also makes the first zero-filled stretch durable.
+  ML_RETURN_IF_ERROR(Preallocate(0));
+  return SyncDir(dir_);
+}
+
+// Zero-fills the segment up to at least current_size_ + need (in chunks of
+// kPreallocBytes, at most segment_bytes), so that later groups overwrite
+// blocks that already exist: their fdatasync then flushes data only, with no
+// file-size change and hence no file-system journal commit, which on ext4 is
+// what makes an appending fdatasync slow (and slow at the tail) under load.
+Status AccessJournal::Preallocate(size_t need) {
+  const size_t chunk = std::max<size_t>(std::min<size_t>(kPreallocBytes, opts_.segment_bytes), 4096);
+  size_t target = std::max(current_size_ + need, allocated_);
+  if (target <= allocated_ && allocated_ > 0) return Status::Ok();
+  target = (target / chunk + 1) * chunk;
+  static const std::string zeros(64 << 10, '\0');
+  for (size_t off = allocated_; off < target;) {
+    size_t n = std::min(zeros.size(), target - off);
+    ssize_t w = ::pwrite(fd_, zeros.data(), n, static_cast<off_t>(off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return Errno("preallocate access journal");
+    off += static_cast<size_t>(w);
+  }
+  if (opts_.sync && ::fdatasync(fd_) != 0) return Errno("fdatasync access journal");
+  allocated_ = target;
   return Status::Ok();
+}
+
+// Cuts the zero-filled tail off the current segment and closes it, so a
+// closed segment holds entries only.
+void AccessJournal::CloseSegmentFile() {
+  if (fd_ < 0) return;
+  if (::ftruncate(fd_, static_cast<off_t>(current_size_)) == 0 && opts_.sync) (void)::fdatasync(fd_);
+  ::close(fd_);
+  fd_ = -1;
 }
 
 AccessJournal::~AccessJournal() {
@@ -160,7 +195,7 @@ AccessJournal::~AccessJournal() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
-  if (fd_ >= 0) ::close(fd_);
+  CloseSegmentFile();
 }
 
 void AccessJournal::Append(nlohmann::json payload, Done done) {
@@ -202,11 +237,17 @@ void AccessJournal::WriterLoop() {
     }
     const uint64_t seq = current_seq_;
     const int fd = fd_;
+    const size_t offset = current_size_;
     lock.unlock();
+    // fd_, current_size_ and allocated_ change only on this thread (and in
+    // the destructor after it stopped), so reading them unlocked is safe.
+    std::string buf;
     if (st.ok()) {
-      std::string buf;
       for (const auto& [line, cb] : batch) buf += line;
-      st = WriteAll(fd, buf);
+      if (offset + buf.size() > allocated_) st = Preallocate(buf.size());
+    }
+    if (st.ok()) {
+      st = WriteAllAt(fd, buf, offset);
       if (st.ok() && opts_.sync && ::fdatasync(fd) != 0) st = Errno("fdatasync access journal");
       if (st.ok()) {
         lock.lock();
@@ -222,6 +263,16 @@ void AccessJournal::WriterLoop() {
       lock.unlock();
     }
     for (auto& [line, cb] : batch) cb(st, st.ok() ? seq : 0);
+    // Extend the zero-filled stretch now, between groups, rather than in
+    // front of a later group's replies.
+    if (st.ok() && allocated_ - current_size_ < kPreallocLowBytes && current_size_ < opts_.segment_bytes) {
+      Status pst = Preallocate(kPreallocLowBytes);
+      if (!pst.ok()) {
+        lock.lock();
+        failed_ = pst;
+        lock.unlock();
+      }
+    }
     lock.lock();
   }
 }

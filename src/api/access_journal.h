@@ -22,9 +22,16 @@
 // Open are closed segments whose entries are returned by Pending(); their
 // tickets are resolved the same way.
 //
+// Preallocation: the open segment is zero-filled ahead of its entries (1 MiB
+// at a time, extended between groups), and groups are written in place at
+// their offset, so each group's fdatasync flushes data blocks only: the file
+// size never changes under a waiting read. A segment is cut back to its last
+// entry when it is closed (rotation, clean shutdown).
+//
 // Recovery: a torn last line of a segment (no newline, bad checksum, bad
-// JSON: a crash during a write that was never acknowledged) is cut off at
-// Open; a bad line followed by good ones is corruption (kDataLoss).
+// JSON: a crash during a write that was never acknowledged), and the zero
+// fill after it, are cut off at Open; a bad line followed by good ones is
+// corruption (kDataLoss).
 //
 // Thread safety: all methods may be called from any thread.
 #pragma once
@@ -83,6 +90,8 @@ class AccessJournal {
   AccessJournal(std::string dir, Options opts) : dir_(std::move(dir)), opts_(opts) {}
   Status Load();
   Status OpenSegment(uint64_t seq);
+  Status Preallocate(size_t need);
+  void CloseSegmentFile();
   void WriterLoop();
   std::string SegmentPath(uint64_t seq) const;
   void MaybeDeleteLocked(uint64_t seq);
@@ -104,7 +113,10 @@ class AccessJournal {
   std::map<uint64_t, Segment> segments_;
   uint64_t current_seq_ = 0;
   int fd_ = -1;
-  size_t current_size_ = 0;
+  size_t current_size_ = 0;  // bytes of entries in the open segment
+  size_t allocated_ = 0;     // bytes of the open segment written (entries + zero fill); writer thread only
+  static constexpr size_t kPreallocBytes = 1 << 20;
+  static constexpr size_t kPreallocLowBytes = 256 << 10;
   uint64_t syncs_ = 0;
   std::thread writer_;
 };

@@ -106,6 +106,39 @@ TEST(AccessJournal, TornTailIsCutCorruptMiddleIsDataLoss) {
   EXPECT_EQ(j.status().code(), StatusCode::kDataLoss);
 }
 
+// Groups are written in place into a zero-filled segment (no size change
+// per sync); a segment copied while open, as a crash leaves it, still holds
+// the zero fill, which Open cuts off with the entries intact.
+TEST(AccessJournal, PreallocatedSegmentKeepsItsSizeAndRecoversAfterACrash) {
+  TmpDir d;
+  auto j = AccessJournal::Open(d.path + "/j");
+  ASSERT_TRUE(j.ok());
+  std::string seg = d.path + "/j/access-0000000000.log";
+  ASSERT_TRUE((*j)->AppendSync(Event(1)).ok());
+  auto size_after_first = fs::file_size(seg);
+  EXPECT_GE(size_after_first, 4096u);  // zero-filled ahead of the entry
+  ASSERT_TRUE((*j)->AppendSync(Event(2)).ok());
+  ASSERT_TRUE((*j)->AppendSync(Event(3)).ok());
+  EXPECT_EQ(fs::file_size(seg), size_after_first);
+
+  fs::create_directories(d.path + "/crashed");
+  fs::copy_file(seg, d.path + "/crashed/access-0000000000.log");
+  {
+    auto c = AccessJournal::Open(d.path + "/crashed");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_EQ((*c)->Pending().size(), 3u);
+    EXPECT_EQ((*c)->Pending()[2].payload["n"], 3);
+  }
+  std::string expect;
+  for (int i = 1; i <= 3; ++i) expect += Event(i).dump();
+  auto cut = fs::file_size(d.path + "/crashed/access-0000000000.log");
+  EXPECT_EQ(cut, expect.size() + 3 * 10);  // checksum, space and newline per entry
+
+  // A clean close cuts the fill too.
+  j->reset();
+  EXPECT_EQ(fs::file_size(seg), cut);
+}
+
 TEST(AccessJournal, ConcurrentAppendsShareSyncs) {
   TmpDir d;
   auto j = AccessJournal::Open(d.path + "/j");

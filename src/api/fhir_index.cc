@@ -1,7 +1,9 @@
 #include "api/fhir_index.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
@@ -163,6 +165,13 @@ Result<std::shared_ptr<FhirIndex>> FhirIndex::Open(const std::string& dir, vault
   o.keep_log_file_num = 2;
   o.WAL_ttl_seconds = 0;
   o.WAL_size_limit_MB = 0;
+  // Most look-ups while ingesting miss (new server-assigned ids): a bloom
+  // filter answers those without reading every SST file.
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::DB* raw = nullptr;
   ML_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(o, dir, &raw), "open"));
   impl->db.reset(raw);
@@ -237,7 +246,7 @@ void FhirIndex::Batch::PutPatient(std::string_view patient_id, const IndexedPati
                   json{{"pseudonym", p.pseudonym}, {"patient_key", p.patient_key}}.dump()});
 }
 
-Status FhirIndex::Write(const Batch& batch, Undo* undo) {
+Status FhirIndex::Write(const Batch& batch, Undo* undo, bool sync) {
   std::lock_guard<std::mutex> l(impl_->write_mu);
   rocksdb::WriteBatch wb;
   // Identifier sets are read-modify-write; several ops may touch one key.
@@ -270,11 +279,15 @@ Status FhirIndex::Write(const Batch& batch, Undo* undo) {
     rocksdb::Status s = ids.empty() ? wb.Delete(k) : wb.Put(k, impl_->Seal(k, json(ids).dump()));
     ML_RETURN_IF_ERROR(FromRocks(s, "batch"));
   }
-  ML_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->wo, &wb), "write"));
+  rocksdb::WriteOptions wo = impl_->wo;
+  wo.sync = sync;
+  ML_RETURN_IF_ERROR(FromRocks(impl_->db->Write(wo, &wb), "write"));
   if (undo)
     for (auto& [k, v] : previous) undo->previous.emplace_back(k, std::move(v));
   return Status::Ok();
 }
+
+Status FhirIndex::Sync() { return FromRocks(impl_->db->SyncWAL(), "sync"); }
 
 Status FhirIndex::Restore(const Undo& undo) {
   std::lock_guard<std::mutex> l(impl_->write_mu);

@@ -80,13 +80,18 @@ class FhirIndex {
     const FhirIndex* owner_ = nullptr;
   };
   Batch NewBatch() const;
-  // Applies `batch` in one synced RocksDB write. With `undo`, fills it with
-  // the raw previous values of every touched key, for Restore().
+  // Applies `batch` in one RocksDB write, synced unless `sync` is false.
+  // With `undo`, fills it with the raw previous values of every touched key,
+  // for Restore(). An unsynced write is visible to lookups at once and
+  // durable after the next Sync() (or synced write): group commit, where
+  // several writes share one sync.
   struct Undo {
     std::vector<std::pair<std::string, std::optional<std::string>>> previous;  // raw key → sealed value
   };
-  Status Write(const Batch& batch, Undo* undo = nullptr);
+  Status Write(const Batch& batch, Undo* undo = nullptr, bool sync = true);
   Status Restore(const Undo& undo);
+  // Makes every earlier write durable (one WAL sync).
+  Status Sync();
 
   // The fixed vault coordinates of the index key.
   static constexpr const char* kIndexKeyRecord = "medledger-fhir-index-key";

@@ -172,6 +172,21 @@ struct ReadService {
   bool stop = false;
   std::thread worker;
 
+  // Journaled access events waiting to be signed and admitted as
+  // access.event transactions. They are durable already, so the reads they
+  // record are answered before this thread gets to them: signing, signature
+  // verification and admission stay off the path of the reply.
+  // The queue is shared with the thread, which may outlive this object by a
+  // moment when it held the last reference to it (see the destructor).
+  struct SubmitQueue {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::pair<json, uint64_t>> items;
+    bool stop = false;
+  };
+  std::shared_ptr<SubmitQueue> sq = std::make_shared<SubmitQueue>();
+  std::thread submitter;
+
   ~ReadService() {
     {
       std::lock_guard l(wmu);
@@ -179,6 +194,18 @@ struct ReadService {
     }
     wcv.notify_all();
     if (worker.joinable()) worker.join();
+    {
+      std::lock_guard l(sq->mu);
+      sq->stop = true;
+    }
+    sq->cv.notify_all();
+    // What is still queued stays in the journal and is resubmitted at the
+    // next start (Recover). When the submitter itself dropped the last
+    // reference, it is running this destructor: it exits on its own.
+    if (submitter.joinable()) {
+      if (submitter.get_id() == std::this_thread::get_id()) submitter.detach();
+      else submitter.join();
+    }
   }
   void StartWorker() {
     worker = std::thread([this] {
@@ -197,6 +224,33 @@ struct ReadService {
         l.lock();
       }
     });
+  }
+  void StartSubmitter(std::function<void(const json&, uint64_t)> submit) {
+    submitter = std::thread([q = sq, submit = std::move(submit)] {
+      std::unique_lock l(q->mu);
+      for (;;) {
+        q->cv.wait(l, [&] { return q->stop || !q->items.empty(); });
+        if (q->stop) return;
+        auto batch = std::move(q->items);
+        q->items.clear();
+        l.unlock();
+        for (const auto& [payload, ticket] : batch) {
+          try {
+            submit(payload, ticket);
+          } catch (const std::exception& e) {
+            spdlog::error("access event submission failed: {}", e.what());
+          }
+        }
+        l.lock();
+      }
+    });
+  }
+  void QueueSubmit(json payload, uint64_t ticket) {
+    {
+      std::lock_guard l(sq->mu);
+      sq->items.emplace_back(std::move(payload), ticket);
+    }
+    sq->cv.notify_one();
   }
   void Post(std::function<void()> job) {
     {
@@ -264,12 +318,14 @@ void SubmitJournaled(const Svc& s, const json& payload, uint64_t ticket) {
   }
 }
 
-// Makes the event durable, submits it, then calls `then` (on the journal's
-// writer thread) with the journal's status: not OK means nothing may be sent.
+// Makes the event durable, then calls `then` (on the journal's writer
+// thread) with the journal's status: not OK means nothing may be sent. The
+// durable event is then queued for submission as an access.event
+// transaction (the submitter thread; it commits within the next blocks).
 void RecordEvent(const Svc& s, json payload, std::function<void(Status)> then) {
-  s->journal->Append(payload, [s, payload, then = std::move(then)](Status st, uint64_t ticket) {
-    if (st.ok()) SubmitJournaled(s, payload, ticket);
+  s->journal->Append(payload, [s, payload, then = std::move(then)](Status st, uint64_t ticket) mutable {
     then(st);
+    if (st.ok()) s->QueueSubmit(std::move(payload), ticket);
   });
 }
 
@@ -972,6 +1028,10 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
   }
   ML_RETURN_IF_ERROR(Recover(s));
   s->StartWorker();
+  // The thread holds a weak reference: the service owns the thread.
+  s->StartSubmitter([w = std::weak_ptr<ReadService>(s)](const json& payload, uint64_t ticket) {
+    if (auto sp = w.lock()) SubmitJournaled(sp, payload, ticket);
+  });
 
   server.Route("GET", "/fhir/{type}/{id}",
                [s](http::Request& req, http::Reply reply) { HandleRead(s, req, std::move(reply), std::nullopt); });

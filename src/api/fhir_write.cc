@@ -5,18 +5,25 @@
 //   PUT  /fhir/{type}/{id}        create with that id, or a new version
 //
 // A write: authenticate the writer (member of the custodian org, org_admin or
-// practitioner); parse and validate everything (no lock); then, under the
-// writer lock: assign ids and versions, rewrite urn:uuid and conditional
-// references, find each resource's patient pseudonym, set meta, serialize
-// (the bytes returned are the bytes stored), store every version in the vault
-// in one PutBatch, update the local index, and submit the anchors as
-// record.anchor_batch transactions signed by the node key (chunks of at most
-// 500 anchors and 56 KiB of payload). The reply is sent from the mempool's
-// WaitAll callback once every chunk committed: no HTTP thread waits.
+// practitioner); parse and validate everything (no lock); then queue the
+// job for the committer. One committer at a time (group commit) takes every
+// queued job and, for each in turn: assigns ids and versions, rewrites
+// urn:uuid and conditional references, finds each resource's patient
+// pseudonym, sets meta, serializes (the bytes returned are the bytes
+// stored) and writes its local index changes without a sync (so the next
+// job's plan sees them). Then the whole group is made durable at once: one
+// vault PutBatch holding every version of every job, and one sync of the
+// index, side by side. Only then are the anchors submitted, job by job in
+// plan order, as record.anchor_batch transactions signed by the node key
+// (chunks of at most 500 anchors and 56 KiB of payload). Each reply is sent
+// from the mempool's WaitAll callback once every chunk of its job
+// committed: no HTTP thread waits. A failure to make the group durable fails
+// every job of the group (nothing of it is anchored; the index is restored).
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -145,14 +152,21 @@ class WorkQueue {
   bool stop_ = false;
 };
 
+struct Job;
+
 struct Writer {
   FhirContext* ctx = nullptr;
   std::shared_ptr<FhirIndex> index;
   std::unique_ptr<crypto::KeyPair> subject;  // binds the custodian pseudonym
   std::string started;
-  std::mutex mu;  // plan → vault → index → submit, one write at a time
+  std::mutex mu;  // held by the committer (plan → index → vault → submit) and by index restores
   std::unique_ptr<WorkQueue> work;
   NonceCache nonces;
+  // Validated jobs waiting for the committer; `committing` while a worker
+  // thread is the committer (it drains the queue before it stops being one).
+  std::mutex qmu;
+  std::vector<std::pair<std::shared_ptr<Job>, http::Reply>> pending;
+  bool committing = false;
 };
 
 // --- Authentication ---------------------------------------------------------
@@ -472,23 +486,20 @@ struct Submitted {
   FhirIndex::Undo undo;
 };
 
-// Vault, index, anchors. Requires w.mu. On error nothing is anchored and the
-// index is restored (vault versions already written stay as unreferenced
-// ciphertext; see docs/RECORDS.md).
-Result<Submitted> StoreAndSubmit(Writer& w, Plan& plan, const std::map<std::string, std::string>& keys) {
-  Submitted out;
-  if (plan.items.empty()) return out;
-  std::vector<vault::PutItem> puts;
-  puts.reserve(plan.items.size());
-  for (const auto& it : plan.items) puts.push_back({it.idx.pseudonym, {it.idx.record_id, it.idx.version}, it.bytes});
-  ML_RETURN_IF_ERROR(w.ctx->vault->PutBatch(puts).status());
-  puts.clear();
-
+// Writes the plan's index changes without a sync (visible at once, durable
+// at the group's Sync). Requires w.mu.
+Status StageIndex(Writer& w, const Plan& plan, FhirIndex::Undo* undo) {
   auto batch = w.index->NewBatch();
   for (const auto& it : plan.items) batch.PutResource(it.idx, it.prev ? &*it.prev : nullptr);
   for (const auto& [pid, p] : plan.patients) batch.PutPatient(pid, p);
-  ML_RETURN_IF_ERROR(w.index->Write(batch, &out.undo));
+  return w.index->Write(batch, undo, /*sync=*/false);
+}
 
+// Submits the anchors of a plan whose versions and index entries are
+// durable. Requires w.mu. On a rejection nothing more is submitted and the
+// index is restored (vault versions already written stay as unreferenced
+// ciphertext; see docs/RECORDS.md).
+Status SubmitAnchors(Writer& w, Plan& plan, const std::map<std::string, std::string>& keys, Submitted& out) {
   // Chunks: ≤ kMaxBatchAnchors anchors and ≤ kMaxAnchorPayloadBytes; the
   // first anchor of each pseudonym in each chunk carries its patient key.
   std::vector<json> chunks;
@@ -537,7 +548,7 @@ Result<Submitted> StoreAndSubmit(Writer& w, Plan& plan, const std::map<std::stri
     }
     out.tx_ids.push_back(o.id);
   }
-  return out;
+  return Status::Ok();
 }
 
 // --- Requests ---------------------------------------------------------------
@@ -607,6 +618,144 @@ http::Response BuildReply(Job& job, Plan& plan, const std::vector<Hash32>& txs) 
                                std::move(entries))));
 }
 
+// A job the committer has planned and staged in the index, waiting for the
+// group to become durable.
+struct Staged {
+  std::shared_ptr<Job> job;
+  http::Reply reply;
+  std::shared_ptr<Plan> plan;
+  std::map<std::string, std::string> keys;  // pseudonym → patient key
+  Submitted sub;
+};
+
+// Answers a job that failed as a whole after planning.
+void FailJob(Job& job, Plan& plan, const Status& st, const http::Reply& reply) {
+  if (job.mode != Mode::kBatch) return reply(OutcomeResponse(st));
+  for (auto& e : job.entries)
+    if (e.error.ok() && e.item >= 0) e.error = st;
+  reply(BuildReply(job, plan, {}));
+}
+
+// Plans one job (ids, references, meta, bytes). Requires w.mu. Returns the
+// error that fails the whole job; in batch mode a failing entry only sets
+// its own error.
+Status PlanJob(Planner& planner, Job& job, Plan& plan) {
+  if (job.mode == Mode::kBatch) {
+    // Each entry on its own: a failing one leaves the plan as it was.
+    for (size_t i = 0; i < job.entries.size(); ++i) {
+      Entry& e = job.entries[i];
+      if (!e.error.ok()) continue;
+      Plan trial = plan;
+      Status st = planner.Target(e, trial);
+      if (st.ok() && e.item != -2) st = planner.Build(e, i, trial);
+      if (!st.ok()) {
+        e.error = Located(e, st);
+        e.item = -1;
+        continue;
+      }
+      plan = std::move(trial);
+    }
+    return Status::Ok();
+  }
+  for (auto& e : job.entries) {
+    Status st = planner.Target(e, plan);
+    if (!st.ok()) return Located(e, st);
+  }
+  for (size_t i = 0; i < job.entries.size(); ++i) {
+    Entry& e = job.entries[i];
+    if (e.item == -2) continue;
+    Status st = planner.Build(e, i, plan);
+    if (!st.ok()) return Located(e, st);
+  }
+  return Status::Ok();
+}
+
+void AwaitCommit(std::shared_ptr<Writer> w, Staged s) {
+  auto job = s.job;
+  auto plan = s.plan;
+  auto reply = s.reply;
+  auto undo = std::make_shared<FhirIndex::Undo>(std::move(s.sub.undo));
+  auto txs = s.sub.tx_ids;
+  w->ctx->ledger->pool->WaitAll(
+      s.sub.tx_ids, kCommitWait, [w, job, plan, undo, txs, reply](std::vector<node::TxOutcome> outs) {
+        for (const auto& o : outs) {
+          if (o.state == node::TxState::kCommitted) continue;
+          if (o.state == node::TxState::kRejected) {
+            {
+              std::lock_guard<std::mutex> lock(w->mu);
+              Status st = w->index->Restore(*undo);
+              if (!st.ok()) spdlog::error("fhir index restore failed: {}", st.message());
+            }
+            return reply(OutcomeResponse(
+                Aborted("anchor transaction " + ToHex(o.id) + " rejected in its block: " +
+                        model::RejectName(o.verdict.reason) + ": " + o.verdict.detail)));
+          }
+          return reply(OutcomeResponse(
+              Unavailable("anchors not committed within 60 s; transaction " + ToHex(o.id) + " is pending")));
+        }
+        w->work->Post([job, plan, txs, reply] { reply(BuildReply(*job, *plan, txs)); });
+      });
+}
+
+// Commits one group of queued jobs (see the file comment). Requires w.mu.
+void CommitGroup(const std::shared_ptr<Writer>& w, std::vector<std::pair<std::shared_ptr<Job>, http::Reply>> group) {
+  std::vector<Staged> staged;
+  for (auto& [job, reply] : group) {
+    Staged s{job, reply, std::make_shared<Plan>(), {}, {}};
+    Planner planner(*w, job->patient_key);
+    Status st = PlanJob(planner, *job, *s.plan);
+    if (!st.ok()) {
+      reply(OutcomeResponse(st));
+      continue;
+    }
+    if (s.plan->items.empty()) {
+      reply(BuildReply(*job, *s.plan, {}));
+      continue;
+    }
+    st = StageIndex(*w, *s.plan, &s.sub.undo);
+    if (!st.ok()) {
+      Status rst = w->index->Restore(s.sub.undo);
+      if (!rst.ok()) spdlog::error("fhir index restore failed: {}", rst.message());
+      FailJob(*job, *s.plan, st, reply);
+      continue;
+    }
+    s.keys = planner.keys();
+    staged.push_back(std::move(s));
+  }
+  if (staged.empty()) return;
+
+  // Durability for the whole group: every version in one synced vault
+  // batch, and the index's unsynced writes synced, the two side by side.
+  Status st;
+  {
+    std::vector<vault::PutItem> puts;
+    for (const auto& s : staged)
+      for (const auto& it : s.plan->items)
+        puts.push_back({it.idx.pseudonym, {it.idx.record_id, it.idx.version}, it.bytes});
+    auto index_sync = std::async(std::launch::async, [&w] { return w->index->Sync(); });
+    st = w->ctx->vault->PutBatch(puts).status();
+    Status ist = index_sync.get();
+    if (st.ok()) st = ist;
+    for (auto& p : puts) crypto::Wipe(p.plain.data(), p.plain.size());
+  }
+  if (!st.ok()) {
+    for (auto it = staged.rbegin(); it != staged.rend(); ++it) {
+      Status rst = w->index->Restore(it->sub.undo);
+      if (!rst.ok()) spdlog::error("fhir index restore failed: {}", rst.message());
+    }
+    for (auto& s : staged) FailJob(*s.job, *s.plan, st, s.reply);
+    return;
+  }
+  for (auto& s : staged) {
+    st = SubmitAnchors(*w, *s.plan, s.keys, s.sub);
+    if (!st.ok()) {
+      FailJob(*s.job, *s.plan, st, s.reply);
+      continue;
+    }
+    AwaitCommit(w, std::move(s));
+  }
+}
+
 void RunJob(std::shared_ptr<Writer> w, std::shared_ptr<Job> job, http::Reply reply) {
   // Validation, outside the lock.
   for (auto& e : job->entries) {
@@ -625,69 +774,33 @@ void RunJob(std::shared_ptr<Writer> w, std::shared_ptr<Job> job, http::Reply rep
       return reply(OutcomeResponse(InvalidArgument("the patient id is not an active identity with the patient role")));
   }
 
-  auto plan = std::make_shared<Plan>();
-  Submitted sub;
+  // Group commit: queue the job; if no worker is committing, this one
+  // becomes the committer and drains the queue, group by group, so that
+  // jobs arriving meanwhile share the next group's syncs.
   {
-    std::lock_guard<std::mutex> lock(w->mu);
-    Planner planner(*w, job->patient_key);
-    if (job->mode == Mode::kBatch) {
-      // Each entry on its own: a failing one leaves the plan as it was.
-      for (size_t i = 0; i < job->entries.size(); ++i) {
-        Entry& e = job->entries[i];
-        if (!e.error.ok()) continue;
-        Plan trial = *plan;
-        Status st = planner.Target(e, trial);
-        if (st.ok() && e.item != -2) st = planner.Build(e, i, trial);
-        if (!st.ok()) {
-          e.error = Located(e, st);
-          e.item = -1;
-          continue;
-        }
-        *plan = std::move(trial);
-      }
-    } else {
-      for (auto& e : job->entries) {
-        Status st = planner.Target(e, *plan);
-        if (!st.ok()) return reply(OutcomeResponse(Located(e, st)));
-      }
-      for (size_t i = 0; i < job->entries.size(); ++i) {
-        Entry& e = job->entries[i];
-        if (e.item == -2) continue;
-        Status st = planner.Build(e, i, *plan);
-        if (!st.ok()) return reply(OutcomeResponse(Located(e, st)));
-      }
-    }
-    auto s = StoreAndSubmit(*w, *plan, planner.keys());
-    if (!s.ok()) {
-      if (job->mode != Mode::kBatch) return reply(OutcomeResponse(s.status()));
-      for (auto& e : job->entries)
-        if (e.error.ok() && e.item >= 0) e.error = s.status();
-      return reply(BuildReply(*job, *plan, {}));
-    }
-    sub = std::move(*s);
+    std::lock_guard<std::mutex> l(w->qmu);
+    w->pending.emplace_back(std::move(job), std::move(reply));
+    if (w->committing) return;
+    w->committing = true;
   }
-  if (sub.tx_ids.empty()) return reply(BuildReply(*job, *plan, {}));
-  auto undo = std::make_shared<FhirIndex::Undo>(std::move(sub.undo));
-  auto txs = sub.tx_ids;
-  w->ctx->ledger->pool->WaitAll(
-      sub.tx_ids, kCommitWait, [w, job, plan, undo, txs, reply](std::vector<node::TxOutcome> outs) {
-        for (const auto& o : outs) {
-          if (o.state == node::TxState::kCommitted) continue;
-          if (o.state == node::TxState::kRejected) {
-            {
-              std::lock_guard<std::mutex> lock(w->mu);
-              Status st = w->index->Restore(*undo);
-              if (!st.ok()) spdlog::error("fhir index restore failed: {}", st.message());
-            }
-            return reply(OutcomeResponse(
-                Aborted("anchor transaction " + ToHex(o.id) + " rejected in its block: " +
-                        model::RejectName(o.verdict.reason) + ": " + o.verdict.detail)));
-          }
-          return reply(OutcomeResponse(
-              Unavailable("anchors not committed within 60 s; transaction " + ToHex(o.id) + " is pending")));
-        }
-        w->work->Post([job, plan, txs, reply] { reply(BuildReply(*job, *plan, txs)); });
-      });
+  for (;;) {
+    std::vector<std::pair<std::shared_ptr<Job>, http::Reply>> group;
+    {
+      std::lock_guard<std::mutex> l(w->qmu);
+      if (w->pending.empty()) {
+        w->committing = false;
+        return;
+      }
+      group.swap(w->pending);
+    }
+    std::lock_guard<std::mutex> lock(w->mu);
+    try {
+      CommitGroup(w, std::move(group));
+    } catch (const std::exception& e) {
+      // Never leave the queue without a committer.
+      spdlog::error("fhir write group failed: {}", e.what());
+    }
+  }
 }
 
 // Parses the body of a write into a Job; errors are 4xx.
@@ -825,7 +938,9 @@ Status RegisterFhirWriteRoutes(http::Server& server, FhirContext* ctx) {
   }
   w->subject = std::make_unique<crypto::KeyPair>(*subject);
   w->started = NowInstant();
-  int threads = std::max(2, int(std::thread::hardware_concurrency()));
+  // One worker at a time is the committer and spends part of its time
+  // waiting for syncs; the others parse and validate the next bundles.
+  int threads = std::max(4, 2 * int(std::thread::hardware_concurrency()));
   w->work = std::make_unique<WorkQueue>(threads);
   std::string capability = CapabilityJson(*w);
 
