@@ -280,6 +280,28 @@ TEST_F(TamperTest, OneByteOfAStateValue) {
   ExpectVerifyFails(height_, "state value differs");
 }
 
+TEST_F(TamperTest, ATransactionIndexEntryRemovedMovedOrInvented) {
+  Hash32 id = target_.txs[0].Id();
+  std::string key(id.begin(), id.end());
+  auto loc = db_->Get("txindex", key);
+  ASSERT_TRUE(loc.has_value());
+  db_->Delete("txindex", key);
+  ExpectVerifyFails(kTarget, "transaction index");
+
+  // Pointing at another position (the location is u64 height | u32 index).
+  db_ = std::make_unique<RawDb>(node_->data_dir() + "/ledger");
+  std::string moved = *loc;
+  moved.back() ^= 0x01;
+  db_->Put("txindex", key, moved);
+  ExpectVerifyFails(kTarget, "transaction index");
+
+  // Restored, plus an entry for a transaction that no block holds.
+  db_ = std::make_unique<RawDb>(node_->data_dir() + "/ledger");
+  db_->Put("txindex", key, *loc);
+  db_->Put("txindex", std::string(32, '\x01'), *loc);
+  ExpectVerifyFails(kTarget, "transaction index");
+}
+
 TEST_F(TamperTest, AStateKeyAddedOrRemoved) {
   db_->Put("state", "anchor/" + std::string(64, '0'), "forged");
   ExpectVerifyFails(height_, "stored state");

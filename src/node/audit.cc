@@ -182,23 +182,28 @@ struct Finding {
   std::string what;
 };
 
+struct IndexFindings {
+  std::optional<Finding> in_chain;  // about a block the replay got through
+  std::optional<Finding> past_end;  // an entry naming a block after the last one
+};
+
 // Compares the whole tx index with the entries the replay expects, in one
 // ordered pass: one sequential scan instead of a random lookup per
 // transaction. `want` covers blocks 1 .. replayed_to - 1. If the replay
 // stopped early, entries that point at or beyond where it stopped cannot be
 // judged and are skipped; if it reached the end, every entry must be wanted.
-std::optional<Finding> CheckTxIndex(const ledger::Store& store, std::vector<IndexEntry>& want,
-                                    uint64_t replayed_to, bool replay_complete) {
+IndexFindings CheckTxIndex(const ledger::Store& store, std::vector<IndexEntry>& want,
+                           uint64_t replayed_to, bool replay_complete) {
   std::sort(want.begin(), want.end(), [](const IndexEntry& a, const IndexEntry& b) {
     if (a.id != b.id) return a.id < b.id;
     return a.height != b.height ? a.height < b.height : a.index < b.index;
   });
-  std::optional<Finding> first;
-  auto note = [&](uint64_t h, std::string what) {
-    if (!first || h < first->height) first = Finding{h, std::move(what)};
+  IndexFindings out;
+  auto note = [](std::optional<Finding>& f, uint64_t h, std::string what) {
+    if (!f || h < f->height) f = Finding{h, std::move(what)};
   };
   auto missing = [&](const IndexEntry& e) {
-    note(e.height, "transaction index entry for transaction " + std::to_string(e.index) + " is missing or wrong");
+    note(out.in_chain, e.height, "transaction index entry for transaction " + std::to_string(e.index) + " is missing or wrong");
   };
   size_t j = 0;
   auto last_of = [&](size_t k) {  // the last occurrence of want[k].id
@@ -216,18 +221,19 @@ std::optional<Finding> CheckTxIndex(const ledger::Store& store, std::vector<Inde
       j = last_of(j);
       if (judged && (loc.height != want[j].height || loc.index != want[j].index)) missing(want[j]);
       ++j;
-    } else if (judged) {
-      uint64_t h = replay_complete ? std::min(loc.height, replayed_to - 1) : loc.height;
-      note(h, "transaction index has an entry for a transaction that is not in this block");
+    } else if (loc.height < replayed_to) {
+      note(out.in_chain, loc.height, "transaction index has an entry for a transaction that is not in this block");
+    } else if (replay_complete) {
+      note(out.past_end, loc.height, "transaction index has an entry for a block after the last one");
     }
     return true;
   });
-  if (!s.ok()) note(replayed_to > 0 ? replayed_to - 1 : 0, "transaction index unreadable: " + s.message());
+  if (!s.ok()) note(out.in_chain, replayed_to > 0 ? replayed_to - 1 : 0, "transaction index unreadable: " + s.message());
   for (; j < want.size(); ++j) {
     j = last_of(j);
     missing(want[j]);
   }
-  return first;
+  return out;
 }
 
 }  // namespace
@@ -270,6 +276,9 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   Hash32 prev_hash = genesis->block.header.Hash();
   Hash32 root = genesis->block.header.state_root;
   uint64_t prev_ts = genesis->block.header.timestamp_ms;
+  // Signer records carried across blocks: the replay applies every block it
+  // executes and stops at the first bad one, as Execute requires.
+  state::Executor::SignerCache signers;
   std::vector<IndexEntry> want_index;
   want_index.reserve(meta.committed_txs + 1024);
 
@@ -334,7 +343,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
       report("proposer's organisation '" + prop->org + "' is not an active member");
       break;
     }
-    auto ex = exec->Execute(st, root, c->height, h.timestamp_ms, c->block.txs, c->ids, c->sig_ok, replay);
+    auto ex = exec->Execute(st, root, c->height, h.timestamp_ms, c->block.txs, c->ids, c->sig_ok, replay, signers);
     bool bad = false;
     uint64_t valid = 0;
     for (size_t i = 0; i < c->block.txs.size(); ++i) {
@@ -370,8 +379,8 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   // stored state, so the tail of the audit also uses two cores.
   uint64_t replayed_to = finding ? finding->height : last_h + 1;
   bool replay_complete = !finding && scan.ok();
-  std::optional<Finding> index_finding;
-  std::thread index_thread([&] { index_finding = CheckTxIndex(*store, want_index, replayed_to, replay_complete); });
+  IndexFindings index;
+  std::thread index_thread([&] { index = CheckTxIndex(*store, want_index, replayed_to, replay_complete); });
 
   // Stored state vs replayed state, key by key: every stored key must be a
   // replayed key with the same value, and the counts must agree.
@@ -396,7 +405,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   }
   index_thread.join();
 
-  if (index_finding && (!finding || index_finding->height < finding->height)) finding = index_finding;
+  if (index.in_chain && (!finding || index.in_chain->height < finding->height)) finding = index.in_chain;
   if (finding) return fail(finding->height, finding->what);
   if (!scan.ok()) return fail(expect, "cannot read block: " + scan.message());
   // The chain replayed cleanly; now the stored summary and state must match it.
@@ -405,6 +414,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   if (meta.last_block_hash != prev_hash) return fail(last_h, "chain metadata's last block hash does not match");
   if (meta.state_root != root) return fail(last_h, "chain metadata's state root does not match");
   if (meta.committed_txs != rep.valid_txs) return fail(last_h, "chain metadata's committed transaction count does not match");
+  if (index.past_end) return fail(index.past_end->height, index.past_end->what);
   if (!ss.ok()) return ss;
   if (state_problem) return fail(last_h, *state_problem);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -94,13 +94,20 @@ BlockExecution Executor::Execute(const StateReader& base, const Hash32& prev_sta
                                  uint64_t timestamp_ms, const std::vector<model::Transaction>& txs,
                                  const std::vector<Hash32>& ids, const std::vector<uint8_t>& sig_ok,
                                  const ReplayGuard& replay) const {
+  SignerCache cache;  // one block only: the caller may not commit this block
+  return Execute(base, prev_state_root, height, timestamp_ms, txs, ids, sig_ok, replay, cache);
+}
+
+BlockExecution Executor::Execute(const StateReader& base, const Hash32& prev_state_root, uint64_t height,
+                                 uint64_t timestamp_ms, const std::vector<model::Transaction>& txs,
+                                 const std::vector<Hash32>& ids, const std::vector<uint8_t>& sig_ok,
+                                 const ReplayGuard& replay, SignerCache& cache) const {
   BlockExecution out;
   out.verdicts.reserve(txs.size());
   Overlay block_state(&base);
   auto params = LoadParams(base);
   std::unordered_set<Hash32, HashHasher> seen;
   seen.reserve(txs.size());
-  SignerCache cache;
   for (size_t i = 0; i < txs.size(); ++i) {
     bool dup = !seen.insert(ids[i]).second || replay.Contains(ids[i]);
     if (!params.ok()) {

@@ -74,6 +74,22 @@ class Executor {
                          const std::vector<Hash32>& ids, const std::vector<uint8_t>& sig_ok,
                          const ReplayGuard& replay) const;
 
+  // Signer records decoded once and kept until a transaction writes
+  // identity, organisation or parameter state.
+  struct SignerCache {
+    std::unordered_map<crypto::PublicKey, std::pair<std::optional<IdentityRecord>, bool /*org active*/>, KeyHasher> map;
+  };
+  // Execute with signer records carried from block to block in `signers`
+  // (a chain with many signers otherwise decodes nearly every signer's
+  // records again in every block). Only for a caller that applies each
+  // executed block's writes to `base` before the next call and stops at the
+  // first block it refuses, as the offline audit does: then the cache always
+  // matches `base`.
+  BlockExecution Execute(const StateReader& base, const Hash32& prev_state_root, uint64_t height,
+                         uint64_t timestamp_ms, const std::vector<model::Transaction>& txs,
+                         const std::vector<Hash32>& ids, const std::vector<uint8_t>& sig_ok,
+                         const ReplayGuard& replay, SignerCache& signers) const;
+
   // Admission check of one transaction against committed state, as if it
   // were included in block `height`: the same rules, nothing written.
   // The signature is assumed checked by the caller.
@@ -85,11 +101,6 @@ class Executor {
                        AdmissionCache& cache) const;
 
  private:
-  // Signer records decoded once per block; dropped whenever a transaction
-  // writes identity, organisation or parameter state.
-  struct SignerCache {
-    std::unordered_map<crypto::PublicKey, std::pair<std::optional<IdentityRecord>, bool /*org active*/>, KeyHasher> map;
-  };
   model::Verdict ApplyOne(Overlay& block_state, const ChainParams& params, uint64_t height,
                           uint64_t timestamp_ms, const model::Transaction& tx, const Hash32& id,
                           bool sig_ok, bool in_block_dup, SignerCache& cache) const;
