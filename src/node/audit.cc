@@ -343,6 +343,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
       report("proposer's organisation '" + prop->org + "' is not an active member");
       break;
     }
+    replay.Prefetch(c->ids);
     auto ex = exec->Execute(st, root, c->height, h.timestamp_ms, c->block.txs, c->ids, c->sig_ok, replay, signers);
     bool bad = false;
     uint64_t valid = 0;

@@ -74,6 +74,13 @@ void ReplayGuard::EraseLocked(const Hash32& id) {
   --count_;
 }
 
+void ReplayGuard::Prefetch(const std::vector<Hash32>& ids) const {
+  std::shared_lock lock(mu_);
+  if (slots_.empty()) return;
+  size_t mask = slots_.size() - 1;
+  for (const auto& id : ids) __builtin_prefetch(&slots_[HashHasher()(id) & mask]);
+}
+
 bool ReplayGuard::Contains(const Hash32& id) const {
   std::shared_lock lock(mu_);
   return FindLocked(id);

@@ -43,6 +43,7 @@ TEST(ReplayGuard, MatchesAReferenceSetUnderCollisions) {
       ids.push_back(IdAt(home, tag++));
     }
     if (height % 50 == 0) ids.push_back(Hash32{});  // the all-zero id too
+    g.Prefetch(ids);  // a hint only: must not change what the guard holds
     g.AddBlock(height, ids);
     ref.insert(ids.begin(), ids.end());
     blocks.emplace_back(height, ids);
