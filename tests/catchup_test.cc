@@ -22,7 +22,6 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +38,7 @@
 #include "node/etcd_orderer.h"
 #include "node/orderer.h"
 #include "ordering/etcd_client.h"
+#include "tests/support/network.h"
 #include "tests/support/process.h"
 #include "tests/support/shell.h"
 
@@ -52,17 +52,6 @@ using test::WaitUntil;
 
 constexpr int kCheckpointInterval = 10;
 constexpr int kKeepBlocks = 5;
-
-std::string RandomHex32() {
-  static std::mt19937_64 rng(std::random_device{}());
-  std::string s;
-  char buf[17];
-  for (int i = 0; i < 4; ++i) {
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-    s += buf;
-  }
-  return s;
-}
 
 // A peer that serves node 2's blocks, except one height, which it withholds
 // (404) or serves altered and re-signed with a genuine node key.
@@ -117,49 +106,24 @@ class FakePeer {
 
 class CatchupTest : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/medledger-catchup-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
+  void SetUp() override { ASSERT_TRUE(net_.MakeDir("medledger-catchup")); }
   void TearDown() override {
     fake_.reset();
     restarted_.reset();  // SIGKILLs and reaps it if still running
-    test::TearDownNetwork(dir_, pids_, HasFailure());
+    net_.TearDown(HasFailure());
   }
 
   void Up() {
-    CmdResult r = Medledger("network up --dir " + dir_ + " --nodes 3 --checkpoint-interval " +
-                            std::to_string(kCheckpointInterval) + " --etcd-keep-blocks " + std::to_string(kKeepBlocks));
-    ASSERT_EQ(r.rc, 0) << r.out;
-    net_ = json::parse(r.out, nullptr, false);
-    ASSERT_FALSE(net_.is_discarded()) << r.out;
-    for (const auto& n : net_["nodes"])
-      if (n["pid"].is_number()) pids_.push_back(n["pid"].get<pid_t>());
-    for (const auto& e : net_["etcd"])
-      if (e["pid"].is_number()) pids_.push_back(e["pid"].get<pid_t>());
-    chain_id_ = Status(0)["chain_id"].get<std::string>();
+    auto up = net_.Up("--nodes 3 --checkpoint-interval " + std::to_string(kCheckpointInterval) +
+                      " --etcd-keep-blocks " + std::to_string(kKeepBlocks));
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+    chain_id_ = net_.Status(0)["chain_id"].get<std::string>();
   }
 
-  std::string Url(int i) const { return net_["nodes"][i]["url"].get<std::string>(); }
   crypto::KeyPair Key(int i, const char* which) const {
-    auto k = crypto::ReadKeyFile(net_["nodes"][i][which].get<std::string>());
+    auto k = crypto::ReadKeyFile(net_.info()["nodes"][i][which].get<std::string>());
     EXPECT_TRUE(k.ok());
     return *k;
-  }
-  std::vector<std::string> EtcdEndpoints() const {
-    std::vector<std::string> eps;
-    for (const auto& e : net_["etcd"]) eps.push_back(e["endpoint"].get<std::string>());
-    return eps;
-  }
-  json Status(int i) const {
-    cli::ApiClient c(Url(i), std::chrono::seconds(5));
-    auto s = c.Status();
-    return s.ok() ? *s : json();
-  }
-  uint64_t Height(int i) const {
-    json s = Status(i);
-    return s.is_object() ? s.value("height", uint64_t(0)) : 0;
   }
 
   // Anchors from two threads, one per node in `nodes`, until *stop.
@@ -167,9 +131,9 @@ class CatchupTest : public ::testing::TestWithParam<std::string> {
     std::vector<std::thread> ts;
     for (int node : nodes) {
       ts.emplace_back([&, node] {
-        cli::ApiClient c(Url(node), std::chrono::seconds(60));
+        cli::ApiClient c(net_.Url(node), std::chrono::seconds(60));
         crypto::KeyPair admin = Key(node, "key");
-        while (!*stop) (void)c.Submit(admin, model::tx::kAnchorPut, {{"hash", RandomHex32()}, {"tag", "catchup"}});
+        while (!*stop) (void)c.Submit(admin, model::tx::kAnchorPut, {{"hash", test::RandomHex32()}, {"tag", "catchup"}});
       });
     }
     for (auto& t : ts) t.join();
@@ -182,20 +146,19 @@ class CatchupTest : public ::testing::TestWithParam<std::string> {
 
   // Starts node i again, by PID, with the flags `network up` gives it.
   void RestartNode(int i) {
-    std::string url = Url(i);
-    std::string orderer = "etcd://";
-    for (const auto& ep : EtcdEndpoints()) orderer += (orderer.size() > 7 ? "," : "") + ep;
+    std::string url = net_.Url(i);
+    std::string orderer = net_.OrdererUrl();
     test::ProcessOptions po;
-    po.stdout_path = dir_ + "/restarted.out";
-    po.stderr_path = dir_ + "/restarted.log";
-    auto p = test::Process::Spawn({test::MedledgerBin(), "node", "--data-dir", net_["nodes"][i]["data_dir"].get<std::string>(),
+    po.stdout_path = net_.dir() + "/restarted.out";
+    po.stderr_path = net_.dir() + "/restarted.log";
+    auto p = test::Process::Spawn({test::MedledgerBin(), "node", "--data-dir", net_.DataDir(i),
                                    "--listen", url.substr(std::string("http://").size()), "--orderer", orderer,
                                    "--checkpoint-interval", std::to_string(kCheckpointInterval), "--etcd-keep-blocks",
                                    std::to_string(kKeepBlocks)},
                                   po);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     restarted_ = std::move(*p);
-    ASSERT_TRUE(WaitUntil([&] { return Status(i).is_object() || !restarted_->Running(); }))
+    ASSERT_TRUE(WaitUntil([&] { return net_.Status(i).is_object() || !restarted_->Running(); }))
         << test::FileTail(po.stderr_path);
     ASSERT_TRUE(restarted_->Running()) << test::FileTail(po.stderr_path);
   }
@@ -214,9 +177,8 @@ class CatchupTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(put.ok()) << put.status().ToString();
   }
 
-  std::string dir_, chain_id_;
-  json net_;
-  std::vector<pid_t> pids_;
+  test::Network net_;
+  std::string chain_id_;
   std::unique_ptr<test::Process> restarted_;
   std::unique_ptr<FakePeer> fake_;
 };
@@ -224,55 +186,55 @@ class CatchupTest : public ::testing::TestWithParam<std::string> {
 TEST_P(CatchupTest, StoppedNodeCatchesUpFromPeersAfterEtcdWasPruned) {
   const std::string mode = GetParam();
   Up();
-  ordering::EtcdClient etcd(EtcdEndpoints(), std::chrono::milliseconds(5000));
+  ordering::EtcdClient etcd(net_.EtcdEndpoints(), std::chrono::milliseconds(5000));
   std::atomic<bool> stop{false};
   std::thread load([&] { Load({0, 1}, &stop); });
-  ASSERT_TRUE(WaitUntil([&] { return Height(2) > 3; }));
+  ASSERT_TRUE(WaitUntil([&] { return net_.Height(2) > 3; }));
   // Node 3 stops; the others go on and prune what it has not applied.
-  ASSERT_EQ(::kill(net_["nodes"][2]["pid"].get<pid_t>(), SIGKILL), 0);
-  ASSERT_TRUE(WaitUntil([&] { return !Status(2).is_object(); }));
+  ASSERT_EQ(::kill(net_.NodePid(2), SIGKILL), 0);
+  ASSERT_TRUE(WaitUntil([&] { return !net_.Status(2).is_object(); }));
   uint64_t behind = 0;
   {
     // Its head: read from its store after the kill, by `verify`.
-    CmdResult v = Medledger("verify --data-dir " + net_["nodes"][2]["data_dir"].get<std::string>());
+    CmdResult v = Medledger("verify --data-dir " + net_.DataDir(2));
     json vj = json::parse(v.out, nullptr, false);
     ASSERT_TRUE(vj.is_object()) << v.out;
     behind = vj["height"].get<uint64_t>();
   }
-  bool pruned = WaitUntil([&] { return !BlockInEtcd(etcd, behind + 1) && Height(0) > behind + 3 * kCheckpointInterval; });
+  bool pruned = WaitUntil([&] { return !BlockInEtcd(etcd, behind + 1) && net_.Height(0) > behind + 3 * kCheckpointInterval; });
   stop = true;
   load.join();
-  ASSERT_TRUE(pruned) << "etcd was not pruned past node 3's head " << behind << "; node 1 status: " << Status(0).dump();
+  ASSERT_TRUE(pruned) << "etcd was not pruned past node 3's head " << behind << "; node 1 status: " << net_.Status(0).dump();
   // Whichever node pruned (any may; the other may not have had its round yet).
   uint64_t pruned_below = 0, checkpoint = 0;
   for (int i = 0; i < 2; ++i) {
-    json si = Status(i);
+    json si = net_.Status(i);
     pruned_below = std::max(pruned_below, si["catchup"]["pruned_below"].get<uint64_t>());
     checkpoint = std::max(checkpoint, si["catchup"]["latest_checkpoint"].get<uint64_t>());
   }
   EXPECT_GT(pruned_below, behind + 1);
   EXPECT_GE(checkpoint, pruned_below + kKeepBlocks);
-  ASSERT_TRUE(WaitUntil([&] { return Height(1) == Height(0); }));
+  ASSERT_TRUE(WaitUntil([&] { return net_.Height(1) == net_.Height(0); }));
 
   int honest = 1;  // node 2
   if (mode != "honest") {
     // Node 1 goes away; its genuine key now fronts a peer that cheats on
     // block behind + 1 (in the gap, so it must be fetched from a peer).
-    ASSERT_EQ(::kill(net_["nodes"][0]["pid"].get<pid_t>(), SIGKILL), 0);
-    ASSERT_TRUE(WaitUntil([&] { return !Status(0).is_object(); }));
-    fake_ = std::make_unique<FakePeer>(Url(honest), Key(0, "node_key"), mode, behind + 1);
+    ASSERT_EQ(::kill(net_.NodePid(0), SIGKILL), 0);
+    ASSERT_TRUE(WaitUntil([&] { return !net_.Status(0).is_object(); }));
+    fake_ = std::make_unique<FakePeer>(net_.Url(honest), Key(0, "node_key"), mode, behind + 1);
     ASSERT_TRUE(fake_->Start().ok());
     PublishPeer(etcd, Key(0, "node_key"), "org1", fake_->url());
   }
-  uint64_t target = Height(honest);
+  uint64_t target = net_.Height(honest);
 
   RestartNode(2);
-  ASSERT_TRUE(WaitUntil([&] { return Height(2) >= target; })) << Status(2).dump(2) << test::FileTail(dir_ + "/restarted.log");
-  json s2 = Status(2);
+  ASSERT_TRUE(WaitUntil([&] { return net_.Height(2) >= target; })) << net_.Status(2).dump(2) << test::FileTail(net_.dir() + "/restarted.log");
+  json s2 = net_.Status(2);
   EXPECT_EQ(s2["halted"], false) << s2.dump(2);
   EXPECT_GT(s2["catchup"]["blocks_from_peers"].get<uint64_t>(), 0u) << s2.dump(2);
-  EXPECT_EQ(s2["height"], Status(honest)["height"]);
-  EXPECT_EQ(s2["state_root"], Status(honest)["state_root"]);
+  EXPECT_EQ(s2["height"], net_.Status(honest)["height"]);
+  EXPECT_EQ(s2["state_root"], net_.Status(honest)["state_root"]);
   if (mode != "honest") {
     EXPECT_GT(fake_->bad_served(), 0) << "the fake peer was never asked for the block it cheats on";
     std::string why = s2["catchup"].value("last_peer_failure", "");
@@ -280,17 +242,17 @@ TEST_P(CatchupTest, StoppedNodeCatchesUpFromPeersAfterEtcdWasPruned) {
     EXPECT_NE(why.find("peer " + fake_id), std::string::npos) << why;
     EXPECT_NE(why.find("block " + std::to_string(behind + 1) + ":"), std::string::npos) << why;
     EXPECT_NE(why.find(mode == "withheld" ? "withheld" : "altered"), std::string::npos) << why;
-    std::string log = test::ReadFileOrEmpty(dir_ + "/restarted.log");
+    std::string log = test::ReadFileOrEmpty(net_.dir() + "/restarted.log");
     EXPECT_NE(log.find("peer " + fake_id), std::string::npos);
   }
 
   // Stop everything and audit every store offline.
   restarted_->Terminate();
   fake_.reset();
-  CmdResult down = Medledger("network down --dir " + dir_);
+  CmdResult down = Medledger("network down --dir " + net_.dir());
   ASSERT_EQ(down.rc, 0) << down.out;
   for (int i = 0; i < 3; ++i) {
-    CmdResult v = Medledger("verify --data-dir " + net_["nodes"][i]["data_dir"].get<std::string>());
+    CmdResult v = Medledger("verify --data-dir " + net_.DataDir(i));
     EXPECT_EQ(v.rc, 0) << "node " << i << ": " << v.out;
     json vj = json::parse(v.out, nullptr, false);
     EXPECT_EQ(vj["ok"], true) << v.out;

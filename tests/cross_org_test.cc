@@ -26,6 +26,7 @@
 #include "crypto/aead.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
+#include "tests/support/network.h"
 #include "tests/support/shell.h"
 #include "http/client.h"
 #include "model/transaction.h"
@@ -44,37 +45,24 @@ class CrossOrgTest : public ::testing::Test {
  protected:
   void SetUp() override {
     crypto::InitCrypto();
-    char tmpl[] = "/tmp/medledger-xorg-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    CmdResult r = Medledger("network up --dir " + dir_ + " --nodes 3");
-    ASSERT_EQ(r.rc, 0) << r.out;
-    net_ = json::parse(r.out, nullptr, false);
-    ASSERT_FALSE(net_.is_discarded()) << r.out;
-    for (const auto& n : net_["nodes"])
-      if (n["pid"].is_number()) pids_.push_back(n["pid"].get<pid_t>());
-    for (const auto& e : net_["etcd"])
-      if (e["pid"].is_number()) pids_.push_back(e["pid"].get<pid_t>());
-    ASSERT_EQ(net_["nodes"].size(), 3u);
+    ASSERT_TRUE(net_.MakeDir("medledger-xorg"));
+    auto up = net_.Up("--nodes 3");
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+    ASSERT_EQ(net_.info()["nodes"].size(), 3u);
     auto s = Client(0).Get("/v1/status");
     ASSERT_TRUE(s.ok());
     chain_id_ = json::parse(s->body).value("chain_id", "");
   }
 
-  void TearDown() override { test::TearDownNetwork(dir_, pids_, HasFailure()); }
+  void TearDown() override { net_.TearDown(HasFailure()); }
 
-  std::string Url(int i) const { return net_["nodes"][i]["url"].get<std::string>(); }
-  std::string AdminKeyFile(int i) const { return net_["nodes"][i]["key"].get<std::string>(); }
   crypto::KeyPair Key(const std::string& file) const {
     auto k = crypto::ReadKeyFile(file);
     EXPECT_TRUE(k.ok()) << file;
     return *k;
   }
-  http::Client Client(int i) const { return http::Client(Url(i), std::chrono::seconds(60)); }
-  uint64_t Height(int i) const {
-    auto s = Client(i).Get("/v1/status");
-    return s.ok() && s->status == 200 ? json::parse(s->body).value("height", uint64_t(0)) : 0;
-  }
+  http::Client Client(int i) const { return http::Client(net_.Url(i), std::chrono::seconds(60)); }
+  uint64_t Height(int i) const { return net_.Height(i, std::chrono::seconds(60)); }
 
   // Submits at node i, waits for its block, then for every node to reach it.
   void Commit(int i, const crypto::KeyPair& k, uint16_t type, const json& payload) {
@@ -91,12 +79,12 @@ class CrossOrgTest : public ::testing::Test {
   }
 
   std::string WriteKey(const std::string& name, const crypto::KeyPair& k) {
-    std::string path = dir_ + "/" + name + ".key";
+    std::string path = net_.dir() + "/" + name + ".key";
     EXPECT_TRUE(crypto::WriteKeyFile(path, k).ok());
     return path;
   }
   std::string WriteFile(const std::string& name, const std::string& body) {
-    std::string path = dir_ + "/" + name;
+    std::string path = net_.dir() + "/" + name;
     std::ofstream(path) << body;
     return path;
   }
@@ -105,7 +93,7 @@ class CrossOrgTest : public ::testing::Test {
   json Audit(int i, size_t n) {
     json b;
     WaitUntil([&] {
-      CmdResult r = Medledger("audit --url " + Url(i) + " --key " + patient_file_ + " --patient " + patient_->id());
+      CmdResult r = Medledger("audit --url " + net_.Url(i) + " --key " + patient_file_ + " --patient " + patient_->id());
       b = json::parse(r.out, nullptr, false);
       return r.rc == 0 && !b.is_discarded() && b.value("total", size_t(0)) >= n;
     });
@@ -121,9 +109,7 @@ class CrossOrgTest : public ::testing::Test {
     return r.ok() ? *r : http::ClientResponse{};
   }
 
-  std::string dir_;
-  json net_;
-  std::vector<pid_t> pids_;
+  test::Network net_;
   std::string chain_id_;
   std::optional<crypto::KeyPair> patient_;
   std::string patient_file_;
@@ -143,8 +129,8 @@ size_t Count(const json& bundle, const std::string& outcome, const std::string& 
 
 TEST_F(CrossOrgTest, ReadThroughAnotherOrganisationsNodeWithAndWithoutConsent) {
   const int kA = 0, kB = 1, kC = 2;  // org1, org2 (the custodian), org3
-  auto admin_a = Key(AdminKeyFile(kA));
-  auto admin_b = Key(AdminKeyFile(kB));
+  auto admin_a = Key(net_.AdminKeyFile(kA));
+  auto admin_b = Key(net_.AdminKeyFile(kB));
   patient_.emplace(crypto::KeyPair::Generate());
   patient_file_ = WriteKey("patient", *patient_);
   auto doctor = crypto::KeyPair::Generate();
@@ -160,12 +146,12 @@ TEST_F(CrossOrgTest, ReadThroughAnotherOrganisationsNodeWithAndWithoutConsent) {
                     R"("subject":{"reference":"Patient/p1"},"valueQuantity":{"value":5.40,"unit":"mmol/L"}})";
   std::string obs_json = WriteFile("o1.json", obs);
   for (const auto& f : {patient_json, obs_json}) {
-    CmdResult put = Medledger("record put --url " + Url(kB) + " --key " + AdminKeyFile(kB) + " --patient " +
+    CmdResult put = Medledger("record put --url " + net_.Url(kB) + " --key " + net_.AdminKeyFile(kB) + " --patient " +
                               patient_->id() + " " + f);
     ASSERT_EQ(put.rc, 0) << put.out;
   }
 
-  const std::string get = "record get --url " + Url(kA) + " --key " + doctor_file + " --purpose treatment ";
+  const std::string get = "record get --url " + net_.Url(kA) + " --key " + doctor_file + " --purpose treatment ";
   // Without naming the custodian, org1's node does not know the record.
   EXPECT_EQ(Medledger(get + "Observation/o1").rc, 1);
 
@@ -188,7 +174,7 @@ TEST_F(CrossOrgTest, ReadThroughAnotherOrganisationsNodeWithAndWithoutConsent) {
   if (!printed.empty() && printed.back() == '\n') printed.pop_back();
 
   // The same read over HTTP: served by org2's node, the bytes hash to the anchor.
-  auto node_b = Key(net_["nodes"][kB]["node_key"].get<std::string>());
+  auto node_b = Key(net_.NodeKeyFile(kB));
   auto r = Read(kA, doctor, "/fhir/Observation/o1?custodian=org2");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header(api::kServedByHeader).value_or(""), node_b.id());
@@ -226,7 +212,7 @@ TEST_F(CrossOrgTest, ReadThroughAnotherOrganisationsNodeWithAndWithoutConsent) {
   EXPECT_EQ(f1.status, 403) << f1.body;
   EXPECT_NE(f1.body.find("node-to-node"), std::string::npos) << f1.body;
   EXPECT_EQ(forged_hop(admin_a, false).status, 403);  // registered, but not a node key
-  auto node_a = Key(net_["nodes"][kA]["node_key"].get<std::string>());
+  auto node_a = Key(net_.NodeKeyFile(kA));
   EXPECT_EQ(forged_hop(node_a, true).status, 401);   // a real node key, a signature that does not verify
   // The genuine hop, as org1's node sends it, is accepted by org2's node.
   auto good = forged_hop(node_a, false);

@@ -15,19 +15,17 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "api/http_signature.h"
 #include "cli/api_client.h"
+#include "tests/support/network.h"
 #include "tests/support/shell.h"
 #include "crypto/keyfile.h"
 #include "model/block.h"
 #include "model/tx_types.h"
 #include "node/etcd_orderer.h"
-#include "ordering/etcd_client.h"
 
 namespace medledger {
 namespace {
@@ -38,64 +36,23 @@ using test::Medledger;
 using test::WaitUntil;
 namespace fs = std::filesystem;
 
-std::string RandomHex32() {
-  static std::mutex mu;
-  static std::mt19937_64 rng(std::random_device{}());
-  std::lock_guard lock(mu);
-  std::string s;
-  char buf[17];
-  for (int i = 0; i < 4; ++i) {
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-    s += buf;
-  }
-  return s;
-}
-
 class NetworkTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/medledger-net-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
+  void SetUp() override { ASSERT_TRUE(net_.MakeDir("medledger-net")); }
 
-  void TearDown() override { test::TearDownNetwork(dir_, pids_, HasFailure()); }
+  void TearDown() override { net_.TearDown(HasFailure()); }
 
   void Up() {
-    CmdResult r = Medledger("network up --dir " + dir_ + " --nodes 3");
-    ASSERT_EQ(r.rc, 0) << r.out;
-    net_ = json::parse(r.out, nullptr, false);
-    ASSERT_FALSE(net_.is_discarded()) << r.out;
-    ASSERT_EQ(net_["nodes"].size(), 3u);
-    ASSERT_EQ(net_["etcd"].size(), 3u);
-    for (const auto& n : net_["nodes"])
-      if (n["pid"].is_number()) pids_.push_back(n["pid"].get<pid_t>());
-    for (const auto& e : net_["etcd"])
-      if (e["pid"].is_number()) pids_.push_back(e["pid"].get<pid_t>());
+    auto up = net_.Up("--nodes 3");
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+    ASSERT_EQ(net_.info()["nodes"].size(), 3u);
+    ASSERT_EQ(net_.info()["etcd"].size(), 3u);
   }
 
-  std::string Url(int i) const { return net_["nodes"][i]["url"].get<std::string>(); }
   crypto::KeyPair AdminKey(int i) const {
-    auto k = crypto::ReadKeyFile(net_["nodes"][i]["key"].get<std::string>());
+    auto k = crypto::ReadKeyFile(net_.AdminKeyFile(i));
     EXPECT_TRUE(k.ok());
     return *k;
-  }
-  std::vector<std::string> EtcdEndpoints() const {
-    std::vector<std::string> eps;
-    for (const auto& e : net_["etcd"]) eps.push_back(e["endpoint"].get<std::string>());
-    return eps;
-  }
-  pid_t NodePid(int i) const { return net_["nodes"][i]["pid"].get<pid_t>(); }
-  pid_t EtcdPid(int i) const { return net_["etcd"][i]["pid"].get<pid_t>(); }
-
-  json Status(int i) const {
-    cli::ApiClient c(Url(i), std::chrono::seconds(5));
-    auto s = c.Status();
-    return s.ok() ? *s : json();
-  }
-  uint64_t Height(int i) const {
-    json s = Status(i);
-    return s.is_object() ? s.value("height", uint64_t(0)) : 0;
   }
 
   // All listed nodes at the same height >= min_height with the same root.
@@ -103,7 +60,7 @@ class NetworkTest : public ::testing::Test {
     std::string root;
     uint64_t h = 0;
     for (size_t k = 0; k < nodes.size(); ++k) {
-      json s = Status(nodes[k]);
+      json s = net_.Status(nodes[k]);
       if (!s.is_object()) return false;
       if (k == 0) {
         h = s["height"].get<uint64_t>();
@@ -129,7 +86,7 @@ class NetworkTest : public ::testing::Test {
     for (int t = 0; t < threads; ++t) {
       ts.emplace_back([&, t] {
         int node = nodes[t % nodes.size()];
-        cli::ApiClient c(Url(node), std::chrono::seconds(60));
+        cli::ApiClient c(net_.Url(node), std::chrono::seconds(60));
         crypto::KeyPair admin = AdminKey(node);
         bool sent_bad = false;
         while (true) {
@@ -140,7 +97,7 @@ class NetworkTest : public ::testing::Test {
             auto k = crypto::KeyPair::Generate();
             r = c.Submit(admin, model::tx::kIdentityRegister, {{"pubkey", k.id()}, {"roles", {"practitioner"}}});
           } else {
-            r = c.Submit(admin, model::tx::kAnchorPut, {{"hash", RandomHex32()}, {"tag", "net"}});
+            r = c.Submit(admin, model::tx::kAnchorPut, {{"hash", test::RandomHex32()}, {"tag", "net"}});
           }
           if (r.ok()) {
             std::lock_guard lock(mu);
@@ -161,7 +118,7 @@ class NetworkTest : public ::testing::Test {
 
   void ExpectCommittedEverywhere(const std::vector<std::string>& ids) {
     for (int i = 0; i < 3; ++i) {
-      cli::ApiClient c(Url(i), std::chrono::seconds(10));
+      cli::ApiClient c(net_.Url(i), std::chrono::seconds(10));
       const crypto::KeyPair admin = AdminKey(0);  // a member's key reads at every node
       for (const auto& id : ids) {
         auto r = c.GetSignedJson(admin, "/v1/tx/" + id);
@@ -171,35 +128,33 @@ class NetworkTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
-  json net_;
-  std::vector<pid_t> pids_;
+  test::Network net_;
 };
 
 TEST_F(NetworkTest, ThreeNodesAgreeAfterMixedLoad) {
   Up();
   auto acked = Load({0, 1, 2}, 90, 6);
   EXPECT_GE(acked.size(), 80u);
-  uint64_t h = Height(0);
+  uint64_t h = net_.Height(0);
   ASSERT_TRUE(WaitUntil([&] { return Converged({0, 1, 2}, h); })) << "nodes did not converge";
   ExpectCommittedEverywhere(acked);
   // Every node sees every other's signed root report, agreeing.
   ASSERT_TRUE(WaitUntil([&] {
     for (int i = 0; i < 3; ++i) {
-      json s = Status(i);
+      json s = net_.Status(i);
       if (!s.contains("peers") || s["peers"].size() != 3) return false;
       for (const auto& p : s["peers"])
         if (p["agrees"] != true) return false;
     }
     return true;
-  })) << Status(0).dump(2);
+  })) << net_.Status(0).dump(2);
   for (int i = 0; i < 3; ++i) {
-    json s = Status(i);
+    json s = net_.Status(i);
     EXPECT_EQ(s["orderer"], "etcd");
     EXPECT_EQ(s["halted"], false);
     EXPECT_EQ(s["divergent_peers"], 0);
   }
-  CmdResult st = Medledger("network status --dir " + dir_);
+  CmdResult st = Medledger("network status --dir " + net_.dir());
   EXPECT_EQ(st.rc, 0) << st.out;
   json sj = json::parse(st.out, nullptr, false);
   EXPECT_EQ(sj["roots_agree"], true) << st.out;
@@ -211,28 +166,26 @@ TEST_F(NetworkTest, KilledNodeCatchesUpAndVerifies) {
   std::atomic<bool> stop{false};
   std::vector<std::string> acked;
   std::thread load([&] { acked = Load({0, 1}, 100000, 2, &stop); });
-  uint64_t before = Height(0);
-  ASSERT_TRUE(WaitUntil([&] { return Height(0) > before + 3; }));
-  ASSERT_EQ(::kill(NodePid(2), SIGKILL), 0);
-  uint64_t at_kill = Height(0);
+  uint64_t before = net_.Height(0);
+  ASSERT_TRUE(WaitUntil([&] { return net_.Height(0) > before + 3; }));
+  ASSERT_EQ(::kill(net_.NodePid(2), SIGKILL), 0);
+  uint64_t at_kill = net_.Height(0);
   // The others keep committing without node 3.
-  EXPECT_TRUE(WaitUntil([&] { return Height(0) > at_kill + 10 && Height(1) > at_kill + 10; }));
+  EXPECT_TRUE(WaitUntil([&] { return net_.Height(0) > at_kill + 10 && net_.Height(1) > at_kill + 10; }));
   stop = true;
   load.join();
   // `network up` again restarts only what is not running.
-  CmdResult r = Medledger("network up --dir " + dir_);
-  ASSERT_EQ(r.rc, 0) << r.out;
-  json again = json::parse(r.out);
-  EXPECT_EQ(again["nodes"][0]["pid"], net_["nodes"][0]["pid"]);
-  EXPECT_NE(again["nodes"][2]["pid"], net_["nodes"][2]["pid"]);
-  pids_.push_back(again["nodes"][2]["pid"].get<pid_t>());
-  uint64_t h = Height(0);
-  ASSERT_TRUE(WaitUntil([&] { return Converged({0, 1, 2}, h); })) << Status(2).dump(2);
+  auto again = net_.Up();  // tracks the restarted node's PID
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)["nodes"][0]["pid"], net_.info()["nodes"][0]["pid"]);
+  EXPECT_NE((*again)["nodes"][2]["pid"], net_.info()["nodes"][2]["pid"]);
+  uint64_t h = net_.Height(0);
+  ASSERT_TRUE(WaitUntil([&] { return Converged({0, 1, 2}, h); })) << net_.Status(2).dump(2);
   ExpectCommittedEverywhere(acked);
-  CmdResult down = Medledger("network down --dir " + dir_);
+  CmdResult down = Medledger("network down --dir " + net_.dir());
   ASSERT_EQ(down.rc, 0) << down.out;
   for (int i = 0; i < 3; ++i) {
-    CmdResult v = Medledger("verify --data-dir " + net_["nodes"][i]["data_dir"].get<std::string>());
+    CmdResult v = Medledger("verify --data-dir " + net_.DataDir(i));
     EXPECT_EQ(v.rc, 0) << v.out;
     json vj = json::parse(v.out, nullptr, false);
     EXPECT_EQ(vj["ok"], true) << v.out;
@@ -244,20 +197,20 @@ TEST_F(NetworkTest, EtcdQuorumLossStopsCommitsWithoutLosingAcknowledgedTxs) {
   Up();
   auto acked = Load({0, 1, 2}, 15);
   // One of three members gone: commits continue.
-  ASSERT_EQ(::kill(EtcdPid(2), SIGKILL), 0);
+  ASSERT_EQ(::kill(net_.EtcdPid(2), SIGKILL), 0);
   auto more = Load({0, 1, 2}, 15);
   EXPECT_EQ(more.size(), 15u);
   acked.insert(acked.end(), more.begin(), more.end());
-  uint64_t h = Height(0);
+  uint64_t h = net_.Height(0);
   ASSERT_TRUE(WaitUntil([&] { return Converged({0, 1, 2}, h); }));
   // Two gone: no quorum, so nothing can be ordered and nothing commits.
-  ASSERT_EQ(::kill(EtcdPid(1), SIGKILL), 0);
-  uint64_t frozen = Height(0);
+  ASSERT_EQ(::kill(net_.EtcdPid(1), SIGKILL), 0);
+  uint64_t frozen = net_.Height(0);
   std::vector<std::string> during;
   std::thread pending([&] {
-    cli::ApiClient c(Url(0), std::chrono::seconds(120));
+    cli::ApiClient c(net_.Url(0), std::chrono::seconds(120));
     auto admin = AdminKey(0);
-    auto r = c.Submit(admin, model::tx::kAnchorPut, {{"hash", RandomHex32()}, {"tag", "outage"}}, false);
+    auto r = c.Submit(admin, model::tx::kAnchorPut, {{"hash", test::RandomHex32()}, {"tag", "outage"}}, false);
     if (r.ok()) {
       during.push_back((*r)["id"].get<std::string>());
       auto done = c.WaitTx(admin, (*r)["id"].get<std::string>(), std::chrono::seconds(120));
@@ -267,19 +220,17 @@ TEST_F(NetworkTest, EtcdQuorumLossStopsCommitsWithoutLosingAcknowledgedTxs) {
   // Observe the frozen network for a while (a check of no progress, not a
   // timing assertion: a slow machine cannot make it fail wrongly).
   std::this_thread::sleep_for(std::chrono::seconds(3));
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(Height(i), frozen) << "node " << i << " committed without quorum";
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(Status(i)["halted"], false);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(net_.Height(i), frozen) << "node " << i << " committed without quorum";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(net_.Status(i)["halted"], false);
   // Restart the two members; the pending transaction then commits.
-  CmdResult r = Medledger("network up --dir " + dir_);
-  ASSERT_EQ(r.rc, 0) << r.out;
-  json again = json::parse(r.out);
-  for (const auto& e : again["etcd"]) pids_.push_back(e["pid"].get<pid_t>());
+  auto again = net_.Up();  // tracks the restarted members' PIDs
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
   pending.join();
   auto after = Load({0, 1, 2}, 6);
   EXPECT_EQ(after.size(), 6u);
   acked.insert(acked.end(), during.begin(), during.end());
   acked.insert(acked.end(), after.begin(), after.end());
-  h = Height(0);
+  h = net_.Height(0);
   ASSERT_TRUE(WaitUntil([&] { return Converged({0, 1, 2}, h); }));
   ExpectCommittedEverywhere(acked);
 }
@@ -287,50 +238,36 @@ TEST_F(NetworkTest, EtcdQuorumLossStopsCommitsWithoutLosingAcknowledgedTxs) {
 TEST_F(NetworkTest, TamperedBlockHaltsEveryNodeWithAClearError) {
   Up();
   Load({0, 1, 2}, 9);
-  uint64_t h = Height(0);
+  uint64_t h = net_.Height(0);
   ASSERT_TRUE(WaitUntil([&] { return Converged({0, 1, 2}, h); }));
-  json s = Status(0);
+  json s = net_.Status(0);
   h = s["height"].get<uint64_t>();
   // A block signed by a genuine node key (node 1's) whose state root is a
   // lie: only re-execution can catch it.
-  auto node_key = crypto::ReadKeyFile(net_["nodes"][0]["node_key"].get<std::string>());
+  auto node_key = crypto::ReadKeyFile(net_.NodeKeyFile(0));
   ASSERT_TRUE(node_key.ok());
-  cli::ApiClient c(Url(0));
-  const std::string head_target = "/v1/blocks/" + std::to_string(h) + "?format=binary";
-  auto head = c.Raw("GET", head_target, "", "application/json", api::SignRequest(*node_key, "GET", head_target, "", {}));
-  ASSERT_TRUE(head.ok());
-  auto prev = model::DecodeHeader(Bytes(head->body.begin(), head->body.end()));
-  ASSERT_TRUE(prev.ok());
-  model::Block bad;
-  bad.header.height = h + 1;
-  bad.header.prev_hash = prev->Hash();
-  bad.header.timestamp_ms = prev->timestamp_ms + 1;
-  bad.header.state_root = prev->state_root;
-  bad.header.state_root[0] ^= 0xff;
-  bad.Seal();
-  bad.Sign(*node_key);
-  ordering::EtcdClient etcd(EtcdEndpoints(), std::chrono::milliseconds(5000));
-  std::string chain_id = s["chain_id"].get<std::string>();
-  auto put = etcd.PutIfAbsent(node::EtcdBlockKey(chain_id, h + 1), bad.Encode());
-  ASSERT_TRUE(put.ok()) << put.status().ToString();
-  ASSERT_TRUE(WaitUntil([&] {
-    for (int i = 0; i < 3; ++i)
-      if (Status(i)["halted"] != true) return false;
-    return true;
-  }));
+  cli::ApiClient c(net_.Url(0));
+  auto bad = net_.NextBlock(0, h);
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  bad->header.state_root[0] ^= 0xff;
+  bad->Seal();
+  bad->Sign(*node_key);
+  auto put = net_.PutBlock(s["chain_id"].get<std::string>(), *bad);
+  ASSERT_TRUE(put.ok()) << put.ToString();
+  ASSERT_TRUE(WaitUntil([&] { return net_.AllHalted(3); }));
   for (int i = 0; i < 3; ++i) {
-    json si = Status(i);
+    json si = net_.Status(i);
     EXPECT_EQ(si["height"], h) << "node " << i << " applied the tampered block";
     std::string why = si.value("halt_reason", "");
     EXPECT_NE(why.find("block " + std::to_string(h + 1)), std::string::npos) << why;
     EXPECT_NE(why.find("state root differs"), std::string::npos) << why;
   }
   // A halted node does not order anything more.
-  auto r = c.Submit(AdminKey(0), model::tx::kAnchorPut, {{"hash", RandomHex32()}, {"tag", "after"}}, false);
+  auto r = c.Submit(AdminKey(0), model::tx::kAnchorPut, {{"hash", test::RandomHex32()}, {"tag", "after"}}, false);
   ASSERT_TRUE(r.ok());
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  EXPECT_EQ(Height(0), h);
-  CmdResult st = Medledger("network status --dir " + dir_);
+  EXPECT_EQ(net_.Height(0), h);
+  CmdResult st = Medledger("network status --dir " + net_.dir());
   EXPECT_NE(st.rc, 0) << st.out;
 }
 

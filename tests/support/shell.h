@@ -5,15 +5,18 @@
 #include <sys/wait.h>
 
 #include <signal.h>
+#include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
-#include <iostream>
-#include <vector>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace medledger::test {
 
@@ -53,6 +56,28 @@ bool WaitUntil(F cond, std::chrono::seconds limit = std::chrono::seconds(120)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return cond();
+}
+
+// 64 random hex characters (a fresh anchor hash, say). Safe to call from
+// several client threads at once: they share one generator under a lock.
+inline std::string RandomHex32() {
+  static std::mutex mu;
+  static std::mt19937_64 rng(std::random_device{}());
+  std::lock_guard lock(mu);
+  std::string s;
+  char buf[17];
+  for (int i = 0; i < 4; ++i) {
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+    s += buf;
+  }
+  return s;
+}
+
+// Makes a fresh directory /tmp/PREFIX-XXXXXX and returns its path, or "" if
+// mkdtemp fails. The caller removes it (TearDownNetwork does).
+inline std::string MakeTempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  return ::mkdtemp(tmpl.data()) ? tmpl : std::string();
 }
 
 // Stops a `network up` consortium in `dir`: `network down` by PID, then
