@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <set>
@@ -142,6 +143,22 @@ bool EtcdOrderer::WaitForHeightFor(uint64_t height, uint32_t ms) {
   return chain_->Meta().height >= height;
 }
 
+bool EtcdOrderer::MyTurn(uint64_t height) {
+  if (opts_.turn_wait_ms == 0) return true;
+  auto now = std::chrono::steady_clock::now();
+  if (turn_nodes_.empty() || now - turn_refreshed_ > std::chrono::seconds(5)) {
+    try {
+      turn_nodes_ = ActiveNodeIds(chain_->state());
+    } catch (const std::exception&) {
+      turn_nodes_.clear();
+    }
+    std::sort(turn_nodes_.begin(), turn_nodes_.end());
+    turn_refreshed_ = now;
+  }
+  if (turn_nodes_.size() < 2) return true;
+  return turn_nodes_[height % turn_nodes_.size()] == key_.id();
+}
+
 void EtcdOrderer::Halt(const std::string& why) {
   {
     std::lock_guard lock(status_mu_);
@@ -202,6 +219,12 @@ void EtcdOrderer::ProposeLoop() {
     }
     if (txs.empty()) continue;
 
+    if (!MyTurn(chain_->Meta().height + 1) &&
+        WaitForHeightFor(chain_->Meta().height + 1, opts_.turn_wait_ms)) {
+      // The owner of the turn claimed it: build on top of its block instead.
+      pool_->Requeue(std::move(txs), std::move(ids));
+      continue;
+    }
     auto block = chain_->BuildBlock(txs, ids, key_, NowMs());
     if (!block.ok()) {
       spdlog::error("etcd orderer: building a block failed: {}", block.status().ToString());

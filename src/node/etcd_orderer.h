@@ -99,6 +99,12 @@ struct EtcdOrdererOptions {
   // validate it) wins nearly every height under load, and the others'
   // transactions wait until it runs dry. 0 turns it off.
   uint32_t yield_after_win_ms = 50;
+  // Turns: height h belongs first to the active node key at h mod N (ids
+  // sorted); another node proposes for it only after waiting this long for
+  // the owner. A lost race is not free: etcd replicates a transaction's
+  // whole request, block included, through Raft before its compare fails,
+  // and under load two of three proposals were losing. 0 turns it off.
+  uint32_t turn_wait_ms = 30;
   // Cap on an encoded block; 0: what etcd accepts for the key (its request
   // limit less the request's own overhead).
   size_t max_block_bytes = 0;
@@ -158,6 +164,8 @@ class EtcdOrderer : public Orderer {
   bool WaitForHeight(uint64_t height);
   // The same, giving up after `ms`.
   bool WaitForHeightFor(uint64_t height, uint32_t ms);
+  // True when `height` is this node's turn, or turns are off or moot.
+  bool MyTurn(uint64_t height);
   void CheckPeers(const std::vector<RootReport>& reports);
   std::string Prefix(const char* what) const;
   // Applies one block (from etcd or a peer, `from` says which for the logs),
@@ -187,6 +195,10 @@ class EtcdOrderer : public Orderer {
   std::atomic<bool> stop_{false};
   std::atomic<bool> halted_{false};
   std::thread propose_thread_, apply_thread_, agreement_thread_;
+  // Active node ids for turns (proposer thread only). Refreshed every few
+  // seconds: a stale list costs fairness for a moment, never safety.
+  std::vector<std::string> turn_nodes_;
+  std::chrono::steady_clock::time_point turn_refreshed_{};
 
   std::mutex applied_mu_;
   std::condition_variable applied_cv_;
