@@ -408,6 +408,26 @@ TEST_F(FhirAccessTest, CliRecordGetChecksTheAnchor) {
   EXPECT_NE(ok.err.find("matches the on-chain anchor"), std::string::npos);
 }
 
+// Anchors need a member identity; a patient reads only those of their own
+// records (what `record get` and `erase` check against).
+TEST_F(FhirAccessTest, AnchorsAreReadByMembersAndByTheirOwnPatientOnly) {
+  LoadPatient();
+  auto other = Register({"patient"});
+  auto look = Signed(*doctor_, "GET", "/v1/records?reference=Observation/o1");
+  ASSERT_EQ(look.status, 200) << look.body;
+  json j = json::parse(look.body);
+  std::string target = "/v1/records/" + j["record_id"].get<std::string>() + "/" + std::to_string(j["latest"].get<int>());
+  EXPECT_EQ(Signed(*doctor_, "GET", target).status, 200);
+  EXPECT_EQ(Signed(*patient_, "GET", target).status, 200);
+  EXPECT_EQ(Signed(*patient_, "GET", "/v1/records?reference=Observation/o1").status, 200);
+  auto denied = Signed(other, "GET", target);
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  EXPECT_EQ(Signed(other, "GET", "/v1/records?reference=Observation/o1").status, 403);
+  auto unsigned_read = client_->Request("GET", target, "", {});
+  ASSERT_TRUE(unsigned_read.ok());
+  EXPECT_EQ(unsigned_read->status, 401);
+}
+
 TEST_F(FhirAccessTest, TamperedCiphertextIsDetectedAndNothingReturned) {
   LoadPatient();
   auto first = Read(*patient_, "Observation/o1", "treatment");

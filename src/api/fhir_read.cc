@@ -960,6 +960,19 @@ void HandleErase(const Svc& s, http::Request& req, http::Reply reply) {
   });
 }
 
+// Anchors are read by member identities: keys that hold any role of a member
+// organisation (staff, nodes, auditors). A key that is only a patient reads
+// the anchors of its own records, or of a patient it represents, which `record
+// get` and `erase` need to check what they receive; anyone else's are 403.
+std::optional<http::Response> CheckAnchorReader(const Svc& s, const Caller& c, const records::AnchorInfo& a) {
+  if (c.rec->roles & ~uint32_t(model::kRolePatient)) return std::nullopt;
+  auto bound = records::BoundPatient(State(s), a.org, a.pseudonym);
+  if (bound && (*bound == c.pk || records::IsActiveRepresentative(State(s), *bound, c.pk, NowMs())))
+    return std::nullopt;
+  return http::Response::Error(403, "forbidden",
+                               "anchors are readable by member organisations' keys, and by a patient for their own records");
+}
+
 void HandleRecordLookup(const Svc& s, http::Request& req, http::Reply reply) {
   Caller c;
   if (auto e = Authenticate(s, req, &c, true)) return reply(*e);
@@ -971,6 +984,7 @@ void HandleRecordLookup(const Svc& s, http::Request& req, http::Reply reply) {
   if (!l.ok()) return reply(http::Response::Error(500, "internal", l.status().message()));
   auto head = *l ? records::GetLatestAnchor(State(s), (*l)->record_id) : std::nullopt;
   if (!head) return reply(http::Response::Error(404, "not_found", *ref + " is not known here"));
+  if (auto e = CheckAnchorReader(s, c, *head)) return reply(std::move(*e));
   reply(http::Response::Json(200, json({{"reference", *ref}, {"record_id", head->record_id}, {"latest", head->version},
                                         {"erased", head->erased}, {"org", head->org}})
                                       .dump()));
@@ -984,6 +998,7 @@ void HandleAnchor(const Svc& s, http::Request& req, http::Reply reply) {
   if (req.params[1].empty() || *end || v <= 0) return reply(http::Response::Error(400, "invalid_argument", "bad version"));
   auto a = records::GetAnchor(State(s), req.params[0], v);
   if (!a) return reply(http::Response::Error(404, "not_found", "no such record version"));
+  if (auto e = CheckAnchorReader(s, c, *a)) return reply(std::move(*e));
   reply(http::Response::Json(200, json({{"record_id", a->record_id}, {"version", a->version}, {"hash", a->hash},
                                         {"resource_type", a->resource_type}, {"org", a->org}, {"labels", a->labels},
                                         {"tx", a->tx}, {"height", a->height}, {"at_ms", a->at_ms}, {"erased", a->erased}})
