@@ -2,6 +2,9 @@
 
 #include <signal.h>
 #include <stdlib.h>
+
+#include <chrono>
+#include <thread>
 #include <spdlog/spdlog.h>
 
 #include "api/fhir_forward.h"
@@ -81,6 +84,37 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   auto mk = vault::FileMasterKeyProvider::FromEnv(cfg.data_dir + "/keys/vault-master.key", true);
   ML_ASSIGN_OR_RETURN(d->vault_, vault::Vault::Open(cfg.data_dir + "/vault", std::move(mk)));
   auto node_rec = state::LoadIdentity(d->chain_->state(), node_key->public_key());
+  bool orderer_started = false;
+  if ((!node_rec || !node_rec->Has(model::kRoleNode)) && cfg.orderer.rfind("etcd://", 0) == 0) {
+    // A node key registered after genesis (a node added later, or the node of
+    // an organisation admitted by governance) is unknown to a store that
+    // holds only the genesis block: catch up first (from etcd, or from peers
+    // against signed checkpoints), serve once the chain names this key. The
+    // orderer cannot propose meanwhile (Chain::Build refuses an unknown key)
+    // and nothing is admitted: the HTTP server is not started yet.
+    spdlog::info("node key {} is not on this node's chain at height {}: catching up before serving",
+                 node_key->id().substr(0, 16), d->chain_->Meta().height);
+    ML_RETURN_IF_ERROR(d->orderer_->Start());
+    orderer_started = true;
+    uint64_t last = d->chain_->Meta().height;
+    auto last_progress = std::chrono::steady_clock::now();
+    for (;;) {
+      node_rec = state::LoadIdentity(d->chain_->state(), node_key->public_key());
+      if (node_rec && node_rec->Has(model::kRoleNode)) break;
+      auto now = std::chrono::steady_clock::now();
+      uint64_t h = d->chain_->Meta().height;
+      if (h != last) {
+        last = h;
+        last_progress = now;
+      } else if (now - last_progress > std::chrono::seconds(60)) {
+        d->orderer_->Stop();
+        return FailedPrecondition("this node's key is not registered as a node key on the chain (caught up to height " +
+                                  std::to_string(h) + ", no new block for 60 s)");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    spdlog::info("node key found on the chain at height {}", d->chain_->Meta().height);
+  }
   if (!node_rec || !node_rec->Has(model::kRoleNode))
     return FailedPrecondition("this node's key is not registered as a node key on the chain");
   d->fhir_.ledger = &d->ctx_;
@@ -94,7 +128,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   // before anything is served (fhir_read.cc, Recover).
   ML_RETURN_IF_ERROR(api::RegisterFhirReadRoutes(*d->server_, &d->fhir_));
 
-  ML_RETURN_IF_ERROR(d->orderer_->Start());
+  if (!orderer_started) ML_RETURN_IF_ERROR(d->orderer_->Start());
   Status st = d->server_->Start();
   if (!st.ok()) {
     d->orderer_->Stop();

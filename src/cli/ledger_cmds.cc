@@ -96,7 +96,7 @@ void RegisterLedgerCommands(CLI::App& app) {
         std::ifstream in(genesis_file);
         doc = json::parse(in, nullptr, false);
         if (doc.is_discarded()) return Fail("genesis file " + genesis_file + " is not valid JSON");
-        if (!fs::exists(node_key_path)) return Fail("with --genesis, put this node's key at " + node_key_path + " first (its public id must be listed in the genesis)");
+        if (!fs::exists(node_key_path)) return Fail("with --genesis, put this node's key at " + node_key_path + " first (listed in the genesis, or registered on the chain later: the node then catches up before it serves)");
       } else {
         std::string admin_path = dir + "/keys/admin.key";
         if (fs::exists(admin_path)) return Fail("a chain key already exists at " + admin_path);
