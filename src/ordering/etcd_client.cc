@@ -604,17 +604,26 @@ Result<int64_t> EtcdClient::Put(std::string_view key, const Bytes& value) {
   return HeaderRevision(res);
 }
 
-Result<int64_t> EtcdClient::PutIfAbsent(std::string_view key, const Bytes& value) {
-  ML_RETURN_IF_ERROR(CheckWrite(*this, key, value));
+// The create-if-absent transaction behind PutIfAbsent and PutIfAbsentGuarded:
+// put `value` at `key` if the key was never created (and, with a guard, the
+// guard key's mod revision is still the one given), else read the key back.
+// A key that already holds exactly `value` counts as ours (idempotent retry).
+Result<int64_t> EtcdClient::CreateIfAbsent(std::string_view key, const Bytes& value,
+                                           const std::optional<std::pair<std::string_view, int64_t>>& guard) {
   const std::string k = B64(key);
+  json compare = json::array({{{"target", "CREATE"}, {"result", "EQUAL"}, {"key", k}, {"create_revision", "0"}}});
+  if (guard)
+    compare.push_back({{"target", "MOD"},
+                       {"result", "EQUAL"},
+                       {"key", B64(guard->first)},
+                       {"mod_revision", std::to_string(guard->second)}});
   json req = {
-      {"compare", json::array({{{"target", "CREATE"}, {"result", "EQUAL"}, {"key", k}, {"create_revision", "0"}}})},
+      {"compare", std::move(compare)},
       {"success", json::array({{{"request_put", {{"key", k}, {"value", Base64Encode(value)}}}}})},
       {"failure", json::array({{{"request_range", {{"key", k}}}}})},
   };
   ML_ASSIGN_OR_RETURN(json res, impl_->Call("/v3/kv/txn", req, /*idempotent=*/true));
   if (GetBool(res, "succeeded")) return HeaderRevision(res);
-  // Lost the compare: the key exists. Ours if it holds exactly our value.
   auto resps = res.find("responses");
   if (resps == res.end() || !resps->is_array() || resps->empty()) {
     return DataLoss("etcd: txn failure without range response");
@@ -622,7 +631,9 @@ Result<int64_t> EtcdClient::PutIfAbsent(std::string_view key, const Bytes& value
   const json& range = (*resps)[0].value("response_range", json::object());
   auto kvs = range.find("kvs");
   if (kvs == range.end() || !kvs->is_array() || kvs->empty()) {
-    // Deleted between the compare and the range: someone else's business.
+    // No key, so a compare failed on something else: the guard moved, or
+    // the key was deleted between the compare and the range.
+    if (guard) return FailedPrecondition("etcd: guard key moved");
     return Aborted("etcd: key existed at compare time");
   }
   ML_ASSIGN_OR_RETURN(KeyValue existing, ParseKv((*kvs)[0]));
@@ -630,33 +641,16 @@ Result<int64_t> EtcdClient::PutIfAbsent(std::string_view key, const Bytes& value
   return Aborted("etcd: key exists with another value");
 }
 
+Result<int64_t> EtcdClient::PutIfAbsent(std::string_view key, const Bytes& value) {
+  ML_RETURN_IF_ERROR(CheckWrite(*this, key, value));
+  return CreateIfAbsent(key, value, std::nullopt);
+}
+
 Result<int64_t> EtcdClient::PutIfAbsentGuarded(std::string_view key, const Bytes& value, std::string_view guard_key,
                                                int64_t guard_mod_revision) {
   ML_RETURN_IF_ERROR(CheckWrite(*this, key, value));
   if (guard_key.empty() || guard_mod_revision < 0) return InvalidArgument("etcd: bad guard");
-  const std::string k = B64(key);
-  json req = {
-      {"compare", json::array({{{"target", "CREATE"}, {"result", "EQUAL"}, {"key", k}, {"create_revision", "0"}},
-                               {{"target", "MOD"},
-                                {"result", "EQUAL"},
-                                {"key", B64(guard_key)},
-                                {"mod_revision", std::to_string(guard_mod_revision)}}})},
-      {"success", json::array({{{"request_put", {{"key", k}, {"value", Base64Encode(value)}}}}})},
-      {"failure", json::array({{{"request_range", {{"key", k}}}}})},
-  };
-  ML_ASSIGN_OR_RETURN(json res, impl_->Call("/v3/kv/txn", req, /*idempotent=*/true));
-  if (GetBool(res, "succeeded")) return HeaderRevision(res);
-  auto resps = res.find("responses");
-  if (resps == res.end() || !resps->is_array() || resps->empty()) {
-    return DataLoss("etcd: txn failure without range response");
-  }
-  const json& range = (*resps)[0].value("response_range", json::object());
-  auto kvs = range.find("kvs");
-  if (kvs == range.end() || !kvs->is_array() || kvs->empty())
-    return FailedPrecondition("etcd: guard key moved");
-  ML_ASSIGN_OR_RETURN(KeyValue existing, ParseKv((*kvs)[0]));
-  if (existing.value == value) return existing.create_revision;
-  return Aborted("etcd: key exists with another value");
+  return CreateIfAbsent(key, value, std::make_pair(guard_key, guard_mod_revision));
 }
 
 Result<int64_t> EtcdClient::PutIfModRevision(std::string_view key, const Bytes& value, int64_t mod_revision) {

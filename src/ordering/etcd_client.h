@@ -184,6 +184,9 @@ class EtcdClient {
 
  private:
   class Impl;
+  // The create-if-absent transaction behind PutIfAbsent and PutIfAbsentGuarded.
+  Result<int64_t> CreateIfAbsent(std::string_view key, const Bytes& value,
+                                 const std::optional<std::pair<std::string_view, int64_t>>& guard);
   std::unique_ptr<Impl> impl_;
 };
 
