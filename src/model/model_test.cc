@@ -73,6 +73,18 @@ Transaction VectorTx() {
   return *tx;
 }
 
+TEST(Value, ObjectWriterMatchesEncodeValue) {
+  const uint8_t raw[3] = {0x00, 0xab, 0xff};
+  Bytes fast;
+  ObjectWriter(&fast, 4).Int("height", -7).Hex("signer", raw, 3).String("tag", "b\xc3\xa9nch").Int("z", 1LL << 40);
+  auto slow = EncodeValue(json{{"height", -7}, {"signer", "00abff"}, {"tag", "b\xc3\xa9nch"}, {"z", 1LL << 40}});
+  ASSERT_TRUE(slow.ok());
+  EXPECT_EQ(fast, *slow);
+  auto back = DecodeValue(fast);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)["signer"], "00abff");
+}
+
 TEST(Transaction, FixedEncodingVector) {
   Transaction tx = VectorTx();
   // These bytes are consensus: a change here forks every chain in existence.

@@ -167,6 +167,37 @@ Result<Bytes> EncodeValue(const nlohmann::json& v) {
   return out;
 }
 
+ObjectWriter::ObjectWriter(Bytes* out, uint32_t fields) : w_(out) {
+  w_.U8(kObject);
+  w_.U32(fields);
+}
+
+ObjectWriter& ObjectWriter::Int(std::string_view key, int64_t v) {
+  w_.Var(key);
+  w_.U8(kInt);
+  w_.U64(uint64_t(v));
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::String(std::string_view key, std::string_view v) {
+  w_.Var(key);
+  w_.U8(kString);
+  w_.Var(v);
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::Hex(std::string_view key, const uint8_t* p, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  w_.Var(key);
+  w_.U8(kString);
+  w_.U32(uint32_t(2 * n));
+  for (size_t i = 0; i < n; ++i) {
+    w_.U8(uint8_t(kDigits[p[i] >> 4]));
+    w_.U8(uint8_t(kDigits[p[i] & 15]));
+  }
+  return *this;
+}
+
 Result<nlohmann::json> DecodeValue(const uint8_t* p, size_t n) {
   ByteReader r(p, n);
   nlohmann::json v;

@@ -390,12 +390,12 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   if (replay_complete) {
     size_t matched = 0;
     ss = store->ScanState("", [&](std::string_view k, std::string_view v) {
-      const Bytes* mine = st.Find(k);
+      auto mine = st.Find(k);
       if (!mine) {
         state_problem = "stored state has an unexpected or missing key";
         return false;
       }
-      if (AsStringView(*mine) != v) {
+      if (*mine != v) {
         state_problem = "stored state value differs from the replayed state";
         return false;
       }

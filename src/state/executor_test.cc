@@ -77,6 +77,20 @@ TEST(Executor, AcceptsAndAppliesRegistration) {
   EXPECT_TRUE(c.RunOne(c.Tx(alice, tx::kAnchorPut, Anchor(1))).ok());
 }
 
+TEST(Executor, AnchorRecordIsTheCanonicalDocument) {
+  TestChain c;
+  auto alice = Key(10);
+  EXPECT_TRUE(c.RunOne(c.Register(alice, {"practitioner"})).ok());
+  auto t = c.Tx(alice, tx::kAnchorPut, Anchor(1));
+  ASSERT_TRUE(c.RunOne(t).ok());
+  auto stored = c.state.Get("anchor/" + ToHex(crypto::Sha256("doc1")));
+  ASSERT_TRUE(stored);
+  // The module writes these bytes directly; they must stay those of the
+  // json document, which older chains hold and the state root commits to.
+  json doc{{"tx", ToHex(t.Id())}, {"height", int64_t(c.height)}, {"signer", alice.id()}, {"tag", "t"}};
+  EXPECT_EQ(*stored, EncodeState(doc));
+}
+
 TEST(Executor, EveryRejectionPathHasItsCode) {
   TestChain c;
   auto alice = Key(10), stranger = Key(11);

@@ -1,6 +1,7 @@
 #include "state/identity.h"
 
 #include "model/tx_types.h"
+#include "model/value.h"
 
 namespace medledger::state {
 
@@ -106,14 +107,17 @@ Verdict AnchorModule::Apply(TxContext& ctx) {
   std::string tag = OptionalString(ctx.payload, "tag", 128).value_or("");
   std::string key = "anchor/" + ToHex(h);
   if (ctx.Get(key)) return Verdict::No(Reject::kConflict, "hash already anchored");
-  // Filled field by field: the same document as an initializer list, built
-  // without its temporary copies (anchors are most of a busy chain).
-  nlohmann::json rec = nlohmann::json::object();
-  rec["tx"] = ToHex(ctx.tx_id);
-  rec["height"] = int64_t(ctx.height);
-  rec["signer"] = crypto::PublicId(ctx.tx.signer);
-  rec["tag"] = std::move(tag);
-  ctx.Put(std::move(key), EncodeState(rec));
+  // Written field by field (keys in canonical order) rather than through a
+  // json tree: anchors are most of a busy chain. The bytes are those of
+  // EncodeState({height, signer, tag, tx}); state_test pins that.
+  Bytes rec;
+  rec.reserve(192 + tag.size());
+  model::ObjectWriter(&rec, 4)
+      .Int("height", int64_t(ctx.height))
+      .Hex("signer", ctx.tx.signer.data(), ctx.tx.signer.size())
+      .String("tag", tag)
+      .Hex("tx", ctx.tx_id.data(), ctx.tx_id.size());
+  ctx.Put(std::move(key), std::move(rec));
   return Verdict::Accept();
 }
 

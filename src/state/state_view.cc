@@ -1,24 +1,189 @@
 #include "state/state_view.h"
 
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
 namespace medledger::state {
 
-std::optional<Bytes> MemState::Get(std::string_view key) const {
-  auto it = kv_.find(key);
-  if (it == kv_.end()) return std::nullopt;
-  return it->second;
+namespace {
+
+// Large buffers for the arena and the index, 2 MiB aligned and marked for
+// transparent huge pages where the kernel offers them: the replay touches
+// them at random, and with 4 KiB pages every probe is also a TLB miss.
+constexpr size_t kHugePage = size_t(2) << 20;
+
+void* AllocLarge(size_t bytes) {
+  bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, bytes);
+  if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE);  // advice only; fine if refused
+#endif
+  return p;
 }
 
-const Bytes* MemState::Find(std::string_view key) const {
-  auto it = kv_.find(key);
-  return it == kv_.end() ? nullptr : &it->second;
+uint64_t HashKey(std::string_view k) { return std::hash<std::string_view>()(k); }
+
+constexpr size_t kChunkBytes = size_t(8) << 20;
+
+}  // namespace
+
+// [key length][value length][key][value], 8-byte aligned in its chunk.
+struct MemState::Entry {
+  uint32_t klen;
+  uint32_t vlen;
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), klen}; }
+  std::string_view value() const { return {reinterpret_cast<const char*>(this + 1) + klen, vlen}; }
+};
+
+// A tombstone: an erased key's slot, which probes walk past.
+MemState::Entry* const MemState::kDeleted = reinterpret_cast<MemState::Entry*>(uintptr_t(8));
+
+struct MemState::Chunk {
+  char* base = nullptr;
+  size_t cap = 0;
+  size_t used = 0;
+};
+
+MemState::MemState() = default;
+
+MemState::~MemState() {
+  for (auto& c : chunks_) std::free(c.base);
+  std::free(slots_);
+}
+
+MemState::MemState(const MemState& o) { *this = o; }
+
+MemState& MemState::operator=(const MemState& o) {
+  if (this == &o) return *this;
+  for (auto& c : chunks_) std::free(c.base);
+  chunks_.clear();
+  std::free(slots_);
+  slots_ = nullptr;
+  mask_ = used_ = live_ = 0;
+  {
+    std::lock_guard l(order_mu_);
+    order_.reset();
+  }
+  Reserve(o.live_);
+  for (size_t i = 0; o.slots_ && i <= o.mask_; ++i) {
+    const Entry* e = o.slots_[i].entry;
+    if (e && e != kDeleted) Put(e->key(), e->value());
+  }
+  return *this;
+}
+
+void MemState::Reserve(size_t n) {
+  if (n > live_) Rehash(n);
+}
+
+void MemState::Rehash(size_t min_live) {
+  // Load factor at most 1/2: short probe sequences, and a miss (most lookups
+  // of a replay are for keys not written yet) ends at an empty slot quickly.
+  size_t cap = 16;
+  while (cap < min_live * 2) cap <<= 1;
+  Slot* fresh = static_cast<Slot*>(AllocLarge(cap * sizeof(Slot)));
+  std::memset(fresh, 0, cap * sizeof(Slot));
+  size_t mask = cap - 1;
+  for (size_t i = 0; slots_ && i <= mask_; ++i) {
+    const Slot& s = slots_[i];
+    if (!s.entry || s.entry == kDeleted) continue;
+    size_t j = s.hash & mask;
+    while (fresh[j].entry) j = (j + 1) & mask;
+    fresh[j] = s;
+  }
+  std::free(slots_);
+  slots_ = fresh;
+  mask_ = mask;
+  used_ = live_;
+}
+
+const MemState::Slot* MemState::FindSlot(std::string_view key, uint64_t h) const {
+  if (!slots_) return nullptr;
+  for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+    const Slot& s = slots_[i];
+    if (!s.entry) return nullptr;
+    if (s.entry != kDeleted && s.hash == h && s.entry->key() == key) return &s;
+  }
+}
+
+MemState::Entry* MemState::NewEntry(std::string_view key, std::string_view value) {
+  if (key.size() > UINT32_MAX || value.size() > UINT32_MAX) throw std::length_error("state entry too large");
+  size_t need = (sizeof(Entry) + key.size() + value.size() + 7) & ~size_t(7);
+  if (chunks_.empty() || chunks_.back().cap - chunks_.back().used < need) {
+    Chunk c;
+    c.cap = std::max(kChunkBytes, (need + kHugePage - 1) / kHugePage * kHugePage);
+    c.base = static_cast<char*>(AllocLarge(c.cap));
+    chunks_.push_back(c);
+  }
+  Chunk& c = chunks_.back();
+  auto* e = reinterpret_cast<Entry*>(c.base + c.used);
+  c.used += need;
+  e->klen = uint32_t(key.size());
+  e->vlen = uint32_t(value.size());
+  char* p = reinterpret_cast<char*>(e + 1);
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  if (!value.empty()) std::memcpy(p + key.size(), value.data(), value.size());
+  return e;
+}
+
+void MemState::Put(std::string_view key, std::string_view value) {
+  uint64_t h = HashKey(key);
+  if (const Slot* found = FindSlot(key, h)) {
+    Entry* e = found->entry;
+    if (e->vlen == value.size()) {
+      if (!value.empty()) std::memcpy(reinterpret_cast<char*>(e + 1) + e->klen, value.data(), value.size());
+      return;
+    }
+    // A new entry for a resized value; the old one stays in the arena (the
+    // ordered index may hold a view of its key) and is freed with the state.
+    const_cast<Slot*>(found)->entry = NewEntry(key, value);
+    return;
+  }
+  if ((used_ + 1) * 2 > mask_ + 1 || !slots_) Rehash(std::max<size_t>(live_ + 1, live_ * 2));
+  Entry* e = NewEntry(key, value);
+  size_t i = h & mask_;
+  while (slots_[i].entry && slots_[i].entry != kDeleted) i = (i + 1) & mask_;
+  if (!slots_[i].entry) used_++;
+  slots_[i] = Slot{h, e};
+  live_++;
+  if (order_) order_->insert(e->key());
+}
+
+void MemState::Erase(std::string_view key) {
+  const Slot* found = FindSlot(key, HashKey(key));
+  if (!found) return;
+  if (order_) order_->erase(key);
+  const_cast<Slot*>(found)->entry = kDeleted;
+  live_--;
+}
+
+std::optional<Bytes> MemState::Get(std::string_view key) const {
+  const Slot* s = FindSlot(key, HashKey(key));
+  if (!s) return std::nullopt;
+  std::string_view v = s->entry->value();
+  return Bytes(v.begin(), v.end());
+}
+
+std::optional<std::string_view> MemState::Find(std::string_view key) const {
+  const Slot* s = FindSlot(key, HashKey(key));
+  if (!s) return std::nullopt;
+  return s->entry->value();
 }
 
 const std::set<std::string_view>& MemState::Order() const {
   std::lock_guard l(order_mu_);
   if (!order_) {
     order_ = std::make_unique<std::set<std::string_view>>();
-    // Hash table nodes never move, so views of their keys stay valid until erased.
-    for (const auto& kv : kv_) order_->insert(order_->end(), std::string_view(kv.first));
+    for (size_t i = 0; slots_ && i <= mask_; ++i) {
+      const Entry* e = slots_[i].entry;
+      if (e && e != kDeleted) order_->insert(e->key());
+    }
   }
   return *order_;
 }
@@ -26,31 +191,19 @@ const std::set<std::string_view>& MemState::Order() const {
 void MemState::Scan(std::string_view prefix,
                     const std::function<bool(std::string_view, const Bytes&)>& fn) const {
   const auto& order = Order();
+  Bytes tmp;
   for (auto it = order.lower_bound(prefix); it != order.end(); ++it) {
     if (it->compare(0, prefix.size(), prefix) != 0) break;
-    if (!fn(*it, kv_.find(*it)->second)) break;
+    std::string_view v = FindSlot(*it, HashKey(*it))->entry->value();
+    tmp.assign(v.begin(), v.end());
+    if (!fn(*it, tmp)) break;
   }
 }
 
 void MemState::Apply(const WriteSet& writes) {
-  WriteSet copy = writes;
-  Apply(std::move(copy));
-}
-
-void MemState::Apply(WriteSet&& writes) {
-  for (auto& [k, v] : writes) {
-    if (v) {
-      // One lookup: try_emplace leaves k alone if the key exists.
-      auto [it, inserted] = kv_.try_emplace(std::move(k));
-      it->second = std::move(*v);
-      if (inserted && order_) order_->insert(std::string_view(it->first));
-    } else {
-      auto it = kv_.find(std::string_view(k));
-      if (it != kv_.end()) {
-        if (order_) order_->erase(std::string_view(it->first));
-        kv_.erase(it);
-      }
-    }
+  for (const auto& [k, v] : writes) {
+    if (v) Put(k, AsStringView(*v));
+    else Erase(k);
   }
 }
 
