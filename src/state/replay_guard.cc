@@ -1,13 +1,22 @@
 #include "state/replay_guard.h"
 
+#include <cstring>
 #include <mutex>
 
 namespace medledger::state {
 
 namespace {
-bool IsZero(const Hash32& h) {
-  static const Hash32 kZero{};
-  return h == kZero;
+// Word compares: these run several times per transaction, and the
+// std::array operators call memcmp.
+uint64_t Word(const Hash32& h, size_t i) {
+  uint64_t w;
+  std::memcpy(&w, h.data() + 8 * i, 8);
+  return w;
+}
+bool IsZero(const Hash32& h) { return (Word(h, 0) | Word(h, 1) | Word(h, 2) | Word(h, 3)) == 0; }
+bool Same(const Hash32& a, const Hash32& b) {
+  return ((Word(a, 0) ^ Word(b, 0)) | (Word(a, 1) ^ Word(b, 1)) | (Word(a, 2) ^ Word(b, 2)) |
+          (Word(a, 3) ^ Word(b, 3))) == 0;
 }
 }  // namespace
 
@@ -16,17 +25,26 @@ bool ReplayGuard::FindLocked(const Hash32& id) const {
   if (slots_.empty()) return false;
   size_t mask = slots_.size() - 1;
   for (size_t i = HashHasher()(id) & mask;; i = (i + 1) & mask) {
-    if (slots_[i] == id) return true;
+    if (Same(slots_[i], id)) return true;
     if (IsZero(slots_[i])) return false;
   }
 }
 
-void ReplayGuard::Grow() {
-  std::vector<Hash32> old = std::move(slots_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, Hash32{});
+void ReplayGuard::Grow() { Resize(slots_.empty() ? 1024 : slots_.size() * 2); }
+
+void ReplayGuard::Resize(size_t slots) {
+  auto old = std::move(slots_);
+  slots_.assign(slots, Hash32{});
   count_ = 0;
   for (const auto& id : old)
     if (!IsZero(id)) InsertLocked(id);
+}
+
+void ReplayGuard::Reserve(size_t n) {
+  std::unique_lock lock(mu_);
+  size_t slots = 1024;
+  while (slots < 2 * n + 2) slots *= 2;
+  if (slots > slots_.size()) Resize(slots);
 }
 
 void ReplayGuard::InsertLocked(const Hash32& id) {
@@ -37,7 +55,7 @@ void ReplayGuard::InsertLocked(const Hash32& id) {
   if ((count_ + 1) * 2 > slots_.size()) Grow();
   size_t mask = slots_.size() - 1;
   for (size_t i = HashHasher()(id) & mask;; i = (i + 1) & mask) {
-    if (slots_[i] == id) return;
+    if (Same(slots_[i], id)) return;
     if (IsZero(slots_[i])) {
       slots_[i] = id;
       ++count_;
@@ -56,7 +74,7 @@ void ReplayGuard::EraseLocked(const Hash32& id) {
   size_t i = HashHasher()(id) & mask;
   for (;; i = (i + 1) & mask) {
     if (IsZero(slots_[i])) return;  // not present
-    if (slots_[i] == id) break;
+    if (Same(slots_[i], id)) break;
   }
   // Backward-shift deletion: pull later entries of the probe run into the
   // hole when their home slot is not in (hole, their slot], so every

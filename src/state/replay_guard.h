@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/large_alloc.h"
 
 namespace medledger::state {
 
@@ -33,6 +34,8 @@ class ReplayGuard {
   // a block's lookups and inserts that follow overlap their memory accesses
   // instead of waiting for each in turn. No effect on the contents.
   void Prefetch(const std::vector<Hash32>& ids) const;
+  // Sizes the table for about n ids, so a long replay does not regrow it.
+  void Reserve(size_t n);
   uint64_t window() const { return window_; }
   size_t size() const;  // ids remembered
 
@@ -47,10 +50,11 @@ class ReplayGuard {
   void InsertLocked(const Hash32& id);
   void EraseLocked(const Hash32& id);
   void Grow();
+  void Resize(size_t slots);
 
   uint64_t window_;
   mutable std::shared_mutex mu_;
-  std::vector<Hash32> slots_;  // size a power of two, or 0
+  std::vector<Hash32, LargeAllocator<Hash32>> slots_;  // size a power of two, or 0
   size_t count_ = 0;           // non-zero ids in slots_
   bool has_zero_ = false;
   std::deque<std::pair<uint64_t, std::vector<Hash32>>> blocks_;

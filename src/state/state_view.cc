@@ -1,35 +1,20 @@
 #include "state/state_view.h"
 
-#include <sys/mman.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 
+#include "common/large_alloc.h"
+
 namespace medledger::state {
 
 namespace {
 
-// Large buffers for the arena and the index, 2 MiB aligned and marked for
-// transparent huge pages where the kernel offers them: the replay touches
-// them at random, and with 4 KiB pages every probe is also a TLB miss.
-constexpr size_t kHugePage = size_t(2) << 20;
-
-void* AllocLarge(size_t bytes) {
-  bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  void* p = std::aligned_alloc(kHugePage, bytes);
-  if (!p) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-  madvise(p, bytes, MADV_HUGEPAGE);  // advice only; fine if refused
-#endif
-  return p;
-}
-
 uint64_t HashKey(std::string_view k) { return std::hash<std::string_view>()(k); }
 
-constexpr size_t kChunkBytes = size_t(8) << 20;
+constexpr size_t kChunkBytes = size_t(8) << 20;  // four 2 MiB huge pages
 
 }  // namespace
 
@@ -53,17 +38,17 @@ struct MemState::Chunk {
 MemState::MemState() = default;
 
 MemState::~MemState() {
-  for (auto& c : chunks_) std::free(c.base);
-  std::free(slots_);
+  for (auto& c : chunks_) FreeLarge(c.base);
+  FreeLarge(slots_);
 }
 
 MemState::MemState(const MemState& o) { *this = o; }
 
 MemState& MemState::operator=(const MemState& o) {
   if (this == &o) return *this;
-  for (auto& c : chunks_) std::free(c.base);
+  for (auto& c : chunks_) FreeLarge(c.base);
   chunks_.clear();
-  std::free(slots_);
+  FreeLarge(slots_);
   slots_ = nullptr;
   mask_ = used_ = live_ = 0;
   {
@@ -87,8 +72,7 @@ void MemState::Rehash(size_t min_live) {
   // of a replay are for keys not written yet) ends at an empty slot quickly.
   size_t cap = 16;
   while (cap < min_live * 2) cap <<= 1;
-  Slot* fresh = static_cast<Slot*>(AllocLarge(cap * sizeof(Slot)));
-  std::memset(fresh, 0, cap * sizeof(Slot));
+  Slot* fresh = static_cast<Slot*>(AllocLarge(cap * sizeof(Slot), /*zero=*/true));
   size_t mask = cap - 1;
   for (size_t i = 0; slots_ && i <= mask_; ++i) {
     const Slot& s = slots_[i];
@@ -97,7 +81,7 @@ void MemState::Rehash(size_t min_live) {
     while (fresh[j].entry) j = (j + 1) & mask;
     fresh[j] = s;
   }
-  std::free(slots_);
+  FreeLarge(slots_);
   slots_ = fresh;
   mask_ = mask;
   used_ = live_;
@@ -117,8 +101,10 @@ MemState::Entry* MemState::NewEntry(std::string_view key, std::string_view value
   size_t need = (sizeof(Entry) + key.size() + value.size() + 7) & ~size_t(7);
   if (chunks_.empty() || chunks_.back().cap - chunks_.back().used < need) {
     Chunk c;
-    c.cap = std::max(kChunkBytes, (need + kHugePage - 1) / kHugePage * kHugePage);
-    c.base = static_cast<char*>(AllocLarge(c.cap));
+    // Chunks grow from 64 KiB to 8 MiB, so a small state stays small.
+    size_t grow = chunks_.empty() ? size_t(64) << 10 : std::min(kChunkBytes, chunks_.back().cap * 2);
+    c.cap = std::max(grow, need);
+    c.base = static_cast<char*>(AllocLarge(c.cap, /*zero=*/false));
     chunks_.push_back(c);
   }
   Chunk& c = chunks_.back();
