@@ -86,19 +86,27 @@ node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
   if (!model::FindTxType(tx.type)) return reject(model::Reject::kUnknownType, "unknown transaction type " + std::to_string(tx.type));
   if (tx.payload.size() > model::kMaxPayloadBytes) return reject(model::Reject::kOversized, "payload too large");
   if (!tx.VerifySignature()) return reject(model::Reject::kBadSignature, "signature does not verify");
-  // Already committed or pending: report what is known (idempotent resubmission).
-  node::TxOutcome known = ctx->pool->Lookup(o.id);
-  if (known.state == node::TxState::kPending || known.state == node::TxState::kCommitted) return known;
+  // A resubmission of a transaction already pending or committed is answered
+  // with what is known about it (idempotent). Asking the mempool first cost a
+  // locked lookup per transaction; instead the two places that notice a known
+  // id ask it: Check (committed: kReplayed; or a pending one that no longer
+  // passes) and Add (kAlreadyExists: pending). In the window where a block is
+  // in the chain but its commit listener has not run, Lookup says pending.
   model::Verdict v = ctx->chain->Check(tx, o.id);
-  if (!v.ok()) return reject(v.reason, v.detail);
+  if (!v.ok()) {
+    node::TxOutcome known = ctx->pool->Lookup(o.id);
+    if (known.state == node::TxState::kPending || known.state == node::TxState::kCommitted) return known;
+    return reject(v.reason, std::move(v.detail));
+  }
   Status st = ctx->pool->Add(std::move(tx), o.id);
-  if (!st.ok() && st.code() != StatusCode::kAlreadyExists) {
+  o.state = node::TxState::kPending;
+  if (st.code() == StatusCode::kAlreadyExists) return o;  // already pending: admitted once, counted once
+  if (!st.ok()) {
     o.state = node::TxState::kRejected;
     o.verdict = model::Verdict::No(model::Reject::kOversized, st.message());
     return o;
   }
   ctx->metrics->tx_admitted++;
-  o.state = node::TxState::kPending;
   return o;
 }
 
@@ -306,9 +314,13 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     std::vector<node::TxOutcome> outs;
     outs.reserve(txs->size());
     std::vector<Hash32> wait_ids;
+    std::vector<uint32_t> wait_pos;  // index in outs of each wait_ids entry
     for (auto& tx : *txs) {
       outs.push_back(AdmitImpl(ctx, std::move(tx)));
-      if (outs.back().state == node::TxState::kPending) wait_ids.push_back(outs.back().id);
+      if (outs.back().state == node::TxState::kPending) {
+        wait_ids.push_back(outs.back().id);
+        wait_pos.push_back(uint32_t(outs.size() - 1));
+      }
     }
     auto respond = [](std::vector<node::TxOutcome> results, http::Reply& reply) {
       // Written directly rather than through a json tree: a full batch is
@@ -332,14 +344,13 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     uint64_t wait_ms = QueryU64(req, "wait_ms", req.Query("wait") ? 30000 : 0, 120000);
     if (wait_ms == 0 || wait_ids.empty()) return respond(std::move(outs), reply);
     auto shared = std::make_shared<std::vector<node::TxOutcome>>(std::move(outs));
-    ctx->pool->WaitAll(wait_ids, std::chrono::milliseconds(wait_ms),
-                       [shared, reply, respond](std::vector<node::TxOutcome> resolved) mutable {
-                         std::unordered_map<Hash32, node::TxOutcome, state::HashHasher> by_id;
-                         for (auto& r : resolved) by_id[r.id] = r;
-                         for (auto& o : *shared) {
-                           auto it = by_id.find(o.id);
-                           if (it != by_id.end()) o = it->second;
-                         }
+    // WaitAll answers in the order of wait_ids: put each outcome back where
+    // its transaction stands in the batch.
+    ctx->pool->WaitAll(std::move(wait_ids), std::chrono::milliseconds(wait_ms),
+                       [shared, wait_pos = std::move(wait_pos), reply,
+                        respond](std::vector<node::TxOutcome> resolved) mutable {
+                         for (size_t k = 0; k < resolved.size() && k < wait_pos.size(); ++k)
+                           (*shared)[wait_pos[k]] = std::move(resolved[k]);
                          respond(std::move(*shared), reply);
                        });
   });

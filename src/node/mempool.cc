@@ -1,5 +1,8 @@
 #include "node/mempool.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace medledger::node {
 
 const char* TxStateName(TxState s) {
@@ -12,8 +15,112 @@ const char* TxStateName(TxState s) {
   return "unknown";
 }
 
+// A hash table keyed by tx id, stored in one array: a lookup is usually one
+// cache miss where std::unordered_map took two (bucket, then node), and an
+// insert allocates nothing. Linear probing, at most half full, with
+// backward-shift deletion (no tombstones to slow later probes).
+template <typename V>
+class Mempool::IdTable {
+ public:
+  size_t size() const { return size_; }
+
+  V* Find(const Hash32& id) {
+    if (size_ == 0) return nullptr;
+    size_t i = Locate(id, HashOf(id));
+    return slots_[i].used ? &slots_[i].value : nullptr;
+  }
+  const V* Find(const Hash32& id) const { return const_cast<IdTable*>(this)->Find(id); }
+
+  // The value for id, value-initialised if it was absent (second: true).
+  // The pointer is valid until the next Insert or Erase.
+  std::pair<V*, bool> Insert(const Hash32& id) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    uint32_t h = HashOf(id);
+    Slot& s = slots_[Locate(id, h)];
+    if (s.used) return {&s.value, false};
+    s.used = true;
+    s.hash = h;
+    s.id = id;
+    s.value = V{};
+    ++size_;
+    return {&s.value, true};
+  }
+
+  // Removes id, moving its value to *out; false if it was absent.
+  bool Erase(const Hash32& id, V* out) {
+    if (size_ == 0) return false;
+    size_t i = Locate(id, HashOf(id));
+    if (!slots_[i].used) return false;
+    if (out) *out = std::move(slots_[i].value);
+    // Pull each following entry of the run back into the hole unless that
+    // would move it before its home slot.
+    for (size_t j = (i + 1) & mask_; slots_[j].used; j = (j + 1) & mask_) {
+      size_t home = slots_[j].hash & mask_;
+      bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays) continue;
+      slots_[i] = std::move(slots_[j]);
+      i = j;
+    }
+    slots_[i].used = false;
+    --size_;
+    return true;
+  }
+
+ private:
+  struct Slot {
+    Hash32 id;
+    uint32_t hash = 0;
+    bool used = false;
+    V value{};
+  };
+
+  // Ids are SHA-256 digests, but tests and callers may pass ids that differ
+  // in any byte: fold all of them, then spread with a Fibonacci multiply.
+  static uint32_t HashOf(const Hash32& id) {
+    uint64_t w[4];
+    std::memcpy(w, id.data(), sizeof w);
+    return uint32_t(((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9E3779B97F4A7C15ull) >> 32);
+  }
+
+  // The slot holding id, or the empty slot where it would go.
+  size_t Locate(const Hash32& id, uint32_t h) const {
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (!s.used || (s.hash == h && s.id == id)) return i;
+    }
+  }
+
+  void Grow() {
+    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(std::max<size_t>(64, slots_.size() * 2)));
+    mask_ = slots_.size() - 1;
+    for (auto& s : old) {
+      if (!s.used) continue;
+      size_t i = s.hash & mask_;
+      while (slots_[i].used) i = (i + 1) & mask_;
+      slots_[i] = std::move(s);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, size_ = 0;
+};
+
+struct Mempool::Waiter {
+  // One per id, in the caller's order; kPending while that id is registered
+  // (in pending_ or extra_waits_) and unresolved.
+  std::vector<TxOutcome> outs;
+  size_t unresolved = 0;
+  std::chrono::steady_clock::time_point deadline;
+  std::function<void(std::vector<TxOutcome>)> done;
+  size_t pos = 0;  // index in live_
+};
+
 Mempool::Mempool(size_t capacity, size_t remembered)
-    : capacity_(capacity), remembered_(remembered), reaper_([this] { ReaperLoop(); }) {}
+    : capacity_(capacity),
+      remembered_(remembered),
+      pending_(std::make_unique<IdTable<WaitRef>>()),
+      recent_(std::make_unique<IdTable<Resolved>>()),
+      reaper_([this] { ReaperLoop(); }) {}
 
 Mempool::~Mempool() { Stop(); }
 
@@ -30,9 +137,11 @@ void Mempool::Stop() {
 
 Status Mempool::Add(model::Transaction tx, const Hash32& id) {
   std::lock_guard lock(mu_);
-  if (pending_.count(id)) return AlreadyExists("transaction is already pending");
-  if (pending_.size() >= capacity_) return ResourceExhausted("mempool is full; retry later");
-  pending_.insert(id);
+  if (pending_->size() >= capacity_) {
+    if (pending_->Find(id)) return AlreadyExists("transaction is already pending");
+    return ResourceExhausted("mempool is full; retry later");
+  }
+  if (!pending_->Insert(id).second) return AlreadyExists("transaction is already pending");
   bool was_empty = queue_.empty();
   queue_.emplace_back(std::move(tx), id);
   if (was_empty) cv_.notify_one();  // only the orderer takes; it waits only on an empty queue
@@ -62,57 +171,105 @@ void Mempool::Requeue(std::vector<model::Transaction> txs, std::vector<Hash32> i
 
 void Mempool::Forget(const std::vector<Hash32>& ids) {
   std::lock_guard lock(mu_);
-  for (const auto& id : ids) pending_.erase(id);
+  for (const auto& id : ids) {
+    WaitRef ref;
+    if (pending_->Erase(id, &ref) && ref.waiter) extra_waits_.emplace(id, ref);
+  }
 }
 
-void Mempool::Remember(const TxOutcome& o) {
-  auto [it, inserted] = recent_.insert_or_assign(o.id, o);
-  if (inserted) recent_order_.push_back(o.id);
+void Mempool::Remember(const Hash32& id, const Resolved& r, const std::string& detail) {
+  if (remembered_ == 0) return;
+  auto [slot, inserted] = recent_->Insert(id);
+  *slot = r;  // before any Erase below, which may move slots
+  if (r.state == TxState::kRejected && !detail.empty()) details_.insert_or_assign(id, detail);
+  else if (!inserted && !details_.empty()) details_.erase(id);
+  if (!inserted) return;  // an update keeps its place in the forgetting order
+  recent_order_.push_back(id);
   while (recent_order_.size() > remembered_) {
-    recent_.erase(recent_order_.front());
+    Resolved old;
+    if (recent_->Erase(recent_order_.front(), &old) && old.state == TxState::kRejected && !details_.empty())
+      details_.erase(recent_order_.front());
     recent_order_.pop_front();
   }
-  auto range = waiters_.equal_range(o.id);
-  for (auto it2 = range.first; it2 != range.second; ++it2) {
-    auto& w = it2->second;
-    if (w->unresolved > 0) w->unresolved--;
-  }
+}
+
+void Mempool::Resolve(const WaitRef& ref, const Hash32& id, const Resolved& r, const std::string& detail) {
+  Waiter* w = ref.waiter;
+  TxOutcome& o = w->outs[ref.slot];
+  o.id = id;
+  o.state = r.state;
+  o.height = r.height;
+  o.index = r.index;
+  o.verdict.reason = r.reason;
+  o.verdict.detail = detail;
+  if (--w->unresolved == 0) ready_.push_back(w);
+}
+
+void Mempool::ResolveOrphans(const Hash32& id, const Resolved& r, const std::string& detail) {
+  auto range = extra_waits_.equal_range(id);
+  if (range.first == range.second) return;
+  for (auto it = range.first; it != range.second; ++it) Resolve(it->second, id, r, detail);
+  extra_waits_.erase(range.first, range.second);
 }
 
 void Mempool::RecordRejection(const Hash32& id, model::Verdict v) {
-  std::lock_guard lock(mu_);
-  TxOutcome o;
-  o.id = id;
-  o.state = TxState::kRejected;
-  o.verdict = std::move(v);
-  Remember(o);
-  if (!all_waiters_.empty()) reaper_cv_.notify_one();
+  bool wake;
+  {
+    std::lock_guard lock(mu_);
+    Resolved r;
+    r.state = TxState::kRejected;
+    r.reason = v.reason;
+    Remember(id, r, v.detail);
+    // Waiters of a pending id wait for its block; those of an id Forget
+    // dropped (etcd: too large for any block) learn the rejection now.
+    if (!extra_waits_.empty() && !pending_->Find(id)) ResolveOrphans(id, r, v.detail);
+    wake = !ready_.empty();
+  }
+  if (wake) reaper_cv_.notify_one();
 }
 
 void Mempool::OnBlockCommitted(const CommittedBlock& b) {
-  std::vector<std::shared_ptr<Waiter>> ready;
+  bool wake;
   {
     std::lock_guard lock(mu_);
+    const uint64_t height = b.block.header.height;
     for (size_t i = 0; i < b.ids.size(); ++i) {
-      pending_.erase(b.ids[i]);
-      TxOutcome o;
-      o.id = b.ids[i];
-      o.height = b.block.header.height;
-      o.index = uint32_t(i);
-      o.verdict = b.block.results[i];
-      o.state = o.verdict.ok() ? TxState::kCommitted : TxState::kRejected;
-      Remember(o);
+      const Hash32& id = b.ids[i];
+      const model::Verdict& v = b.block.results[i];
+      Resolved r;
+      r.height = height;
+      r.index = uint32_t(i);
+      r.state = v.ok() ? TxState::kCommitted : TxState::kRejected;
+      r.reason = v.reason;
+      Remember(id, r, v.detail);
+      WaitRef ref;
+      if (pending_->Erase(id, &ref) && ref.waiter) Resolve(ref, id, r, v.detail);
+      if (!extra_waits_.empty()) ResolveOrphans(id, r, v.detail);
     }
+    wake = !ready_.empty();
   }
-  reaper_cv_.notify_one();
+  if (wake) reaper_cv_.notify_one();
 }
 
+// Pending first: an id rejected at one submission and admitted at a later
+// one is pending, whatever the older rejection said.
 TxOutcome Mempool::LookupLocked(const Hash32& id) const {
-  auto it = recent_.find(id);
-  if (it != recent_.end()) return it->second;
   TxOutcome o;
   o.id = id;
-  if (pending_.count(id)) o.state = TxState::kPending;
+  if (pending_->Find(id)) {
+    o.state = TxState::kPending;
+    return o;
+  }
+  if (const Resolved* r = recent_->Find(id)) {
+    o.state = r->state;
+    o.height = r->height;
+    o.index = r->index;
+    o.verdict.reason = r->reason;
+    if (r->state == TxState::kRejected && !details_.empty()) {
+      auto it = details_.find(id);
+      if (it != details_.end()) o.verdict.detail = it->second;
+    }
+  }
   return o;
 }
 
@@ -123,69 +280,114 @@ TxOutcome Mempool::Lookup(const Hash32& id) const {
 
 void Mempool::WaitAll(std::vector<Hash32> ids, std::chrono::milliseconds timeout,
                       std::function<void(std::vector<TxOutcome>)> done) {
-  auto w = std::make_shared<Waiter>();
-  std::vector<TxOutcome> now;
-  {
-    std::lock_guard lock(mu_);
-    w->ids = std::move(ids);
-    w->deadline = std::chrono::steady_clock::now() + timeout;
-    w->done = std::move(done);
-    size_t unresolved = 0;
-    for (const auto& id : w->ids) {
-      TxOutcome o = LookupLocked(id);
-      if (o.state == TxState::kPending) {
-        unresolved++;
-        waiters_.emplace(id, w);
+  auto w = std::make_unique<Waiter>();
+  w->outs.resize(ids.size());
+  std::unique_lock lock(mu_);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Hash32& id = ids[i];
+    WaitRef* ref = stop_ ? nullptr : pending_->Find(id);
+    if (!ref) {
+      w->outs[i] = LookupLocked(id);
+      continue;
+    }
+    WaitRef mine{w.get(), uint32_t(i)};
+    if (!ref->waiter) *ref = mine;
+    else extra_waits_.emplace(id, mine);
+    w->outs[i].id = id;
+    w->outs[i].state = TxState::kPending;
+    w->unresolved++;
+  }
+  if (w->unresolved == 0) {
+    lock.unlock();
+    done(std::move(w->outs));
+    return;
+  }
+  w->deadline = std::chrono::steady_clock::now() + timeout;
+  w->done = std::move(done);
+  w->pos = live_.size();
+  bool earlier = w->deadline < next_deadline_;
+  if (earlier) next_deadline_ = w->deadline;
+  live_.push_back(std::move(w));
+  lock.unlock();
+  if (earlier) reaper_cv_.notify_one();
+}
+
+void Mempool::Detach(Waiter* w) {
+  for (size_t i = 0; i < w->outs.size(); ++i) {
+    TxOutcome& o = w->outs[i];
+    if (o.state != TxState::kPending) continue;
+    WaitRef* ref = pending_->Find(o.id);
+    if (ref && ref->waiter == w && ref->slot == i) {
+      *ref = WaitRef{};
+    } else {
+      auto range = extra_waits_.equal_range(o.id);
+      for (auto it = range.first; it != range.second; ++it) {
+        if (it->second.waiter == w && it->second.slot == i) {
+          extra_waits_.erase(it);
+          break;
+        }
       }
     }
-    w->unresolved = unresolved;
-    if (unresolved == 0) {
-      w->fired = true;
-      for (const auto& id : w->ids) now.push_back(LookupLocked(id));
-    } else {
-      all_waiters_.push_back(w);
-    }
+    o = LookupLocked(o.id);
   }
-  if (!now.empty() || w->ids.empty()) w->done(std::move(now));
+}
+
+std::unique_ptr<Mempool::Waiter> Mempool::Retire(Waiter* w) {
+  size_t pos = w->pos;
+  std::unique_ptr<Waiter> mine = std::move(live_[pos]);
+  if (pos + 1 != live_.size()) {
+    live_[pos] = std::move(live_.back());
+    live_[pos]->pos = pos;
+  }
+  live_.pop_back();
+  return mine;
 }
 
 // Fires waiters that are resolved or past their deadline. Callbacks run on
 // this thread, outside the lock, so a slow HTTP reply cannot stall commits.
+// It sleeps until the earliest deadline unless a waiter completes first.
 void Mempool::ReaperLoop() {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::unique_ptr<Waiter>> fire;
   std::unique_lock lock(mu_);
-  while (!stop_) {
-    reaper_cv_.wait_for(lock, std::chrono::milliseconds(20));
-    auto now = std::chrono::steady_clock::now();
-    std::vector<std::pair<std::shared_ptr<Waiter>, std::vector<TxOutcome>>> fire;
-    for (auto it = all_waiters_.begin(); it != all_waiters_.end();) {
-      auto& w = *it;
-      if (w->unresolved == 0 || now >= w->deadline || stop_) {
-        std::vector<TxOutcome> outs;
-        for (const auto& id : w->ids) {
-          outs.push_back(LookupLocked(id));
-          auto range = waiters_.equal_range(id);
-          for (auto r = range.first; r != range.second;) {
-            if (r->second == w) r = waiters_.erase(r);
-            else ++r;
-          }
-        }
-        w->fired = true;
-        fire.emplace_back(w, std::move(outs));
-        it = all_waiters_.erase(it);
-      } else {
-        ++it;
-      }
+  for (;;) {
+    if (ready_.empty() && !stop_) {
+      if (next_deadline_ == Clock::time_point::max()) reaper_cv_.wait(lock);
+      else reaper_cv_.wait_until(lock, next_deadline_);
     }
-    if (fire.empty()) continue;
-    lock.unlock();
-    for (auto& [w, outs] : fire) w->done(std::move(outs));
-    lock.lock();
+    for (Waiter* w : ready_) fire.push_back(Retire(w));
+    ready_.clear();
+    auto now = Clock::now();
+    if (stop_ || now >= next_deadline_) {
+      // next_deadline_ may be stale (its waiter completed): recompute it.
+      auto next = Clock::time_point::max();
+      for (size_t i = 0; i < live_.size();) {
+        Waiter* w = live_[i].get();
+        if (stop_ || now >= w->deadline) {
+          Detach(w);
+          fire.push_back(Retire(w));  // moves the last waiter into i
+        } else {
+          next = std::min(next, w->deadline);
+          ++i;
+        }
+      }
+      next_deadline_ = next;
+    }
+    if (live_.empty()) next_deadline_ = Clock::time_point::max();
+    bool stopping = stop_;
+    if (!fire.empty()) {
+      lock.unlock();
+      for (auto& w : fire) w->done(std::move(w->outs));
+      fire.clear();  // the callbacks' captures are released here too, unlocked
+      lock.lock();
+    }
+    if (stopping) return;
   }
 }
 
 size_t Mempool::pending() const {
   std::lock_guard lock(mu_);
-  return pending_.size();
+  return pending_->size();
 }
 
 }  // namespace medledger::node
