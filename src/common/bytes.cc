@@ -14,21 +14,33 @@ std::string ToHex(const uint8_t* data, size_t len) {
   return s;
 }
 
-static int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+namespace {
+// Hex digit values, -1 for anything else: one load per character instead of
+// a chain of range tests (payload hashes are parsed twice per transaction).
+struct HexTable {
+  int8_t v[256];
+  constexpr HexTable() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = -1;
+    for (int i = 0; i < 10; ++i) v['0' + i] = int8_t(i);
+    for (int i = 0; i < 6; ++i) {
+      v['a' + i] = int8_t(10 + i);
+      v['A' + i] = int8_t(10 + i);
+    }
+  }
+};
+constexpr HexTable kHex;
+}  // namespace
 
 Result<Bytes> FromHex(std::string_view hex) {
   if (hex.size() % 2) return InvalidArgument("hex string has odd length");
   Bytes out(hex.size() / 2);
+  int bad = 0;
   for (size_t i = 0; i < out.size(); ++i) {
-    int hi = HexVal(hex[2 * i]), lo = HexVal(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return InvalidArgument("invalid hex character");
+    int hi = kHex.v[uint8_t(hex[2 * i])], lo = kHex.v[uint8_t(hex[2 * i + 1])];
+    bad |= hi | lo;  // negative once any digit was invalid
     out[i] = uint8_t(hi << 4 | lo);
   }
+  if (bad < 0) return InvalidArgument("invalid hex character");
   return out;
 }
 

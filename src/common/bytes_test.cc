@@ -11,6 +11,18 @@ TEST(Bytes, HexRoundTrip) {
   EXPECT_EQ(*FromHex("00ABff"), b);
   EXPECT_FALSE(FromHex("abc").ok());
   EXPECT_FALSE(FromHex("zz").ok());
+  // Every byte value that is not a hex digit is refused, in either nibble.
+  for (int c = 0; c < 256; ++c) {
+    bool digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    std::string hi = std::string(1, char(c)) + "0", lo = "0" + std::string(1, char(c));
+    EXPECT_EQ(FromHex(hi).ok(), digit) << c;
+    EXPECT_EQ(FromHex(lo).ok(), digit) << c;
+  }
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += ToHex(Bytes{uint8_t(i)});
+  auto back = FromHex(all);
+  ASSERT_TRUE(back.ok());
+  for (int i = 0; i < 256; ++i) EXPECT_EQ((*back)[i], i);
 }
 
 TEST(Bytes, Base64RoundTrip) {

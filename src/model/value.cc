@@ -167,7 +167,7 @@ Result<Bytes> EncodeValue(const nlohmann::json& v) {
   return out;
 }
 
-ObjectWriter::ObjectWriter(Bytes* out, uint32_t fields) : w_(out) {
+ObjectWriter::ObjectWriter(Bytes* out, uint32_t fields) : out_(out), w_(out) {
   w_.U8(kObject);
   w_.U32(fields);
 }
@@ -191,9 +191,12 @@ ObjectWriter& ObjectWriter::Hex(std::string_view key, const uint8_t* p, size_t n
   w_.Var(key);
   w_.U8(kString);
   w_.U32(uint32_t(2 * n));
+  size_t at = out_->size();
+  out_->resize(at + 2 * n);
+  uint8_t* d = out_->data() + at;
   for (size_t i = 0; i < n; ++i) {
-    w_.U8(uint8_t(kDigits[p[i] >> 4]));
-    w_.U8(uint8_t(kDigits[p[i] & 15]));
+    d[2 * i] = uint8_t(kDigits[p[i] >> 4]);
+    d[2 * i + 1] = uint8_t(kDigits[p[i] & 15]);
   }
   return *this;
 }

@@ -40,6 +40,7 @@ class ObjectWriter {
   ObjectWriter& Hex(std::string_view key, const uint8_t* p, size_t n);
 
  private:
+  Bytes* out_;
   ByteWriter w_;
 };
 
