@@ -170,7 +170,11 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cac
     case kBlocks:
       // Point reads by height and sequential scans; values are whole blocks.
       t.block_size = 64 << 10;
-      o.compression = PickBlockCompression();
+      // Flushes run on the node's own cores while it takes load, so new
+      // files get the fast codec; zstd's better ratio is kept for the bottom
+      // level, written by compaction once blocks have settled.
+      o.compression = PickFastCompression();
+      o.bottommost_compression = PickBlockCompression();
       break;
     case kTxIndex:
       // Random 32-byte keys, 12-byte values: incompressible; lookups of
