@@ -24,6 +24,13 @@ class Mempool::IdTable {
  public:
   size_t size() const { return size_; }
 
+  // Sizes the table for n ids up front.
+  void Reserve(size_t n) {
+    size_t slots = 64;
+    while (slots < 2 * n) slots *= 2;
+    if (slots > slots_.size()) Resize(slots);
+  }
+
   V* Find(const Hash32& id) {
     if (size_ == 0) return nullptr;
     size_t i = Locate(id, HashOf(id));
@@ -90,8 +97,10 @@ class Mempool::IdTable {
     }
   }
 
-  void Grow() {
-    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(std::max<size_t>(64, slots_.size() * 2)));
+  void Grow() { Resize(std::max<size_t>(64, slots_.size() * 2)); }
+
+  void Resize(size_t slots) {
+    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots));
     mask_ = slots_.size() - 1;
     for (auto& s : old) {
       if (!s.used) continue;
@@ -120,7 +129,11 @@ Mempool::Mempool(size_t capacity, size_t remembered)
       remembered_(remembered),
       pending_(std::make_unique<IdTable<WaitRef>>()),
       recent_(std::make_unique<IdTable<Resolved>>()),
-      reaper_([this] { ReaperLoop(); }) {}
+      reaper_([this] { ReaperLoop(); }) {
+  // The outcome table fills to `remembered` under any steady load; sized now,
+  // it does not rehash (and fault in fresh pages) while the node takes load.
+  recent_->Reserve(remembered_);
+}
 
 Mempool::~Mempool() { Stop(); }
 
