@@ -93,6 +93,11 @@ class ByteReader {
     p_ += n;
     return true;
   }
+  bool Skip(size_t n) {
+    if (!Need(n)) return false;
+    p_ += n;
+    return true;
+  }
   template <size_t N>
   std::array<uint8_t, N> Fixed() { std::array<uint8_t, N> a{}; Raw(a.data(), N); return a; }
   // A u32-length-prefixed field of at most max_len bytes.

@@ -85,6 +85,38 @@ TEST(Value, ObjectWriterMatchesEncodeValue) {
   EXPECT_EQ((*back)["signer"], "00abff");
 }
 
+TEST(Value, ReadStringObjectTakesOnlyFlatCanonicalStringObjects) {
+  std::vector<std::pair<std::string_view, std::string_view>> f;
+  Bytes ok = *EncodeValue(json{{"a", "x"}, {"b", ""}});
+  ASSERT_TRUE(ReadStringObject(ok, 2, &f));
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].first, "a");
+  EXPECT_EQ(f[0].second, "x");
+  EXPECT_EQ(f[1].second, "");
+  EXPECT_FALSE(ReadStringObject(ok, 1, &f));                                 // more fields than allowed
+  EXPECT_FALSE(ReadStringObject(*EncodeValue(json{{"a", 1}}), 2, &f));       // not a string
+  EXPECT_FALSE(ReadStringObject(*EncodeValue(json{{"a", json::object()}}), 2, &f));
+  EXPECT_FALSE(ReadStringObject(*EncodeValue(json::array({"a"})), 2, &f));
+  EXPECT_FALSE(ReadStringObject(*EncodeValue(json("a")), 2, &f));
+  Bytes trailing = ok;
+  trailing.push_back(0);
+  EXPECT_FALSE(ReadStringObject(trailing, 2, &f));
+  Bytes truncated(ok.begin(), ok.end() - 1);
+  EXPECT_FALSE(ReadStringObject(truncated, 2, &f));
+  // Keys out of order and invalid UTF-8, written by hand.
+  Bytes swapped;
+  ObjectWriter(&swapped, 2).String("b", "x").String("a", "y");
+  EXPECT_FALSE(ReadStringObject(swapped, 2, &f));
+  Bytes dup;
+  ObjectWriter(&dup, 2).String("a", "x").String("a", "y");
+  EXPECT_FALSE(ReadStringObject(dup, 2, &f));
+  Bytes bad_utf8;
+  ObjectWriter(&bad_utf8, 1).String("a", "\xff");
+  EXPECT_FALSE(ReadStringObject(bad_utf8, 2, &f));
+  // Whatever it takes, the full decoder takes too.
+  for (const Bytes* b : {&ok}) EXPECT_TRUE(DecodeValue(*b).ok());
+}
+
 TEST(Transaction, FixedEncodingVector) {
   Transaction tx = VectorTx();
   // These bytes are consensus: a change here forks every chain in existence.

@@ -167,6 +167,29 @@ Result<Bytes> EncodeValue(const nlohmann::json& v) {
   return out;
 }
 
+bool ReadStringObject(const Bytes& bytes, size_t max_fields,
+                      std::vector<std::pair<std::string_view, std::string_view>>* fields) {
+  fields->clear();
+  ByteReader r(bytes);
+  if (r.U8() != kObject) return false;
+  uint32_t n = r.U32();
+  if (!r.ok() || n > max_fields) return false;
+  auto view = [&](std::string_view* out) {
+    uint32_t len = r.U32();
+    if (!r.ok() || len > kMaxString || len > r.remaining()) return false;
+    *out = std::string_view(reinterpret_cast<const char*>(r.pos()), len);
+    return r.Skip(len) && ValidUtf8(*out);
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view key, value;
+    if (!view(&key)) return false;
+    if (!fields->empty() && !(fields->back().first < key)) return false;  // canonical: ascending, unique
+    if (r.U8() != kString || !view(&value)) return false;
+    fields->emplace_back(key, value);
+  }
+  return r.ok() && r.AtEnd();
+}
+
 ObjectWriter::ObjectWriter(Bytes* out, uint32_t fields) : out_(out), w_(out) {
   w_.U8(kObject);
   w_.U32(fields);

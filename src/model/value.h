@@ -9,6 +9,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/bytes.h"
 
@@ -24,6 +27,14 @@ Status EncodeValueTo(const nlohmann::json& v, Bytes* out);
 // non-canonical form, so every value has exactly one encoding.
 Result<nlohmann::json> DecodeValue(const uint8_t* p, size_t n);
 inline Result<nlohmann::json> DecodeValue(const Bytes& b) { return DecodeValue(b.data(), b.size()); }
+
+// Reads `bytes` as a canonical object whose values are all strings, without
+// building a json tree: true, with (key, value) views into `bytes` in key
+// order, only if the whole input is exactly such an object with at most
+// `max_fields` fields that DecodeValue would accept. False for anything else
+// (other value types, nesting, bad encoding): callers then decode in full.
+bool ReadStringObject(const Bytes& bytes, size_t max_fields,
+                      std::vector<std::pair<std::string_view, std::string_view>>* fields);
 
 // Writes the canonical encoding of a flat object field by field, without a
 // json tree: for records written once per transaction (anchors), where

@@ -68,19 +68,25 @@ Verdict Executor::ApplyOne(Overlay& block_state, const ChainParams& params, uint
       for (const auto& r : model::RoleNames(info->allowed_roles)) s += (s.empty() ? "" : ",") + r;
       return s;
     }());
-  auto payload = model::DecodeValue(tx.payload);
-  if (!payload.ok()) return Verdict::No(Reject::kMalformed, payload.status().message());
-  if (!payload->is_object()) return Verdict::No(Reject::kInvalidPayload, "payload must be an object");
-
   Overlay tx_state(&block_state);
-  TxContext ctx{height, timestamp_ms, tx, id, *signer, params, *payload, tx_state};
+  static const nlohmann::json kNoPayload;
+  TxContext fast_ctx{height, timestamp_ms, tx, id, *signer, params, kNoPayload, tx_state};
+  std::optional<Verdict> fast = module->ApplyCanonical(fast_ctx);
   Verdict v;
-  try {
-    v = module->Apply(ctx);
-  } catch (const PayloadError& e) {
-    v = e.verdict;
-  } catch (const nlohmann::json::exception& e) {
-    v = Verdict::No(Reject::kInvalidPayload, std::string("payload: ") + e.what());
+  if (fast) {
+    v = std::move(*fast);
+  } else {
+    auto payload = model::DecodeValue(tx.payload);
+    if (!payload.ok()) return Verdict::No(Reject::kMalformed, payload.status().message());
+    if (!payload->is_object()) return Verdict::No(Reject::kInvalidPayload, "payload must be an object");
+    TxContext ctx{height, timestamp_ms, tx, id, *signer, params, *payload, tx_state};
+    try {
+      v = module->Apply(ctx);
+    } catch (const PayloadError& e) {
+      v = e.verdict;
+    } catch (const nlohmann::json::exception& e) {
+      v = Verdict::No(Reject::kInvalidPayload, std::string("payload: ") + e.what());
+    }
   }
   if (v.ok()) {
     if (tx_state.WritesPrefix("id/") || tx_state.WritesPrefix("org/") || tx_state.WritesPrefix("params/"))

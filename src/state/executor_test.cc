@@ -1,9 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "crypto/sha256.h"
 #include "model/tx_types.h"
 #include "state/executor.h"
 #include "state/genesis.h"
+#include "state/identity.h"
+#include "model/value.h"
 
 namespace medledger::state {
 namespace {
@@ -89,6 +93,55 @@ TEST(Executor, AnchorRecordIsTheCanonicalDocument) {
   // json document, which older chains hold and the state root commits to.
   json doc{{"tx", ToHex(t.Id())}, {"height", int64_t(c.height)}, {"signer", alice.id()}, {"tag", "t"}};
   EXPECT_EQ(*stored, EncodeState(doc));
+}
+
+// The anchor module's fast path on canonical bytes must give the verdict and
+// the writes of its json path for every payload it takes, and decline the rest.
+TEST(Executor, AnchorFastPathMatchesJsonPath) {
+  AnchorModule m;
+  MemState base;
+  std::string h = ToHex(crypto::Sha256("x"));
+  std::string upper = h;
+  for (auto& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  base.Apply(WriteSet{{"anchor/" + ToHex(crypto::Sha256("taken")), model::EncodeValue(json{{"x", 1}}).value()}});
+  auto signer_key = Key(30);
+  IdentityRecord signer;
+  ChainParams params;
+  struct Case {
+    json payload;
+    bool fast;  // the fast path takes it
+  };
+  std::vector<Case> cases = {
+      {{{"hash", h}}, true},
+      {{{"hash", h}, {"tag", "t"}}, true},
+      {{{"hash", upper}, {"tag", ""}}, true},
+      {{{"hash", h}, {"tag", std::string(128, 'a')}}, true},
+      {{{"hash", ToHex(crypto::Sha256("taken"))}}, true},  // conflict
+      {{{"hash", h}, {"tag", std::string(129, 'a')}}, false},
+      {{{"hash", h}, {"tag", nullptr}}, false},
+      {{{"hash", h}, {"note", "x"}}, false},
+      {{{"hash", h.substr(1)}}, false},
+      {{{"hash", "zz" + h.substr(2)}}, false},
+      {{{"hash", 5}}, false},
+      {{{"tag", "t"}}, false},
+      {{{"hash", h}, {"tag", "t"}, {"z", "y"}}, false},
+  };
+  for (const auto& c : cases) {
+    auto tx = model::MakeTransaction("test-chain", signer_key, tx::kAnchorPut, c.payload, 1, 10);
+    ASSERT_TRUE(tx.ok());
+    Overlay fast_state(&base), slow_state(&base);
+    static const json kNone;
+    TxContext fast_ctx{5, 1000, *tx, tx->Id(), signer, params, kNone, fast_state};
+    auto fast = m.ApplyCanonical(fast_ctx);
+    EXPECT_EQ(fast.has_value(), c.fast) << c.payload.dump();
+    EXPECT_EQ(fast_state.empty(), !fast || !fast->ok()) << c.payload.dump();
+    if (!fast) continue;
+    TxContext slow_ctx{5, 1000, *tx, tx->Id(), signer, params, c.payload, slow_state};
+    auto slow = m.Apply(slow_ctx);
+    EXPECT_EQ(fast->reason, slow.reason) << c.payload.dump();
+    EXPECT_EQ(fast->detail, slow.detail) << c.payload.dump();
+    EXPECT_EQ(fast_state.TakeWrites(), slow_state.TakeWrites()) << c.payload.dump();
+  }
 }
 
 TEST(Executor, EveryRejectionPathHasItsCode) {

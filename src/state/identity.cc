@@ -102,9 +102,10 @@ Verdict IdentityModule::Apply(TxContext& ctx) {
 
 bool AnchorModule::Handles(uint16_t type) const { return type == model::tx::kAnchorPut; }
 
-Verdict AnchorModule::Apply(TxContext& ctx) {
-  Hash32 h = RequireHash(ctx.payload, "hash");
-  std::string tag = OptionalString(ctx.payload, "tag", 128).value_or("");
+namespace {
+
+// The one place an anchor is written, for both paths.
+Verdict PutAnchor(TxContext& ctx, const Hash32& h, std::string_view tag) {
   std::string key = "anchor/" + ToHex(h);
   if (ctx.Get(key)) return Verdict::No(Reject::kConflict, "hash already anchored");
   // Written field by field (keys in canonical order) rather than through a
@@ -119,6 +120,32 @@ Verdict AnchorModule::Apply(TxContext& ctx) {
       .Hex("tx", ctx.tx_id.data(), ctx.tx_id.size());
   ctx.Put(std::move(key), std::move(rec));
   return Verdict::Accept();
+}
+
+constexpr size_t kMaxAnchorTag = 128;
+
+}  // namespace
+
+Verdict AnchorModule::Apply(TxContext& ctx) {
+  Hash32 h = RequireHash(ctx.payload, "hash");
+  std::string tag = OptionalString(ctx.payload, "tag", kMaxAnchorTag).value_or("");
+  return PutAnchor(ctx, h, tag);
+}
+
+std::optional<Verdict> AnchorModule::ApplyCanonical(TxContext& ctx) {
+  // Takes only what Apply accepts the same way; anything else (a null tag,
+  // extra fields, a bad hash) goes to Apply for its verdict and message.
+  thread_local std::vector<std::pair<std::string_view, std::string_view>> fields;
+  if (!model::ReadStringObject(ctx.tx.payload, 2, &fields) || fields.empty() || fields[0].first != "hash")
+    return std::nullopt;
+  std::string_view tag;
+  if (fields.size() == 2) {
+    if (fields[1].first != "tag" || fields[1].second.size() > kMaxAnchorTag) return std::nullopt;
+    tag = fields[1].second;
+  }
+  auto h = FromHexFixed<32>(fields[0].second);
+  if (!h.ok()) return std::nullopt;
+  return PutAnchor(ctx, *h, tag);
 }
 
 }  // namespace medledger::state

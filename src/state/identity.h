@@ -28,6 +28,8 @@ class AnchorModule : public Module {
   const char* name() const override { return "anchor"; }
   bool Handles(uint16_t type) const override;
   model::Verdict Apply(TxContext& ctx) override;
+  // {hash} or {hash, tag} with string values: most of a busy chain.
+  std::optional<model::Verdict> ApplyCanonical(TxContext& ctx) override;
 };
 
 // Parses ["practitioner","patient"] into role bits.

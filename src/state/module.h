@@ -42,6 +42,13 @@ class Module {
   virtual bool Handles(uint16_t type) const = 0;
   // Role and signer checks are done before this is called (see executor.h).
   virtual model::Verdict Apply(TxContext& ctx) = 0;
+  // An optional fast path for the hottest transaction types, tried first on
+  // the payload's canonical bytes (ctx.tx.payload; ctx.payload is empty):
+  // decoding every payload into a json tree costs more than the rest of a
+  // simple module. It returns nullopt, before touching state, for any
+  // payload it does not take; the executor then decodes the payload and
+  // calls Apply, which must give the same verdict the fast path would.
+  virtual std::optional<model::Verdict> ApplyCanonical(TxContext&) { return std::nullopt; }
 };
 
 // Payload field helpers that turn a bad field into a kInvalidPayload verdict.
