@@ -445,13 +445,14 @@ Status Store::CompactAll() {
 }
 
 Status Store::ForEachBlock(uint64_t from,
-                           const std::function<bool(uint64_t, const Bytes&)>& fn) const {
+                           const std::function<bool(uint64_t, Bytes&)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(FullScanOptions(), impl_->cfs[kBlocks]));
   for (it->Seek(HeightKey(from)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (k.size() != 8) return DataLoss("ledger: blocks column family holds a malformed key");
-    if (!fn(DecodeU64(k.data()), ToBytes(it->value()))) break;
+    Bytes value = ToBytes(it->value());
+    if (!fn(DecodeU64(k.data()), value)) break;
   }
   return FromRocks(it->status(), "iterating blocks");
 }

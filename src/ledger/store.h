@@ -131,7 +131,8 @@ class Store {
 
   // Calls fn for each block with height >= from, in height order, until fn
   // returns false. Reads one consistent snapshot.
-  Status ForEachBlock(uint64_t from, const std::function<bool(uint64_t, const Bytes&)>& fn) const;
+  // fn may move the bytes out of its argument (it gets a fresh copy each call).
+  Status ForEachBlock(uint64_t from, const std::function<bool(uint64_t, Bytes&)>& fn) const;
 
   // Calls fn for every transaction index entry in bytewise id order, until fn
   // returns false (the offline audit compares the whole index in one pass

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/large_alloc.h"
 #include "crypto/sha256.h"
 #include "model/block.h"
 #include "model/tx_types.h"
@@ -192,7 +193,7 @@ struct IndexFindings {
 // transaction. `want` covers blocks 1 .. replayed_to - 1. If the replay
 // stopped early, entries that point at or beyond where it stopped cannot be
 // judged and are skipped; if it reached the end, every entry must be wanted.
-IndexFindings CheckTxIndex(const ledger::Store& store, std::vector<IndexEntry>& want,
+IndexFindings CheckTxIndex(const ledger::Store& store, std::vector<IndexEntry, LargeAllocator<IndexEntry>>& want,
                            uint64_t replayed_to, bool replay_complete) {
   std::sort(want.begin(), want.end(), [](const IndexEntry& a, const IndexEntry& b) {
     if (a.id != b.id) return a.id < b.id;
@@ -283,14 +284,14 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   // Signer records carried across blocks: the replay applies every block it
   // executes and stops at the first bad one, as Execute requires.
   state::Executor::SignerCache signers;
-  std::vector<IndexEntry> want_index;
+  std::vector<IndexEntry, LargeAllocator<IndexEntry>> want_index;  // ~48 bytes a transaction
   want_index.reserve(meta.committed_txs + 1024);
 
   Pipeline pipe(threads);
   uint64_t expect = 1;
   Status scan = Status::Ok();
   std::thread reader([&] {
-    scan = store->ForEachBlock(1, [&](uint64_t height, const Bytes& bytes) {
+    scan = store->ForEachBlock(1, [&](uint64_t height, Bytes& bytes) {
       auto c = std::make_unique<InFlight>();
       c->height = height;
       if (height != expect) {
@@ -300,7 +301,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
         return false;
       }
       expect++;
-      c->bytes = bytes;
+      c->bytes = std::move(bytes);
       auto b = model::DecodeBlock(c->bytes, &c->spans);
       if (!b.ok()) {
         c->error = "block does not decode: " + b.status().message();
