@@ -365,7 +365,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
     }
     if (bad) break;
     if (ex.state_root != h.state_root) { report("state root does not match the replayed state transition"); break; }
-    st.Apply(std::move(ex.writes));
+    st.Apply(ex.writes);
     replay.AddBlock(c->height, c->ids);
     for (size_t i = 0; i < c->ids.size(); ++i) want_index.push_back(IndexEntry{c->ids[i], c->height, uint32_t(i)});
     root = ex.state_root;

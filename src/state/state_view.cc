@@ -1,9 +1,8 @@
 #include "state/state_view.h"
 
+#include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 #include <stdexcept>
 
 #include "common/large_alloc.h"

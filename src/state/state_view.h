@@ -41,8 +41,7 @@ class MemState : public StateReader {
   // Safe to call from several threads at once, like Get; not with Apply.
   void Scan(std::string_view prefix,
             const std::function<bool(std::string_view, const Bytes&)>& fn) const override;
-  void Apply(const WriteSet& writes);
-  void Apply(WriteSet&& writes) { Apply(static_cast<const WriteSet&>(writes)); }
+  void Apply(const WriteSet& writes);  // copies keys and values into the arena
   // Sizes the table for about n keys, so a long replay does not rehash.
   void Reserve(size_t n);
   size_t size() const { return live_; }

@@ -42,7 +42,7 @@ TEST(MemState, MatchesAMapModelThroughRandomWrites) {
       if (v) model[k] = *v;
       else model.erase(k);
     }
-    st.Apply(std::move(ws));
+    st.Apply(ws);
     ASSERT_EQ(st.size(), model.size());
     if (round == 10) {  // from here on the ordered index is kept up to date
       scanned = true;
