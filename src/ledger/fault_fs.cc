@@ -360,10 +360,13 @@ uint64_t FaultInjectionFs::dir_syncs() const {
   return dir_syncs_;
 }
 
-uint64_t FaultInjectionFs::unsynced_bytes() const {
+uint64_t FaultInjectionFs::unsynced_bytes(std::string_view suffix) const {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t n = 0;
-  for (const auto& [name, st] : files_) n += st.pos > st.synced ? st.pos - st.synced : 0;
+  for (const auto& [name, st] : files_) {
+    if (!std::string_view(name).ends_with(suffix)) continue;
+    n += st.pos > st.synced ? st.pos - st.synced : 0;
+  }
   return n;
 }
 

@@ -51,8 +51,9 @@ class FaultInjectionFs : public rocksdb::FileSystemWrapper {
   // Counters for tests that want to prove the syncs happened.
   uint64_t file_syncs() const;
   uint64_t dir_syncs() const;
-  // Bytes written but not yet synced, summed over tracked files.
-  uint64_t unsynced_bytes() const;
+  // Bytes written but not yet synced, summed over tracked files (those whose
+  // name ends with `suffix`, e.g. ".log" for the write-ahead logs only).
+  uint64_t unsynced_bytes(std::string_view suffix = "") const;
 
   rocksdb::IOStatus NewWritableFile(const std::string& fname,
                                     const rocksdb::FileOptions& opts,

@@ -7,13 +7,19 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
+#include <thread>
 
+#include "ledger/staging.h"
 #include "ledger/store_testing.h"
 
 namespace medledger::ledger {
@@ -27,7 +33,9 @@ constexpr const char* kCfNames[kNumCfs] = {"default", "blocks", "txindex", "stat
 // Reserved meta keys start with 0x00; PutMeta refuses such keys.
 const std::string kChainMetaKey("\x00" "chain", 6);
 const std::string kSchemaKey("\x00" "schema", 7);
-constexpr uint32_t kSchemaVersion = 1;
+// 2: tx-index entries and point-keyed state may wait in journal records
+// (ledger/staging.h). A version-1 store has no journal and opens as is.
+constexpr uint32_t kSchemaVersion = 2;
 constexpr uint8_t kChainMetaVersion = 1;
 constexpr size_t kChainMetaSize = 1 + 8 + 32 + 32 + 8 + 1;
 constexpr size_t kTxLocationSize = 8 + 4;
@@ -208,7 +216,54 @@ struct Store::Impl {
   rocksdb::WriteOptions commit_write;
   std::mutex commit_mu;  // serializes Commit's read-check-write
 
+  // Staged writes (ledger/staging.h). Lock order: commit_mu, ingest_mu,
+  // staged_mu. Commit writes to RocksDB first, then takes staged_mu
+  // exclusively just to add the block's staged entries and publish its meta:
+  // holding it across the synced write stalled every reader (the admission
+  // checks) for an fsync per block. Meta() returns the published meta, so a
+  // reader that reads Meta first finds every entry at or below its height.
+  ChainMeta meta;  // requires staged_mu
+  std::string ingest_dir;
+  rocksdb::DBOptions db_opts;
+  std::shared_ptr<rocksdb::Cache> cache;
+  std::vector<std::string> point_prefixes;
+  size_t stage_entries = 0;
+  mutable std::shared_mutex staged_mu;
+  std::unique_ptr<StagedWrites> active = std::make_unique<StagedWrites>();
+  std::unique_ptr<StagedWrites> frozen;  // being ingested; immutable while set
+  std::mutex ingest_mu;                  // one ingestion at a time
+  uint64_t ingest_seq = 0;               // requires ingest_mu
+  std::mutex signal_mu;
+  std::condition_variable signal_cv;
+  bool signal = false, stop = false;  // require signal_mu
+  std::thread ingester;
+
+  bool IsPointKey(std::string_view key) const {
+    for (const auto& p : point_prefixes)
+      if (key.substr(0, p.size()) == p) return true;
+    return false;
+  }
+  // Whether a scan of `prefix` can reach staged keys.
+  bool ScanReachesStaged(std::string_view prefix) const {
+    for (const auto& p : point_prefixes)
+      if (prefix.substr(0, p.size()) == p || std::string_view(p).substr(0, prefix.size()) == prefix) return true;
+    return false;
+  }
+  Status WriteSst(Cf cf, const std::string& path,
+                  const std::function<rocksdb::Status(rocksdb::SstFileWriter&)>& fill) const;
+  Status IngestFrozen();  // requires ingest_mu
+  Status Recover();       // at open, before anything else runs
+  void IngesterLoop();
+
   ~Impl() {
+    if (ingester.joinable()) {
+      {
+        std::lock_guard l(signal_mu);
+        stop = true;
+      }
+      signal_cv.notify_all();
+      ingester.join();
+    }
     if (db) {
       for (auto* h : cfs) {
         if (h) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -234,6 +289,132 @@ struct Store::Impl {
     return DecodeChainMeta(v);
   }
 };
+
+Status Store::Impl::WriteSst(Cf cf, const std::string& path,
+                             const std::function<rocksdb::Status(rocksdb::SstFileWriter&)>& fill) const {
+  rocksdb::Options o(db_opts, CfOptions(cf, cache));
+  rocksdb::SstFileWriter w(rocksdb::EnvOptions(), o, cfs[cf]);
+  rocksdb::Status s = w.Open(path);
+  if (s.ok()) s = fill(w);
+  if (s.ok()) s = w.Finish();  // syncs the file
+  return FromRocks(s, std::string("writing staged ") + kCfNames[cf] + " entries to " + path);
+}
+
+Status Store::Impl::IngestFrozen() {
+  const StagedWrites* f;
+  {
+    std::shared_lock l(staged_mu);
+    f = frozen.get();
+  }
+  if (!f) return Status::Ok();
+  const uint64_t n = ++ingest_seq;
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  std::vector<std::string> files;
+  auto add = [&](Cf cf, const std::string& path) {
+    files.push_back(path);
+    rocksdb::IngestExternalFileArg a;
+    a.column_family = cfs[cf];
+    a.external_files = {path};
+    a.options.move_files = true;  // a hard link; RocksDB copies where it cannot link
+    args.push_back(std::move(a));
+  };
+  auto cleanup = [&] {
+    for (const auto& path : files) fs->DeleteFile(path, rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+  };
+  Status st = Status::Ok();
+  if (auto txs = f->SortedTxs(); !txs.empty()) {
+    add(kTxIndex, ingest_dir + "/" + std::to_string(n) + "-txindex.sst");
+    st = WriteSst(kTxIndex, files.back(), [&](rocksdb::SstFileWriter& w) {
+      rocksdb::Status s;
+      for (const auto& [id, loc] : txs) {
+        s = w.Put(AsSlice(id), AsSlice(EncodeTxLocation(loc)));
+        if (!s.ok()) break;
+      }
+      return s;
+    });
+  }
+  if (auto state = f->SortedState(""); st.ok() && !state.empty()) {
+    add(kState, ingest_dir + "/" + std::to_string(n) + "-state.sst");
+    st = WriteSst(kState, files.back(), [&](rocksdb::SstFileWriter& w) {
+      rocksdb::Status s;
+      for (const auto& [key, value] : state) {
+        rocksdb::Slice k(key.data(), key.size());
+        s = value ? w.Put(k, rocksdb::Slice(value->data(), value->size())) : w.Delete(k);
+        if (!s.ok()) break;
+      }
+      return s;
+    });
+  }
+  // All column families at once: a crash leaves either every entry of the
+  // table ingested or none (the journal still has them).
+  if (st.ok() && !args.empty()) st = FromRocks(db->IngestExternalFiles(args), "ingesting staged entries");
+  cleanup();
+  if (!st.ok()) return st;
+  if (f->covers_any()) {
+    // Point deletes: a range tombstone would slow every later read of meta.
+    rocksdb::WriteBatch del;
+    for (uint64_t h = f->first_height(); h <= f->last_height(); ++h) {
+      rocksdb::Status s = del.Delete(cfs[kMeta], JournalKey(h));
+      if (!s.ok()) return FromRocks(s, "deleting journal records");
+    }
+    rocksdb::WriteOptions w;
+    w.sync = commit_write.sync;
+    ML_RETURN_IF_ERROR(FromRocks(db->Write(w, &del), "deleting journal records"));
+  }
+  std::unique_lock l(staged_mu);
+  frozen.reset();
+  return Status::Ok();
+}
+
+Status Store::Impl::Recover() {
+  ML_RETURN_IF_ERROR(FromRocks(fs->CreateDirIfMissing(ingest_dir, rocksdb::IOOptions(), nullptr),
+                               "creating " + ingest_dir, true));
+  std::vector<std::string> leftovers;  // from an ingestion a crash interrupted
+  ML_RETURN_IF_ERROR(FromRocks(fs->GetChildren(ingest_dir, rocksdb::IOOptions(), &leftovers, nullptr),
+                               "listing " + ingest_dir, true));
+  for (const auto& name : leftovers) {
+    if (name == "." || name == "..") continue;
+    fs->DeleteFile(ingest_dir + "/" + name, rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+  }
+  auto rec = std::make_unique<StagedWrites>();
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cfs[kMeta]));
+  for (it->Seek(kJournalPrefix); it->Valid() && it->key().starts_with(kJournalPrefix); it->Next()) {
+    rocksdb::Slice k = it->key();
+    if (k.size() != kJournalPrefix.size() + 8) return DataLoss("ledger: malformed journal key");
+    rocksdb::Slice v = it->value();
+    ML_RETURN_IF_ERROR(ApplyJournal(DecodeU64(k.data() + kJournalPrefix.size()), std::string_view(v.data(), v.size()),
+                                    rec.get()));
+  }
+  ML_RETURN_IF_ERROR(FromRocks(it->status(), "reading the journal"));
+  if (rec->empty()) return Status::Ok();
+  frozen = std::move(rec);
+  std::lock_guard g(ingest_mu);
+  return IngestFrozen();
+}
+
+void Store::Impl::IngesterLoop() {
+  for (;;) {
+    {
+      std::unique_lock l(signal_mu);
+      signal_cv.wait(l, [&] { return stop || signal; });
+      if (stop) return;
+      signal = false;
+    }
+    Status s;
+    {
+      std::lock_guard g(ingest_mu);
+      s = IngestFrozen();
+    }
+    if (!s.ok()) {
+      // The staged table stays readable and the journal durable; try again
+      // later. Commit ingests itself (and reports the error) if the next
+      // table fills up meanwhile.
+      std::unique_lock l(signal_mu);
+      signal_cv.wait_for(l, std::chrono::seconds(1), [&] { return stop; });
+      signal = true;
+    }
+  }
+}
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
@@ -279,6 +460,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, StoreOptions 
   }
 
   auto cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
+  impl->cache = cache;
+  impl->db_opts = db_opts;
+  impl->ingest_dir = dir + "/ingest";
+  impl->point_prefixes = opts.point_state_prefixes;
+  impl->stage_entries = std::max<size_t>(1, opts.stage_entries);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (size_t i = 0; i < kNumCfs; ++i) {
     descs.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i), cache));
@@ -291,13 +477,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, StoreOptions 
 
   ML_ASSIGN_OR_RETURN(std::optional<Bytes> schema,
                       impl->Get(kMeta, kSchemaKey, "reading schema version"));
+  uint32_t version = 0;  // none yet: a new store
   if (schema) {
     ByteReader r(*schema);
-    uint32_t v = r.U32();
-    if (!r.ok() || !r.AtEnd() || v != kSchemaVersion) {
+    version = r.U32();
+    if (!r.ok() || !r.AtEnd() || (version != kSchemaVersion && version != 1)) {
       return FailedPrecondition("ledger: store in " + dir + " has an unknown schema version");
     }
-  } else {
+  }
+  if (version != kSchemaVersion) {  // new, or version 1: nothing to convert
     Bytes v;
     ByteWriter(&v).U32(kSchemaVersion);
     rocksdb::WriteOptions w;
@@ -305,6 +493,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, StoreOptions 
     s = impl->db->Put(w, impl->cfs[kMeta], kSchemaKey, AsSlice(v));
     if (!s.ok()) return FromRocks(s, "writing schema version");
   }
+  ML_ASSIGN_OR_RETURN(impl->meta, impl->ReadMeta());
+  ML_RETURN_IF_ERROR(impl->Recover());
+  impl->ingester = std::thread([p = impl.get()] { p->IngesterLoop(); });
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -325,7 +516,11 @@ Status Store::Commit(const BlockCommit& c) {
   }
 
   std::lock_guard<std::mutex> lock(impl_->commit_mu);
-  ML_ASSIGN_OR_RETURN(ChainMeta cur, impl_->ReadMeta());
+  ChainMeta cur;
+  {
+    std::shared_lock l(impl_->staged_mu);
+    cur = impl_->meta;
+  }
   const uint64_t want = cur.initialized ? cur.height + 1 : 0;
   if (c.height != want) {
     return FailedPrecondition("ledger: commit of block " + std::to_string(c.height) +
@@ -333,34 +528,61 @@ Status Store::Commit(const BlockCommit& c) {
                               std::to_string(want) + ")");
   }
 
+  // If the previous table is still being ingested and the current one is
+  // full as well, ingest here rather than grow without bound.
+  bool full;
+  {
+    std::shared_lock l(impl_->staged_mu);
+    full = impl_->frozen && impl_->active->entries() >= 4 * impl_->stage_entries;
+  }
+  if (full) {
+    std::lock_guard g(impl_->ingest_mu);
+    ML_RETURN_IF_ERROR(impl_->IngestFrozen());
+  }
+
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.Put(impl_->cfs[kBlocks], HeightKey(c.height), AsSlice(c.block));
-  // Index entries go in in key order: the memtable's skiplist starts each
-  // insert from where the previous one ended (its splice), so ordered keys
-  // skip most of the upper levels of the search. Ids arrive in block order,
-  // which is random.
-  std::vector<const std::pair<Hash32, TxLocation>*> order;
-  order.reserve(c.txs.size());
-  for (const auto& e : c.txs) order.push_back(&e);
-  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* e : order) {
+  std::vector<const std::pair<std::string, std::optional<Bytes>>*> staged_state;
+  for (const auto& w : c.state_writes) {
     if (!s.ok()) break;
-    s = batch.Put(impl_->cfs[kTxIndex], AsSlice(e->first), AsSlice(EncodeTxLocation(e->second)));
+    if (impl_->IsPointKey(w.first)) {
+      staged_state.push_back(&w);
+      continue;
+    }
+    s = w.second ? batch.Put(impl_->cfs[kState], w.first, AsSlice(*w.second))
+                 : batch.Delete(impl_->cfs[kState], w.first);
   }
-  for (const auto& [key, value] : c.state_writes) {
-    if (!s.ok()) break;
-    s = value ? batch.Put(impl_->cfs[kState], key, AsSlice(*value))
-              : batch.Delete(impl_->cfs[kState], key);
-  }
+  const bool journal = !c.txs.empty() || !staged_state.empty();
+  if (s.ok() && journal) s = batch.Put(impl_->cfs[kMeta], JournalKey(c.height), AsSlice(EncodeJournal(c.txs, staged_state)));
   if (s.ok()) s = batch.Put(impl_->cfs[kMeta], kChainMetaKey, AsSlice(EncodeChainMeta(c.meta)));
   if (!s.ok()) return FromRocks(s, "building write batch for block " + std::to_string(c.height));
 
   s = impl_->db->Write(impl_->commit_write, &batch);
   if (!s.ok()) return FromRocks(s, "committing block " + std::to_string(c.height));
+  std::unique_lock sl(impl_->staged_mu);
+  impl_->meta = c.meta;
+  if (!journal) return Status::Ok();
+  StagedWrites& a = *impl_->active;
+  for (const auto& [id, loc] : c.txs) a.AddTx(id, loc);
+  for (const auto* w : staged_state) a.AddState(w->first, w->second);
+  a.CoverHeight(c.height);
+  if (a.entries() >= impl_->stage_entries && !impl_->frozen) {
+    impl_->frozen = std::move(impl_->active);
+    impl_->active = std::make_unique<StagedWrites>();
+    sl.unlock();
+    {
+      std::lock_guard l(impl_->signal_mu);
+      impl_->signal = true;
+    }
+    impl_->signal_cv.notify_one();
+  }
   return Status::Ok();
 }
 
-Result<ChainMeta> Store::Meta() const { return impl_->ReadMeta(); }
+Result<ChainMeta> Store::Meta() const {
+  std::shared_lock l(impl_->staged_mu);
+  return impl_->meta;
+}
 
 Result<Bytes> Store::GetBlock(uint64_t height) const {
   const std::string what = "reading block " + std::to_string(height);
@@ -370,6 +592,13 @@ Result<Bytes> Store::GetBlock(uint64_t height) const {
 }
 
 Result<std::optional<TxLocation>> Store::FindTx(const Hash32& id) const {
+  {
+    std::shared_lock l(impl_->staged_mu);
+    if (const TxLocation* p = impl_->active->FindTx(id)) return std::optional<TxLocation>(*p);
+    if (impl_->frozen) {
+      if (const TxLocation* p = impl_->frozen->FindTx(id)) return std::optional<TxLocation>(*p);
+    }
+  }
   ML_ASSIGN_OR_RETURN(std::optional<Bytes> v,
                       impl_->Get(kTxIndex, AsSlice(id), "looking up tx " + ToHex(id)));
   if (!v) return std::optional<TxLocation>();
@@ -396,6 +625,14 @@ rocksdb::ReadOptions FullScanOptions() {
 }  // namespace
 
 Result<std::optional<Bytes>> Store::GetState(std::string_view key) const {
+  if (impl_->IsPointKey(key)) {
+    std::shared_lock l(impl_->staged_mu);
+    std::optional<std::string_view> v;
+    if (impl_->active->FindState(key, &v) || (impl_->frozen && impl_->frozen->FindState(key, &v))) {
+      if (!v) return std::optional<Bytes>();
+      return std::optional<Bytes>(Bytes(v->begin(), v->end()));
+    }
+  }
   return impl_->Get(kState, rocksdb::Slice(key.data(), key.size()), "reading a state key");
 }
 
@@ -405,12 +642,42 @@ Status Store::ScanState(std::string_view prefix,
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro = prefix.empty() ? FullScanOptions() : rocksdb::ReadOptions();
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  const rocksdb::Slice pre(prefix.data(), prefix.size());
+  if (!impl_->ScanReachesStaged(prefix)) {
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cfs[kState]));
+    for (it->Seek(pre); it->Valid(); it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (!k.starts_with(pre)) break;
+      rocksdb::Slice v = it->value();
+      if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
+    }
+    return FromRocks(it->status(), "scanning state");
+  }
+  // Merge the staged entries under the prefix (newest table wins) into the
+  // column family's, staged first on equal keys. The shared lock keeps the
+  // tables and the iterator's snapshot consistent with each other.
+  std::shared_lock l(impl_->staged_mu);
+  std::map<std::string_view, std::optional<std::string_view>> staged;
+  if (impl_->frozen)
+    for (const auto& [k, v] : impl_->frozen->SortedState(prefix)) staged[k] = v;
+  for (const auto& [k, v] : impl_->active->SortedState(prefix)) staged[k] = v;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cfs[kState]));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
-    rocksdb::Slice k = it->key();
-    if (!k.starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) break;
-    rocksdb::Slice v = it->value();
-    if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
+  auto st = staged.begin();
+  it->Seek(pre);
+  for (;;) {
+    const bool db_has = it->Valid() && it->key().starts_with(pre);
+    if (!db_has && st == staged.end()) break;
+    std::string_view dk = db_has ? std::string_view(it->key().data(), it->key().size()) : std::string_view();
+    if (st != staged.end() && (!db_has || st->first <= dk)) {
+      if (db_has && st->first == dk) it->Next();
+      const auto& [key, v] = *st;
+      ++st;
+      if (v && !fn(key, *v)) break;
+    } else {
+      rocksdb::Slice v = it->value();
+      if (!fn(dk, std::string_view(v.data(), v.size()))) break;
+      it->Next();
+    }
   }
   return FromRocks(it->status(), "scanning state");
 }
@@ -434,7 +701,21 @@ Result<std::optional<Bytes>> Store::GetMeta(std::string_view key) const {
                     "reading meta key " + std::string(key));
 }
 
+Status Store::FlushStaged() {
+  std::lock_guard c(impl_->commit_mu);
+  std::lock_guard g(impl_->ingest_mu);
+  ML_RETURN_IF_ERROR(impl_->IngestFrozen());
+  {
+    std::unique_lock l(impl_->staged_mu);
+    if (impl_->active->empty()) return Status::Ok();
+    impl_->frozen = std::move(impl_->active);
+    impl_->active = std::make_unique<StagedWrites>();
+  }
+  return impl_->IngestFrozen();
+}
+
 Status Store::CompactAll() {
+  ML_RETURN_IF_ERROR(FlushStaged());
   rocksdb::CompactRangeOptions o;
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   for (size_t i = 0; i < kNumCfs; ++i) {
@@ -458,20 +739,39 @@ Status Store::ForEachBlock(uint64_t from,
 }
 
 Status Store::ForEachTx(const std::function<bool(const Hash32&, const TxLocation&)>& fn) const {
+  // Staged entries merge in as in ScanState (after open the tables are
+  // empty: the journal was ingested, so the offline audit reads only files).
+  std::shared_lock l(impl_->staged_mu);
+  std::map<Hash32, TxLocation> staged;
+  if (impl_->frozen)
+    for (const auto& [id, loc] : impl_->frozen->SortedTxs()) staged[id] = loc;
+  for (const auto& [id, loc] : impl_->active->SortedTxs()) staged[id] = loc;
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(FullScanOptions(), impl_->cfs[kTxIndex]));
+  auto st = staged.begin();
   Hash32 id;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    rocksdb::Slice k = it->key();
-    rocksdb::Slice v = it->value();
-    if (k.size() != id.size() || v.size() != kTxLocationSize)
-      return DataLoss("ledger: txindex column family holds a malformed entry");
-    std::memcpy(id.data(), k.data(), id.size());
-    ByteReader r(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+  for (it->SeekToFirst();;) {
+    bool db_has = it->Valid();
     TxLocation loc;
-    loc.height = r.U64();
-    loc.index = r.U32();
-    if (!fn(id, loc)) break;
+    if (db_has) {
+      rocksdb::Slice k = it->key();
+      rocksdb::Slice v = it->value();
+      if (k.size() != id.size() || v.size() != kTxLocationSize)
+        return DataLoss("ledger: txindex column family holds a malformed entry");
+      std::memcpy(id.data(), k.data(), id.size());
+      ByteReader r(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+      loc.height = r.U64();
+      loc.index = r.U32();
+    }
+    if (!db_has && st == staged.end()) break;
+    if (st != staged.end() && (!db_has || st->first <= id)) {
+      if (db_has && st->first == id) it->Next();
+      if (!fn(st->first, st->second)) break;
+      ++st;
+    } else {
+      if (!fn(id, loc)) break;
+      it->Next();
+    }
   }
   return FromRocks(it->status(), "iterating the tx index");
 }

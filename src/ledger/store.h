@@ -6,7 +6,9 @@
 // a RocksDB upgrade cannot change consensus.
 //
 // Durability: Commit() writes everything one block changes in one atomic
-// RocksDB write batch. With StoreOptions::sync (the default) it returns only
+// RocksDB write batch (tx-index entries and point-keyed state go in as a
+// journal record and reach their column families later, see
+// ledger/staging.h; reads see them at once either way). With StoreOptions::sync (the default) it returns only
 // after the write-ahead log holding that batch has been fsynced, so a block
 // that Commit() acknowledged survives a power cut; one fsync per block, never
 // per transaction. After a crash the store holds a prefix of the committed
@@ -79,6 +81,15 @@ struct StoreOptions {
   bool sync = true;
   size_t block_cache_bytes = size_t{256} << 20;  // shared by all column families
   bool create_if_missing = true;
+  // State keys under these prefixes are staged (ledger/staging.h): kept in
+  // memory and in a per-block journal, then ingested as sorted files, instead
+  // of being inserted one by one into RocksDB's memtable. Only for key
+  // families that are read by exact key; a prefix scan that reaches them
+  // works but sorts the staged entries it covers. The tx index is always
+  // staged.
+  std::vector<std::string> point_state_prefixes;
+  // How many staged entries (tx index + state) trigger an ingestion.
+  size_t stage_entries = size_t{1} << 18;
   std::shared_ptr<StoreTestHooks> testing;
 };
 
@@ -128,6 +139,11 @@ class Store {
   // from the SST files. Obsolete write-ahead logs are deleted with the flush.
   // Slow: for maintenance, not the commit path.
   Status CompactAll();
+
+  // Ingests every staged entry now and deletes the journal records that held
+  // them. The store does this by itself in the background once
+  // StoreOptions::stage_entries have accumulated; for tests and maintenance.
+  Status FlushStaged();
 
   // Calls fn for each block with height >= from, in height order, until fn
   // returns false. Reads one consistent snapshot.

@@ -94,9 +94,11 @@ Result<std::unique_ptr<Chain>> Chain::Open(const std::string& data_dir, ChainOpt
   std::unique_ptr<Chain> c(new Chain());
   c->opts_ = opts;
   if (c->opts_.verify_threads <= 0) c->opts_.verify_threads = DefaultThreads();
+  c->executor_ = MakeExecutor();
   ledger::StoreOptions so;
   so.sync = opts.sync;
   so.create_if_missing = false;
+  so.point_state_prefixes = c->executor_->PointKeyPrefixes();
   auto store = ledger::Store::Open(LedgerDir(data_dir), so);
   if (!store.ok()) {
     if (store.status().code() == StatusCode::kNotFound)
@@ -117,7 +119,6 @@ Result<std::unique_ptr<Chain>> Chain::Open(const std::string& data_dir, ChainOpt
   if (!h0.ok() || h0->Hash() != c->genesis_.block.header.Hash())
     return DataLoss("block 0 does not match the genesis document");
   c->meta_ = meta;
-  c->executor_ = MakeExecutor();
   c->replay_ = std::make_unique<state::ReplayGuard>(c->genesis_.params.max_expiry_window);
   ML_RETURN_IF_ERROR(c->LoadReplayWindow());
   return c;

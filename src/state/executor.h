@@ -66,6 +66,13 @@ class Executor {
   // Identity + anchor modules: the ledger core alone.
   static std::unique_ptr<Executor> Core();
   void AddModule(std::unique_ptr<Module> m) { modules_.push_back(std::move(m)); }
+  // Every module's PointKeyPrefixes.
+  std::vector<std::string> PointKeyPrefixes() const {
+    std::vector<std::string> out;
+    for (const auto& m : modules_)
+      for (auto& p : m->PointKeyPrefixes()) out.push_back(std::move(p));
+    return out;
+  }
 
   // Executes `txs` as block `height`. sig_ok[i] says whether tx i's signature
   // was verified (callers verify in parallel before the sequential part).

@@ -30,6 +30,8 @@ class AnchorModule : public Module {
   model::Verdict Apply(TxContext& ctx) override;
   // {hash} or {hash, tag} with string values: most of a busy chain.
   std::optional<model::Verdict> ApplyCanonical(TxContext& ctx) override;
+  // anchor/<hash>: looked up by hash to refuse a second anchor, never listed.
+  std::vector<std::string> PointKeyPrefixes() const override { return {"anchor/"}; }
 };
 
 // Parses ["practitioner","patient"] into role bits.

@@ -49,6 +49,12 @@ class Module {
   // payload it does not take; the executor then decodes the payload and
   // calls Apply, which must give the same verdict the fast path would.
   virtual std::optional<model::Verdict> ApplyCanonical(TxContext&) { return std::nullopt; }
+  // Key prefixes of state that this module reads only by exact key, never
+  // with Scan. The store may keep such keys out of its memtable (written in
+  // sorted batches instead, ledger/staging.h), which is cheaper for the
+  // random hash-named keys a module writes once per transaction. A scan
+  // that reaches them still works, slowly.
+  virtual std::vector<std::string> PointKeyPrefixes() const { return {}; }
 };
 
 // Payload field helpers that turn a bad field into a kInvalidPayload verdict.

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/arena_map.h"
 #include "common/bytes.h"
 
 namespace medledger::state {
@@ -44,36 +45,15 @@ class MemState : public StateReader {
   void Apply(const WriteSet& writes);  // copies keys and values into the arena
   // Sizes the table for about n keys, so a long replay does not rehash.
   void Reserve(size_t n);
-  size_t size() const { return live_; }
+  size_t size() const { return map_.size(); }
   // The value of `key`, if present; valid until the next Apply.
   std::optional<std::string_view> Find(std::string_view key) const;
 
  private:
   // The offline audit replays millions of writes into this table, so it is
-  // built for that: keys and values are packed into large arena chunks (no
-  // allocation per key, few page faults), and the index is an open-addressing
-  // table of (hash, entry) pairs, so a lookup costs one probe into one array.
-  // A std::unordered_map<std::string, Bytes> made three allocations per key
-  // and a pointer chase per probe (about a tenth of the audit's CPU).
-  struct Entry;
-  struct Slot {
-    uint64_t hash;
-    Entry* entry;  // null: empty; kDeleted: a tombstone
-  };
-  struct Chunk;
-  static Entry* const kDeleted;
-
-  const Slot* FindSlot(std::string_view key, uint64_t h) const;
-  Entry* NewEntry(std::string_view key, std::string_view value);
-  void Put(std::string_view key, std::string_view value);
-  void Erase(std::string_view key);
-  void Rehash(size_t min_live);
-
-  std::vector<Chunk> chunks_;
-  Slot* slots_ = nullptr;
-  size_t mask_ = 0;  // capacity - 1; capacity is a power of two
-  size_t used_ = 0;  // live entries and tombstones
-  size_t live_ = 0;
+  // an ArenaMap (common/arena_map.h): no allocation per key, one probe per
+  // lookup.
+  ArenaMap map_;
   // The ordered index that prefix scans need is built on the first Scan and
   // kept up to date from then on: a replay whose modules never scan
   // (anchors, identities) never pays for ordered inserts. Views point into
