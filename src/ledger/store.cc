@@ -15,7 +15,6 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <set>
 #include <shared_mutex>
 #include <thread>
 
