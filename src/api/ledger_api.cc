@@ -70,14 +70,17 @@ void AppendOutcomeJson(const node::TxOutcome& o, std::string* out) {
   *out += "\"}";
 }
 
-// Admission: stateless checks, signature, then the stateful check against
-// the latest committed state. Returns the outcome to report.
-node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
+// Admission, in two halves so that a batch takes the mempool lock once:
+// Screen does the stateless checks, the signature and the stateful check
+// against the latest committed state, and returns the final outcome unless
+// the transaction should be added to the mempool (nullopt; *id is set
+// either way); Admitted turns the mempool's answer into the outcome.
+std::optional<node::TxOutcome> Screen(LedgerContext* ctx, const model::Transaction& tx, Hash32* id) {
   node::TxOutcome o;
   // Encoded once for both the id and the signature check (Id() and
   // VerifySignature() would each encode it again).
   const Bytes signing = tx.SigningBytes();
-  o.id = crypto::Sha256(signing);
+  o.id = *id = crypto::Sha256(signing);
   ctx->metrics->tx_received++;
   auto reject = [&](model::Reject r, std::string msg) {
     o.state = node::TxState::kRejected;
@@ -104,16 +107,52 @@ node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
     if (known.state == node::TxState::kPending || known.state == node::TxState::kCommitted) return known;
     return reject(v.reason, std::move(v.detail));
   }
-  Status st = ctx->pool->Add(std::move(tx), o.id);
+  return std::nullopt;
+}
+
+node::TxOutcome Admitted(LedgerContext* ctx, const Hash32& id, const Status& added) {
+  node::TxOutcome o;
+  o.id = id;
   o.state = node::TxState::kPending;
-  if (st.code() == StatusCode::kAlreadyExists) return o;  // already pending: admitted once, counted once
-  if (!st.ok()) {
+  if (added.code() == StatusCode::kAlreadyExists) return o;  // already pending: admitted once, counted once
+  if (!added.ok()) {
     o.state = node::TxState::kRejected;
-    o.verdict = model::Verdict::No(model::Reject::kOversized, st.message());
+    o.verdict = model::Verdict::No(model::Reject::kOversized, added.message());
     return o;
   }
   ctx->metrics->tx_admitted++;
   return o;
+}
+
+node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
+  Hash32 id;
+  if (auto done = Screen(ctx, tx, &id)) return *done;
+  return Admitted(ctx, id, ctx->pool->Add(std::move(tx), id));
+}
+
+// The outcome of each transaction of a batch, in order.
+std::vector<node::TxOutcome> AdmitAll(LedgerContext* ctx, std::vector<model::Transaction> txs) {
+  std::vector<node::TxOutcome> outs(txs.size());
+  std::vector<model::Transaction> add;
+  std::vector<Hash32> add_ids;
+  std::vector<size_t> add_pos;
+  add.reserve(txs.size());
+  add_ids.reserve(txs.size());
+  add_pos.reserve(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    Hash32 id;
+    if (auto done = Screen(ctx, txs[i], &id)) {
+      outs[i] = std::move(*done);
+      continue;
+    }
+    add.push_back(std::move(txs[i]));
+    add_ids.push_back(id);
+    add_pos.push_back(i);
+  }
+  std::vector<Status> added;
+  ctx->pool->AddAll(&add, add_ids, &added);
+  for (size_t k = 0; k < add_pos.size(); ++k) outs[add_pos[k]] = Admitted(ctx, add_ids[k], added[k]);
+  return outs;
 }
 
 // Committed or in-block-rejected transactions are looked up in the store;
@@ -317,15 +356,13 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     auto txs = ParseTxBody(req, true);
     if (!txs.ok()) return reply(http::Response::Error(400, "malformed", txs.status().message()));
     if (txs->size() > 10000) return reply(http::Response::Error(413, "oversized", "at most 10000 transactions per batch"));
-    std::vector<node::TxOutcome> outs;
-    outs.reserve(txs->size());
+    std::vector<node::TxOutcome> outs = AdmitAll(ctx, std::move(*txs));
     std::vector<Hash32> wait_ids;
     std::vector<uint32_t> wait_pos;  // index in outs of each wait_ids entry
-    for (auto& tx : *txs) {
-      outs.push_back(AdmitImpl(ctx, std::move(tx)));
-      if (outs.back().state == node::TxState::kPending) {
-        wait_ids.push_back(outs.back().id);
-        wait_pos.push_back(uint32_t(outs.size() - 1));
+    for (size_t i = 0; i < outs.size(); ++i) {
+      if (outs[i].state == node::TxState::kPending) {
+        wait_ids.push_back(outs[i].id);
+        wait_pos.push_back(uint32_t(i));
       }
     }
     auto respond = [](std::vector<node::TxOutcome> results, http::Reply& reply) {

@@ -29,6 +29,7 @@ ArenaMap::~ArenaMap() { Clear(); }
 void ArenaMap::Clear() {
   for (auto& c : chunks_) FreeLarge(c.base);
   chunks_.clear();
+  cur_ = 0;
   FreeLarge(slots_);
   slots_ = nullptr;
   mask_ = used_ = live_ = 0;
@@ -44,8 +45,16 @@ ArenaMap& ArenaMap::operator=(const ArenaMap& o) {
   return *this;
 }
 
-void ArenaMap::Reserve(size_t n) {
+void ArenaMap::Reset() {
+  for (auto& c : chunks_) c.used = 0;
+  cur_ = 0;
+  if (slots_) std::memset(static_cast<void*>(slots_), 0, (mask_ + 1) * sizeof(Slot));
+  used_ = live_ = 0;
+}
+
+void ArenaMap::Reserve(size_t n, bool prefault) {
   if (n > live_) Rehash(n);
+  if (prefault) PrefaultLarge(slots_, (mask_ + 1) * sizeof(Slot));
 }
 
 void ArenaMap::Rehash(size_t min_live) {
@@ -80,7 +89,8 @@ ArenaMap::Slot* ArenaMap::FindSlot(std::string_view key, uint64_t h) const {
 ArenaMap::Entry* ArenaMap::NewEntry(std::string_view key, std::string_view value) {
   if (key.size() > UINT32_MAX || value.size() > UINT32_MAX) throw std::length_error("arena map entry too large");
   size_t need = (sizeof(Entry) + key.size() + value.size() + 7) & ~size_t(7);
-  if (chunks_.empty() || chunks_.back().cap - chunks_.back().used < need) {
+  while (cur_ < chunks_.size() && chunks_[cur_].cap - chunks_[cur_].used < need) ++cur_;
+  if (cur_ == chunks_.size()) {
     Chunk c;
     // Chunks grow from 64 KiB to 8 MiB, so a small map stays small.
     size_t grow = chunks_.empty() ? size_t(64) << 10 : std::min(kChunkBytes, chunks_.back().cap * 2);
@@ -88,7 +98,7 @@ ArenaMap::Entry* ArenaMap::NewEntry(std::string_view key, std::string_view value
     c.base = static_cast<char*>(AllocLarge(c.cap, /*zero=*/false));
     chunks_.push_back(c);
   }
-  Chunk& c = chunks_.back();
+  Chunk& c = chunks_[cur_];
   auto* e = reinterpret_cast<Entry*>(c.base + c.used);
   c.used += need;
   e->klen = uint32_t(key.size());

@@ -36,8 +36,13 @@ class ArenaMap {
   std::optional<std::string_view> Find(std::string_view key) const;
   // Every entry once, in no particular order.
   void ForEach(const std::function<void(std::string_view key, std::string_view value)>& fn) const;
-  // Sizes the index for about n keys, so a long replay does not rehash.
-  void Reserve(size_t n);
+  // Sizes the index for about n keys, so a long replay does not rehash;
+  // with `prefault`, its pages are faulted in now (see PrefaultLarge).
+  void Reserve(size_t n, bool prefault = false);
+  // Empties the map but keeps its memory (already faulted in), for a table
+  // that is filled, drained and filled again (the store's staged writes).
+  // Invalidates every view the map handed out.
+  void Reset();
   size_t size() const { return live_; }
 
  private:
@@ -59,6 +64,7 @@ class ArenaMap {
   void Clear();
 
   std::vector<Chunk> chunks_;
+  size_t cur_ = 0;  // the chunk NewEntry fills; later ones are empty after Reset
   Slot* slots_ = nullptr;
   size_t mask_ = 0;  // capacity - 1; capacity is a power of two
   size_t used_ = 0;  // live entries and tombstones

@@ -9,11 +9,15 @@
 
 namespace medledger {
 
-// At least `bytes`, zero-filled only if `zero`; free with FreeLarge. Below
-// 1 MiB it is plain malloc.
+// At least `bytes`, zero-filled if `zero`; free with FreeLarge. Below 1 MiB
+// it is plain malloc; from 1 MiB on, fresh zeroed pages mapped on first touch.
 // Throws std::bad_alloc like operator new.
 void* AllocLarge(size_t bytes, bool zero);
 void FreeLarge(void* p);
+// Faults in the pages of [p, p + bytes) now, for a table that will be
+// written under a lock: a first touch there costs a page fault, and with
+// huge pages possibly a compaction, while every reader waits.
+void PrefaultLarge(void* p, size_t bytes);
 
 // A std::allocator stand-in backed by AllocLarge, for std::vector tables.
 template <class T>

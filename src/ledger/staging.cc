@@ -23,6 +23,21 @@ size_t IdHash(const Hash32& id) {
 }
 }  // namespace
 
+StagedWrites::StagedWrites(size_t expected) {
+  if (expected == 0) return;
+  // Busy chains stage about one state key (an anchor) per transaction, so
+  // about half of the entries are ids; room for half again as many, so that
+  // the block that crosses the threshold does not grow the table at the last
+  // moment (that rehash held the store's lock for 50 ms).
+  const size_t ids = expected / 2 + expected / 4;
+  size_t cap = size_t(1) << 12;
+  while (cap < 2 * ids) cap <<= 1;  // at most half full
+  txs_ = static_cast<TxSlot*>(AllocLarge(cap * sizeof(TxSlot), /*zero=*/true));
+  PrefaultLarge(txs_, cap * sizeof(TxSlot));
+  tx_mask_ = cap - 1;
+  state_.Reserve(expected / 2, /*prefault=*/true);
+}
+
 StagedWrites::~StagedWrites() { FreeLarge(txs_); }
 
 StagedWrites::TxSlot* StagedWrites::FindTxSlot(const Hash32& id) const {
@@ -71,6 +86,14 @@ bool StagedWrites::FindState(std::string_view key, std::optional<std::string_vie
   if ((*v)[0] == '\1') *value = v->substr(1);
   else value->reset();
   return true;
+}
+
+void StagedWrites::Clear() {
+  if (txs_) std::memset(static_cast<void*>(txs_), 0, (tx_mask_ + 1) * sizeof(TxSlot));
+  tx_count_ = 0;
+  state_.Reset();
+  covers_any_ = false;
+  first_height_ = last_height_ = 0;
 }
 
 void StagedWrites::CoverHeight(uint64_t height) {

@@ -35,7 +35,11 @@ namespace medledger::ledger {
 
 class StagedWrites {
  public:
-  StagedWrites() = default;
+  // Sized for about `expected` entries without growing, its pages faulted in
+  // now: the store adds entries inside an exclusive section, where a rehash
+  // or page faults on fresh memory (huge pages: compaction) stalled every
+  // reader for milliseconds. The default grows as needed.
+  explicit StagedWrites(size_t expected = 0);
   ~StagedWrites();
   StagedWrites(const StagedWrites&) = delete;
   StagedWrites& operator=(const StagedWrites&) = delete;
@@ -44,6 +48,10 @@ class StagedWrites {
   void AddTx(const Hash32& id, const TxLocation& loc);
   void AddState(std::string_view key, const std::optional<Bytes>& value);
   void CoverHeight(uint64_t height);
+  // Empties the table but keeps its memory, so the next fill neither grows
+  // the id table step by step nor faults in fresh pages (that was ~3% of a
+  // busy node's CPU). Invalidates views handed out by FindState/SortedState.
+  void Clear();
 
   const TxLocation* FindTx(const Hash32& id) const;  // nullptr: not staged
   // false: not staged; else *value is the staged value, nullopt for a delete

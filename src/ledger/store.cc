@@ -230,6 +230,8 @@ struct Store::Impl {
   mutable std::shared_mutex staged_mu;
   std::unique_ptr<StagedWrites> active = std::make_unique<StagedWrites>();
   std::unique_ptr<StagedWrites> frozen;  // being ingested; immutable while set
+  std::unique_ptr<StagedWrites> spare;   // an empty table, sized, for the next Freeze
+  bool active_sized = false;             // requires commit_mu
   std::mutex ingest_mu;                  // one ingestion at a time
   uint64_t ingest_seq = 0;               // requires ingest_mu
   std::mutex signal_mu;
@@ -250,6 +252,15 @@ struct Store::Impl {
   }
   Status WriteSst(Cf cf, const std::string& path,
                   const std::function<rocksdb::Status(rocksdb::SstFileWriter&)>& fill) const;
+  // Freezes the active table and starts an empty one; requires staged_mu
+  // (exclusive) and no frozen table.
+  void Freeze() {
+    frozen = std::move(active);
+    // The ingester prepares the spare; without one (it has not run yet), a
+    // table that grows as needed, since sizing one here would fault in its
+    // pages inside the lock.
+    active = spare ? std::move(spare) : std::make_unique<StagedWrites>();
+  }
   Status IngestFrozen();  // requires ingest_mu
   Status Recover();       // at open, before anything else runs
   void IngesterLoop();
@@ -360,8 +371,14 @@ Status Store::Impl::IngestFrozen() {
     w.sync = commit_write.sync;
     ML_RETURN_IF_ERROR(FromRocks(db->Write(w, &del), "deleting journal records"));
   }
+  std::unique_ptr<StagedWrites> done;
+  {
+    std::unique_lock l(staged_mu);
+    done = std::move(frozen);
+  }
+  done->Clear();  // outside the lock: it touches the whole table
   std::unique_lock l(staged_mu);
-  frozen.reset();
+  if (!spare) spare = std::move(done);
   return Status::Ok();
 }
 
@@ -403,6 +420,18 @@ void Store::Impl::IngesterLoop() {
     {
       std::lock_guard g(ingest_mu);
       s = IngestFrozen();
+    }
+    bool need_spare;
+    {
+      std::shared_lock l(staged_mu);
+      need_spare = !spare;
+    }
+    if (need_spare) {
+      // Sized and faulted in here, off the commit path; a store that is
+      // only read never commits, never signals, and never pays for it.
+      auto fresh = std::make_unique<StagedWrites>(stage_entries);
+      std::unique_lock l(staged_mu);
+      if (!spare) spare = std::move(fresh);
     }
     if (!s.ok()) {
       // The staged table stays readable and the journal durable; try again
@@ -556,9 +585,20 @@ Status Store::Commit(const BlockCommit& c) {
   if (s.ok()) s = batch.Put(impl_->cfs[kMeta], kChainMetaKey, AsSlice(EncodeChainMeta(c.meta)));
   if (!s.ok()) return FromRocks(s, "building write batch for block " + std::to_string(c.height));
 
+  // The first commit swaps the empty active table for a sized one, made
+  // here outside staged_mu (its pages are faulted in), and has the ingester
+  // prepare a spare: stores that are only read never pay for either.
+  std::unique_ptr<StagedWrites> sized;
+  if (journal && !impl_->active_sized) sized = std::make_unique<StagedWrites>(impl_->stage_entries);
+
   s = impl_->db->Write(impl_->commit_write, &batch);
   if (!s.ok()) return FromRocks(s, "committing block " + std::to_string(c.height));
   std::unique_lock sl(impl_->staged_mu);
+  bool wake = false;  // the ingester has a table to ingest, or a spare to make
+  if (sized) {
+    impl_->active_sized = wake = true;
+    if (impl_->active->empty()) impl_->active = std::move(sized);
+  }
   impl_->meta = c.meta;
   if (!journal) return Status::Ok();
   StagedWrites& a = *impl_->active;
@@ -566,9 +606,11 @@ Status Store::Commit(const BlockCommit& c) {
   for (const auto* w : staged_state) a.AddState(w->first, w->second);
   a.CoverHeight(c.height);
   if (a.entries() >= impl_->stage_entries && !impl_->frozen) {
-    impl_->frozen = std::move(impl_->active);
-    impl_->active = std::make_unique<StagedWrites>();
-    sl.unlock();
+    impl_->Freeze();
+    wake = true;
+  }
+  sl.unlock();
+  if (wake) {
     {
       std::lock_guard l(impl_->signal_mu);
       impl_->signal = true;
@@ -707,8 +749,7 @@ Status Store::FlushStaged() {
   {
     std::unique_lock l(impl_->staged_mu);
     if (impl_->active->empty()) return Status::Ok();
-    impl_->frozen = std::move(impl_->active);
-    impl_->active = std::make_unique<StagedWrites>();
+    impl_->Freeze();
   }
   return impl_->IngestFrozen();
 }

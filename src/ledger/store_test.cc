@@ -504,6 +504,29 @@ TEST(StoreTest, StagedEntriesReadTheSameBeforeAndAfterIngestion) {
   }
 }
 
+TEST(StoreTest, ClearedStagedTableForgetsEverythingAndFillsAgain) {
+  StagedWrites w;
+  for (uint32_t i = 0; i < 10000; ++i) w.AddTx(testing::FakeHash(1, 3, i), TxLocation{3, i});
+  w.AddState("k/a", Bytes{1});
+  w.AddState("k/b", std::nullopt);
+  w.CoverHeight(3);
+  w.Clear();
+  EXPECT_TRUE(w.empty());
+  EXPECT_EQ(w.FindTx(testing::FakeHash(1, 3, 0)), nullptr);
+  std::optional<std::string_view> v;
+  EXPECT_FALSE(w.FindState("k/a", &v));
+  EXPECT_FALSE(w.FindState("k/b", &v));
+  EXPECT_TRUE(w.SortedTxs().empty());
+  w.AddTx(testing::FakeHash(1, 4, 0), TxLocation{4, 0});
+  w.AddState("k/c", Bytes{2});
+  w.CoverHeight(4);
+  EXPECT_EQ(w.entries(), 2u);
+  EXPECT_EQ(w.first_height(), 4u);
+  EXPECT_EQ(*w.FindTx(testing::FakeHash(1, 4, 0)), (TxLocation{4, 0}));
+  ASSERT_TRUE(w.FindState("k/c", &v));
+  EXPECT_EQ(*v, std::string_view("\x02", 1));
+}
+
 TEST(StoreTest, MalformedJournalRecordIsDataLoss) {
   StagedWrites w;
   EXPECT_EQ(ApplyJournal(7, "garbage", &w).code(), StatusCode::kDataLoss);

@@ -148,17 +148,39 @@ void Mempool::Stop() {
   if (reaper_.joinable()) reaper_.join();
 }
 
-Status Mempool::Add(model::Transaction tx, const Hash32& id) {
-  std::lock_guard lock(mu_);
+Status Mempool::AddLocked(model::Transaction&& tx, const Hash32& id, bool* wake) {
   if (pending_->size() >= capacity_) {
     if (pending_->Find(id)) return AlreadyExists("transaction is already pending");
     return ResourceExhausted("mempool is full; retry later");
   }
   if (!pending_->Insert(id).second) return AlreadyExists("transaction is already pending");
-  bool was_empty = queue_.empty();
+  // Only the orderer takes, and it waits only on an empty queue.
+  if (queue_.empty()) *wake = true;
   queue_.emplace_back(std::move(tx), id);
-  if (was_empty) cv_.notify_one();  // only the orderer takes; it waits only on an empty queue
   return Status::Ok();
+}
+
+Status Mempool::Add(model::Transaction tx, const Hash32& id) {
+  bool wake = false;
+  Status st;
+  {
+    std::lock_guard lock(mu_);
+    st = AddLocked(std::move(tx), id, &wake);
+  }
+  if (wake) cv_.notify_one();
+  return st;
+}
+
+void Mempool::AddAll(std::vector<model::Transaction>* txs, const std::vector<Hash32>& ids,
+                     std::vector<Status>* results) {
+  results->clear();
+  results->reserve(ids.size());
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < ids.size(); ++i) results->push_back(AddLocked(std::move((*txs)[i]), ids[i], &wake));
+  }
+  if (wake) cv_.notify_one();
 }
 
 size_t Mempool::Take(size_t max, std::chrono::milliseconds wait, std::vector<model::Transaction>* txs,

@@ -53,6 +53,12 @@ class Mempool {
 
   // kAlreadyExists if the id is already pending; kResourceExhausted when full.
   Status Add(model::Transaction tx, const Hash32& id);
+  // Add for each (txs[i], ids[i]) in order, under one lock; results[i] is
+  // what Add would have returned. A batch of submissions takes the lock once
+  // rather than once per transaction: the commit listener holds it for a
+  // whole block, and per-transaction adds that queued behind it idled the
+  // HTTP threads for ~7% of the time under full load.
+  void AddAll(std::vector<model::Transaction>* txs, const std::vector<Hash32>& ids, std::vector<Status>* results);
   // Moves up to `max` transactions, oldest first, into the outputs; waits up
   // to `wait` for the first one. Taken transactions stay "pending" until
   // their block commits or Requeue() gives them back.
@@ -100,6 +106,7 @@ class Mempool {
   template <typename V>
   class IdTable;
 
+  Status AddLocked(model::Transaction&& tx, const Hash32& id, bool* wake);  // requires mu_
   void Remember(const Hash32& id, const Resolved& r, const std::string& detail);  // requires mu_
   // Fills the waiter's outcome and queues it for the reaper once complete.
   void Resolve(const WaitRef& ref, const Hash32& id, const Resolved& r, const std::string& detail);  // requires mu_

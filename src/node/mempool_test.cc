@@ -88,6 +88,30 @@ TEST(MempoolTest, AddRefusesDuplicatesAndOverCapacity) {
   EXPECT_TRUE(pool.Add(Tx(3), Id(3)).ok());
 }
 
+TEST(MempoolTest, AddAllAnswersEachAsAddWouldInOrder) {
+  Mempool pool(3, 10);
+  ASSERT_TRUE(pool.Add(Tx(1), Id(1)).ok());
+  // A duplicate of a pending id, a duplicate inside the batch, then more
+  // than fits.
+  std::vector<model::Transaction> txs{Tx(1), Tx(2), Tx(2), Tx(3), Tx(4)};
+  std::vector<Hash32> ids{Id(1), Id(2), Id(2), Id(3), Id(4)};
+  std::vector<Status> got;
+  pool.AddAll(&txs, ids, &got);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(got[1].ok());
+  EXPECT_EQ(got[2].code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(got[3].ok());
+  EXPECT_EQ(got[4].code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(pool.pending(), 3u);
+  // The queue holds the admitted ones, oldest first.
+  std::vector<model::Transaction> taken;
+  std::vector<Hash32> taken_ids;
+  EXPECT_EQ(pool.Take(10, milliseconds(0), &taken, &taken_ids), 3u);
+  EXPECT_EQ(taken_ids, (std::vector<Hash32>{Id(1), Id(2), Id(3)}));
+  EXPECT_EQ(taken[2].nonce, 3u);
+}
+
 TEST(MempoolTest, TakeIsOldestFirstAndRequeuePutsBackInFront) {
   Mempool pool;
   for (uint32_t i = 1; i <= 5; ++i) ASSERT_TRUE(pool.Add(Tx(i), Id(i)).ok());
