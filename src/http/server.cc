@@ -169,6 +169,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void DoReadHeader() {
     if (closed_) return;
+    // A connection that waits for its next request keeps a small buffer
+    // (see DoReadBody), so many idle clients cost little memory.
+    if (buffer_.capacity() > kIdleBufferBytes) buffer_.shrink_to_fit();
     parser_.emplace();
     parser_->header_limit(
         static_cast<uint32_t>(std::min<size_t>(server_.opts.max_header_bytes, UINT32_MAX)));
@@ -210,6 +213,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void DoReadBody() {
+    // Beast reads no more than the buffer's free capacity per recv (at least
+    // 512 bytes), and the parser moves each piece into the body, so the
+    // buffer never grows by itself: a 55 KB batch took ~125 recv calls and
+    // as many trips through the reactor (15,000 a second under full load).
+    // Room for up to 64 KiB of the body makes that one or two.
+    if (auto length = parser_->content_length(); length && buffer_.capacity() - buffer_.size() < kBodyReadBytes)
+      buffer_.reserve(buffer_.size() + size_t(std::min<uint64_t>(*length, kBodyReadBytes)));
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->OnReadError(ec);
@@ -266,6 +276,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string remote_;
   const asio::any_io_executor executor_;  // a strand (see DoAccept)
   beast::tcp_stream stream_;
+  static constexpr size_t kBodyReadBytes = 64 << 10;
+  static constexpr size_t kIdleBufferBytes = 16 << 10;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;

@@ -74,11 +74,11 @@ std::vector<Hash32> Block::TxIds() const {
   return ids;
 }
 
-void Block::Seal() {
+void Block::Seal(const std::vector<Hash32>* ids) {
   for (auto& v : results)
     if (v.detail.size() > kMaxVerdictDetail) v.detail.resize(kMaxVerdictDetail);
   header.tx_count = uint32_t(txs.size());
-  header.tx_root = MerkleRoot(TxIds());
+  header.tx_root = ids && ids->size() == txs.size() ? MerkleRoot(*ids) : MerkleRoot(TxIds());
   header.results_root = ResultsRoot(results);
 }
 

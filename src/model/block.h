@@ -52,8 +52,10 @@ struct Block {
 
   Bytes Encode() const;
   std::vector<Hash32> TxIds() const;
-  // Fills tx_count, tx_root and results_root from txs/results.
-  void Seal();
+  // Fills tx_count, tx_root and results_root from txs/results. A proposer
+  // that already holds the tx ids (computed at admission) passes them, one
+  // per tx in order, to skip encoding and hashing every tx again.
+  void Seal(const std::vector<Hash32>* ids = nullptr);
   void Sign(const crypto::KeyPair& proposer);
 };
 

@@ -189,7 +189,7 @@ Result<std::pair<model::Block, state::WriteSet>> Chain::Build(
   b.header.state_root = ex.state_root;
   b.txs = txs;
   b.results = std::move(ex.verdicts);
-  b.Seal();
+  b.Seal(&ids);  // ids: computed from these txs at admission
   b.Sign(proposer);
   return std::make_pair(std::move(b), std::move(ex.writes));
 }

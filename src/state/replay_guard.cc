@@ -1,5 +1,6 @@
 #include "state/replay_guard.h"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -110,7 +111,29 @@ size_t ReplayGuard::size() const {
 }
 
 void ReplayGuard::AddBlock(uint64_t height, const std::vector<Hash32>& ids) {
+  // A table that must grow is rebuilt under the shared lock, so admission
+  // checks (Contains) go on meanwhile; the exclusive lock only swaps it in.
+  // Growing under the exclusive lock stalled every admission thread for
+  // the tens of milliseconds a rehash of a million ids takes. Only AddBlock
+  // changes the table, one call at a time, so it cannot change meanwhile.
+  std::vector<Hash32, LargeAllocator<Hash32>> grown;
+  {
+    std::shared_lock lock(mu_);
+    size_t slots = std::max<size_t>(slots_.size(), 1024);
+    while ((count_ + ids.size() + 1) * 2 > slots) slots *= 2;
+    if (slots != slots_.size()) {
+      grown.assign(slots, Hash32{});
+      const size_t mask = slots - 1;
+      for (const auto& id : slots_) {
+        if (IsZero(id)) continue;
+        size_t i = HashHasher()(id) & mask;
+        while (!IsZero(grown[i])) i = (i + 1) & mask;
+        grown[i] = id;
+      }
+    }
+  }
   std::unique_lock lock(mu_);
+  if (!grown.empty()) slots_.swap(grown);  // the old table is freed after unlocking
   for (const auto& id : ids) InsertLocked(id);
   blocks_.emplace_back(height, ids);
   while (!blocks_.empty() && blocks_.front().first + window_ < height) {

@@ -29,6 +29,7 @@ class ReplayGuard {
   explicit ReplayGuard(uint64_t window) : window_(window) {}
   bool Contains(const Hash32& id) const;
   // Records the ids of block `height` and forgets blocks older than the window.
+  // One caller at a time (blocks commit in order).
   void AddBlock(uint64_t height, const std::vector<Hash32>& ids);
   // A hint: starts loading the table slots of `ids` into the cache, so that
   // a block's lookups and inserts that follow overlap their memory accesses
