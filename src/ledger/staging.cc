@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common/large_alloc.h"
 
 namespace medledger::ledger {
 
@@ -15,63 +14,19 @@ constexpr size_t kMaxJournalKey = 1 << 16;
 constexpr size_t kMaxJournalValue = 64 << 20;
 }  // namespace
 
-namespace {
-size_t IdHash(const Hash32& id) {
-  size_t v;
-  std::memcpy(&v, id.data(), sizeof v);
-  return v;
-}
-}  // namespace
-
 StagedWrites::StagedWrites(size_t expected) {
   if (expected == 0) return;
   // Busy chains stage about one state key (an anchor) per transaction, so
   // about half of the entries are ids; room for half again as many, so that
   // the block that crosses the threshold does not grow the table at the last
   // moment (that rehash held the store's lock for 50 ms).
-  const size_t ids = expected / 2 + expected / 4;
-  size_t cap = size_t(1) << 12;
-  while (cap < 2 * ids) cap <<= 1;  // at most half full
-  txs_ = static_cast<TxSlot*>(AllocLarge(cap * sizeof(TxSlot), /*zero=*/true));
-  PrefaultLarge(txs_, cap * sizeof(TxSlot));
-  tx_mask_ = cap - 1;
+  txs_.Reserve(expected / 2 + expected / 4);
   state_.Reserve(expected / 2, /*prefault=*/true);
 }
 
-StagedWrites::~StagedWrites() { FreeLarge(txs_); }
+void StagedWrites::AddTx(const Hash32& id, const TxLocation& loc) { *txs_.Insert(id).first = loc; }
 
-StagedWrites::TxSlot* StagedWrites::FindTxSlot(const Hash32& id) const {
-  for (size_t i = IdHash(id) & tx_mask_;; i = (i + 1) & tx_mask_) {
-    if (!txs_[i].used || txs_[i].id == id) return &txs_[i];
-  }
-}
-
-void StagedWrites::GrowTxs() {
-  size_t cap = txs_ ? (tx_mask_ + 1) * 2 : size_t(1) << 12;
-  auto* fresh = static_cast<TxSlot*>(AllocLarge(cap * sizeof(TxSlot), /*zero=*/true));
-  for (size_t i = 0; txs_ && i <= tx_mask_; ++i) {
-    if (!txs_[i].used) continue;
-    size_t j = IdHash(txs_[i].id) & (cap - 1);
-    while (fresh[j].used) j = (j + 1) & (cap - 1);
-    fresh[j] = txs_[i];
-  }
-  FreeLarge(txs_);
-  txs_ = fresh;
-  tx_mask_ = cap - 1;
-}
-
-void StagedWrites::AddTx(const Hash32& id, const TxLocation& loc) {
-  if (!txs_ || (tx_count_ + 1) * 2 > tx_mask_ + 1) GrowTxs();
-  TxSlot* s = FindTxSlot(id);
-  if (!s->used) tx_count_++;
-  *s = TxSlot{id, loc, true};
-}
-
-const TxLocation* StagedWrites::FindTx(const Hash32& id) const {
-  if (!txs_) return nullptr;
-  const TxSlot* s = FindTxSlot(id);
-  return s->used ? &s->loc : nullptr;
-}
+const TxLocation* StagedWrites::FindTx(const Hash32& id) const { return txs_.Find(id); }
 
 void StagedWrites::AddState(std::string_view key, const std::optional<Bytes>& value) {
   thread_local std::string v;
@@ -89,8 +44,7 @@ bool StagedWrites::FindState(std::string_view key, std::optional<std::string_vie
 }
 
 void StagedWrites::Clear() {
-  if (txs_) std::memset(static_cast<void*>(txs_), 0, (tx_mask_ + 1) * sizeof(TxSlot));
-  tx_count_ = 0;
+  txs_.Clear();
   state_.Reset();
   covers_any_ = false;
   first_height_ = last_height_ = 0;
@@ -104,9 +58,8 @@ void StagedWrites::CoverHeight(uint64_t height) {
 
 std::vector<std::pair<Hash32, TxLocation>> StagedWrites::SortedTxs() const {
   std::vector<std::pair<Hash32, TxLocation>> out;
-  out.reserve(tx_count_);
-  for (size_t i = 0; txs_ && i <= tx_mask_; ++i)
-    if (txs_[i].used) out.emplace_back(txs_[i].id, txs_[i].loc);
+  out.reserve(txs_.size());
+  txs_.ForEach([&](const Hash32& id, const TxLocation& loc) { out.emplace_back(id, loc); });
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }

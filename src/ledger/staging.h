@@ -28,6 +28,7 @@
 
 #include "common/arena_map.h"
 #include "common/bytes.h"
+#include "common/id_map.h"
 #include "common/status.h"
 #include "ledger/store.h"
 
@@ -40,7 +41,6 @@ class StagedWrites {
   // or page faults on fresh memory (huge pages: compaction) stalled every
   // reader for milliseconds. The default grows as needed.
   explicit StagedWrites(size_t expected = 0);
-  ~StagedWrites();
   StagedWrites(const StagedWrites&) = delete;
   StagedWrites& operator=(const StagedWrites&) = delete;
 
@@ -58,7 +58,7 @@ class StagedWrites {
   // (valid until the next AddState of that key).
   bool FindState(std::string_view key, std::optional<std::string_view>* value) const;
 
-  size_t entries() const { return tx_count_ + state_.size(); }
+  size_t entries() const { return txs_.size() + state_.size(); }
   bool empty() const { return entries() == 0 && !covers_any_; }
   bool covers_any() const { return covers_any_; }
   uint64_t first_height() const { return first_height_; }
@@ -70,18 +70,9 @@ class StagedWrites {
       std::string_view prefix) const;
 
  private:
-  // Tx index: open addressing on the id's first 8 bytes (ids are SHA-256
-  // outputs), at most half full. State: an ArenaMap whose values carry a
-  // leading byte, 1 for a put and 0 for a delete.
-  struct TxSlot {
-    Hash32 id;
-    TxLocation loc;
-    bool used;
-  };
-  TxSlot* FindTxSlot(const Hash32& id) const;
-  void GrowTxs();
-  TxSlot* txs_ = nullptr;
-  size_t tx_mask_ = 0, tx_count_ = 0;
+  // Tx index: an IdMap. State: an ArenaMap whose values carry a leading
+  // byte, 1 for a put and 0 for a delete.
+  IdMap<TxLocation> txs_;
   ArenaMap state_;
   bool covers_any_ = false;
   uint64_t first_height_ = 0, last_height_ = 0;

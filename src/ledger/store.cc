@@ -684,24 +684,18 @@ Status Store::ScanState(std::string_view prefix,
   rocksdb::ReadOptions ro = prefix.empty() ? FullScanOptions() : rocksdb::ReadOptions();
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
   const rocksdb::Slice pre(prefix.data(), prefix.size());
-  if (!impl_->ScanReachesStaged(prefix)) {
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cfs[kState]));
-    for (it->Seek(pre); it->Valid(); it->Next()) {
-      rocksdb::Slice k = it->key();
-      if (!k.starts_with(pre)) break;
-      rocksdb::Slice v = it->value();
-      if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
-    }
-    return FromRocks(it->status(), "scanning state");
-  }
   // Merge the staged entries under the prefix (newest table wins) into the
   // column family's, staged first on equal keys. The shared lock keeps the
-  // tables and the iterator's snapshot consistent with each other.
-  std::shared_lock l(impl_->staged_mu);
+  // tables and the iterator's snapshot consistent with each other; a prefix
+  // that no staged key can fall under needs neither.
+  std::shared_lock l(impl_->staged_mu, std::defer_lock);
   std::map<std::string_view, std::optional<std::string_view>> staged;
-  if (impl_->frozen)
-    for (const auto& [k, v] : impl_->frozen->SortedState(prefix)) staged[k] = v;
-  for (const auto& [k, v] : impl_->active->SortedState(prefix)) staged[k] = v;
+  if (impl_->ScanReachesStaged(prefix)) {
+    l.lock();
+    if (impl_->frozen)
+      for (const auto& [k, v] : impl_->frozen->SortedState(prefix)) staged[k] = v;
+    for (const auto& [k, v] : impl_->active->SortedState(prefix)) staged[k] = v;
+  }
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cfs[kState]));
   auto st = staged.begin();
   it->Seek(pre);

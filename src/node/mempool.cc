@@ -15,105 +15,6 @@ const char* TxStateName(TxState s) {
   return "unknown";
 }
 
-// A hash table keyed by tx id, stored in one array: a lookup is usually one
-// cache miss where std::unordered_map took two (bucket, then node), and an
-// insert allocates nothing. Linear probing, at most half full, with
-// backward-shift deletion (no tombstones to slow later probes).
-template <typename V>
-class Mempool::IdTable {
- public:
-  size_t size() const { return size_; }
-
-  // Sizes the table for n ids up front.
-  void Reserve(size_t n) {
-    size_t slots = 64;
-    while (slots < 2 * n) slots *= 2;
-    if (slots > slots_.size()) Resize(slots);
-  }
-
-  V* Find(const Hash32& id) {
-    if (size_ == 0) return nullptr;
-    size_t i = Locate(id, HashOf(id));
-    return slots_[i].used ? &slots_[i].value : nullptr;
-  }
-  const V* Find(const Hash32& id) const { return const_cast<IdTable*>(this)->Find(id); }
-
-  // The value for id, value-initialised if it was absent (second: true).
-  // The pointer is valid until the next Insert or Erase.
-  std::pair<V*, bool> Insert(const Hash32& id) {
-    if ((size_ + 1) * 2 > slots_.size()) Grow();
-    uint32_t h = HashOf(id);
-    Slot& s = slots_[Locate(id, h)];
-    if (s.used) return {&s.value, false};
-    s.used = true;
-    s.hash = h;
-    s.id = id;
-    s.value = V{};
-    ++size_;
-    return {&s.value, true};
-  }
-
-  // Removes id, moving its value to *out; false if it was absent.
-  bool Erase(const Hash32& id, V* out) {
-    if (size_ == 0) return false;
-    size_t i = Locate(id, HashOf(id));
-    if (!slots_[i].used) return false;
-    if (out) *out = std::move(slots_[i].value);
-    // Pull each following entry of the run back into the hole unless that
-    // would move it before its home slot.
-    for (size_t j = (i + 1) & mask_; slots_[j].used; j = (j + 1) & mask_) {
-      size_t home = slots_[j].hash & mask_;
-      bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays) continue;
-      slots_[i] = std::move(slots_[j]);
-      i = j;
-    }
-    slots_[i].used = false;
-    --size_;
-    return true;
-  }
-
- private:
-  struct Slot {
-    Hash32 id;
-    uint32_t hash = 0;
-    bool used = false;
-    V value{};
-  };
-
-  // Ids are SHA-256 digests, but tests and callers may pass ids that differ
-  // in any byte: fold all of them, then spread with a Fibonacci multiply.
-  static uint32_t HashOf(const Hash32& id) {
-    uint64_t w[4];
-    std::memcpy(w, id.data(), sizeof w);
-    return uint32_t(((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9E3779B97F4A7C15ull) >> 32);
-  }
-
-  // The slot holding id, or the empty slot where it would go.
-  size_t Locate(const Hash32& id, uint32_t h) const {
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (!s.used || (s.hash == h && s.id == id)) return i;
-    }
-  }
-
-  void Grow() { Resize(std::max<size_t>(64, slots_.size() * 2)); }
-
-  void Resize(size_t slots) {
-    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots));
-    mask_ = slots_.size() - 1;
-    for (auto& s : old) {
-      if (!s.used) continue;
-      size_t i = s.hash & mask_;
-      while (slots_[i].used) i = (i + 1) & mask_;
-      slots_[i] = std::move(s);
-    }
-  }
-
-  std::vector<Slot> slots_;
-  size_t mask_ = 0, size_ = 0;
-};
-
 struct Mempool::Waiter {
   // One per id, in the caller's order; kPending while that id is registered
   // (in pending_ or extra_waits_) and unresolved.
@@ -127,8 +28,8 @@ struct Mempool::Waiter {
 Mempool::Mempool(size_t capacity, size_t remembered)
     : capacity_(capacity),
       remembered_(remembered),
-      pending_(std::make_unique<IdTable<WaitRef>>()),
-      recent_(std::make_unique<IdTable<Resolved>>()),
+      pending_(std::make_unique<IdMap<WaitRef>>()),
+      recent_(std::make_unique<IdMap<Resolved>>()),
       reaper_([this] { ReaperLoop(); }) {
   // The outcome table fills to `remembered` under any steady load; sized now,
   // it does not rehash (and fault in fresh pages) while the node takes load.

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/id_map.h"
 #include "model/transaction.h"
 #include "model/verdict.h"
 #include "node/chain.h"
@@ -103,9 +104,6 @@ class Mempool {
     TxState state = TxState::kUnknown;
     model::Reject reason = model::Reject::kNone;
   };
-  template <typename V>
-  class IdTable;
-
   Status AddLocked(model::Transaction&& tx, const Hash32& id, bool* wake);  // requires mu_
   void Remember(const Hash32& id, const Resolved& r, const std::string& detail);  // requires mu_
   // Fills the waiter's outcome and queues it for the reaper once complete.
@@ -126,13 +124,13 @@ class Mempool {
   std::condition_variable reaper_cv_;  // a waiter completed, an earlier deadline, or stop
   std::deque<std::pair<model::Transaction, Hash32>> queue_;
   // Pending ids, each with its first waiter (most ids have none or one).
-  std::unique_ptr<IdTable<WaitRef>> pending_;
+  std::unique_ptr<IdMap<WaitRef>> pending_;
   // Further waiters of a pending id, and waiters of ids that Forget dropped
   // from pending_ (resolved by a later commit or rejection, else at the
   // deadline). Rare, so usually empty and never searched.
   std::unordered_multimap<Hash32, WaitRef, state::HashHasher> extra_waits_;
   // Resolved outcomes, and their ids oldest first for forgetting them.
-  std::unique_ptr<IdTable<Resolved>> recent_;
+  std::unique_ptr<IdMap<Resolved>> recent_;
   std::deque<Hash32> recent_order_;
   std::unordered_map<Hash32, std::string, state::HashHasher> details_;  // of remembered rejections
   std::vector<std::unique_ptr<Waiter>> live_;  // registered, not yet fired
