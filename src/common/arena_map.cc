@@ -146,6 +146,31 @@ std::optional<std::string_view> ArenaMap::Find(std::string_view key) const {
   return s->entry->value();
 }
 
+void ArenaMap::FindMany(const std::string_view* keys, size_t n, std::optional<std::string_view>* out) const {
+  constexpr size_t kBatch = 32;
+  uint64_t h[kBatch];
+  for (size_t base = 0; base < n; base += kBatch) {
+    const size_t m = std::min(kBatch, n - base);
+    for (size_t i = 0; i < m; ++i) {
+      h[i] = HashKey(keys[base + i]);
+      if (slots_) __builtin_prefetch(&slots_[h[i] & mask_]);
+    }
+    // Second stage: the home slots are (mostly) in cache now, so fetch the
+    // entries they point at; a probe that walks on finds the rest itself.
+    for (size_t i = 0; slots_ && i < m; ++i) {
+      const Entry* e = slots_[h[i] & mask_].entry;
+      if (e && e != kDeleted) {
+        __builtin_prefetch(e);
+        __builtin_prefetch(reinterpret_cast<const char*>(e) + 64);
+      }
+    }
+    for (size_t i = 0; i < m; ++i) {
+      const Slot* s = FindSlot(keys[base + i], h[i]);
+      out[base + i] = s ? std::optional<std::string_view>(s->entry->value()) : std::nullopt;
+    }
+  }
+}
+
 void ArenaMap::ForEach(const std::function<void(std::string_view, std::string_view)>& fn) const {
   for (size_t i = 0; slots_ && i <= mask_; ++i) {
     const Entry* e = slots_[i].entry;

@@ -100,18 +100,20 @@ class ByteReader {
   }
   template <size_t N>
   std::array<uint8_t, N> Fixed() { std::array<uint8_t, N> a{}; Raw(a.data(), N); return a; }
-  // A u32-length-prefixed field of at most max_len bytes.
-  Bytes Var(size_t max_len) {
+  // A u32-length-prefixed field of at most max_len bytes, as a view into
+  // the input (empty, and the reader failed, if it is too long or cut off).
+  std::string_view VarView(size_t max_len) {
     uint32_t n = U32();
     if (!ok_ || n > max_len || !Need(n)) { ok_ = false; return {}; }
-    Bytes b(p_, p_ + n);
+    std::string_view v(reinterpret_cast<const char*>(p_), n);
     p_ += n;
-    return b;
+    return v;
   }
-  std::string VarString(size_t max_len) {
-    Bytes b = Var(max_len);
-    return std::string(b.begin(), b.end());
+  Bytes Var(size_t max_len) {
+    std::string_view v = VarView(max_len);
+    return Bytes(v.begin(), v.end());
   }
+  std::string VarString(size_t max_len) { return std::string(VarView(max_len)); }
 
  private:
   bool Need(size_t n) {

@@ -760,14 +760,14 @@ Status Store::CompactAll() {
 }
 
 Status Store::ForEachBlock(uint64_t from,
-                           const std::function<bool(uint64_t, Bytes&)>& fn) const {
+                           const std::function<bool(uint64_t, std::span<const uint8_t>)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(FullScanOptions(), impl_->cfs[kBlocks]));
   for (it->Seek(HeightKey(from)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (k.size() != 8) return DataLoss("ledger: blocks column family holds a malformed key");
-    Bytes value = ToBytes(it->value());
-    if (!fn(DecodeU64(k.data()), value)) break;
+    rocksdb::Slice v = it->value();
+    if (!fn(DecodeU64(k.data()), {reinterpret_cast<const uint8_t*>(v.data()), v.size()})) break;
   }
   return FromRocks(it->status(), "iterating blocks");
 }

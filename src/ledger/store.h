@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -147,8 +148,9 @@ class Store {
 
   // Calls fn for each block with height >= from, in height order, until fn
   // returns false. Reads one consistent snapshot.
-  // fn may move the bytes out of its argument (it gets a fresh copy each call).
-  Status ForEachBlock(uint64_t from, const std::function<bool(uint64_t, Bytes&)>& fn) const;
+  // The bytes are valid only during the call (they lie in RocksDB's block
+  // buffer): a caller that keeps them copies them, into a buffer it reuses.
+  Status ForEachBlock(uint64_t from, const std::function<bool(uint64_t, std::span<const uint8_t>)>& fn) const;
 
   // Calls fn for every transaction index entry in bytewise id order, until fn
   // returns false (the offline audit compares the whole index in one pass

@@ -218,8 +218,8 @@ TEST(StoreTest, ForEachBlockInHeightOrder) {
   const uint64_t n = 300;
   for (uint64_t h = 0; h < n; ++h) ASSERT_TRUE(store->Commit(MakeCommit(h, 1, 16)).ok());
   std::vector<uint64_t> heights;
-  ASSERT_TRUE(store->ForEachBlock(0, [&](uint64_t h, const Bytes& b) {
-                     EXPECT_EQ(b, MakeCommit(h, 1, 16).block);
+  ASSERT_TRUE(store->ForEachBlock(0, [&](uint64_t h, std::span<const uint8_t> b) {
+                     EXPECT_EQ(Bytes(b.begin(), b.end()), MakeCommit(h, 1, 16).block);
                      heights.push_back(h);
                      return true;
                    }).ok());
@@ -227,14 +227,14 @@ TEST(StoreTest, ForEachBlockInHeightOrder) {
   for (uint64_t i = 0; i < n; ++i) EXPECT_EQ(heights[i], i);
 
   heights.clear();
-  ASSERT_TRUE(store->ForEachBlock(250, [&](uint64_t h, const Bytes&) {
+  ASSERT_TRUE(store->ForEachBlock(250, [&](uint64_t h, std::span<const uint8_t>) {
                      heights.push_back(h);
                      return h < 255;
                    }).ok());
   EXPECT_EQ(heights, (std::vector<uint64_t>{250, 251, 252, 253, 254, 255}));
 
   heights.clear();
-  ASSERT_TRUE(store->ForEachBlock(n, [&](uint64_t h, const Bytes&) {
+  ASSERT_TRUE(store->ForEachBlock(n, [&](uint64_t h, std::span<const uint8_t>) {
                      heights.push_back(h);
                      return true;
                    }).ok());

@@ -116,38 +116,44 @@ Result<BlockHeader> DecodeHeader(const Bytes& b) {
 Result<Block> DecodeBlock(const Bytes& b) { return DecodeBlock(b, nullptr); }
 
 Result<Block> DecodeBlock(const Bytes& b, std::vector<TxSpan>* spans) {
-  ByteReader r(b);
   Block blk;
-  ML_RETURN_IF_ERROR(ReadHeader(r, &blk.header));
-  if (blk.header.tx_count > r.remaining()) return DataLoss("block truncated");
-  blk.txs.reserve(blk.header.tx_count);
+  ML_RETURN_IF_ERROR(DecodeBlockInto(b.data(), b.size(), &blk, spans));
+  return blk;
+}
+
+Status DecodeBlockInto(const uint8_t* data, size_t size, Block* out, std::vector<TxSpan>* spans) {
+  ByteReader r(data, size);
+  ML_RETURN_IF_ERROR(ReadHeader(r, &out->header));
+  const uint32_t count = out->header.tx_count;
+  if (count > r.remaining()) return DataLoss("block truncated");
+  out->txs.resize(count);
   if (spans) {
     spans->clear();
-    spans->reserve(blk.header.tx_count);
+    spans->reserve(count);
   }
-  for (uint32_t i = 0; i < blk.header.tx_count; ++i) {
+  for (uint32_t i = 0; i < count; ++i) {
     // Each transaction is decoded where it lies in the block, not from a copy.
     uint32_t n = r.U32();
     if (!r.ok() || n > kMaxTxBytes + kMaxChainIdBytes || n > r.remaining())
       return DataLoss("block truncated in transaction " + std::to_string(i));
     const uint8_t* p = r.pos();
-    auto tx = DecodeTransaction(p, n);
-    if (!tx.ok()) return DataLoss("transaction " + std::to_string(i) + " undecodable: " + tx.status().message());
+    ByteReader tr(p, n);
+    Status st = ReadTransactionInto(tr, &out->txs[i]);
+    if (st.ok() && !tr.AtEnd()) st = InvalidArgument("trailing bytes after transaction");
+    if (!st.ok()) return DataLoss("transaction " + std::to_string(i) + " undecodable: " + st.message());
     r = ByteReader(p + n, r.remaining() - n);
     // A decoded transaction is exactly its signing bytes and a 64-byte signature.
-    if (spans) spans->push_back(TxSpan{uint32_t(p - b.data()), n - 64});
-    blk.txs.push_back(std::move(*tx));
+    if (spans) spans->push_back(TxSpan{uint32_t(p - data), n - 64});
   }
-  blk.results.reserve(blk.header.tx_count);
-  for (uint32_t i = 0; i < blk.header.tx_count; ++i) {
-    Verdict v;
+  out->results.resize(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Verdict& v = out->results[i];
     v.reason = Reject(r.U8());
-    v.detail = r.VarString(kMaxVerdictDetail);
+    v.detail.assign(r.VarView(kMaxVerdictDetail));
     if (!r.ok()) return DataLoss("block truncated in results");
-    blk.results.push_back(std::move(v));
   }
   if (!r.AtEnd()) return DataLoss("trailing bytes after block");
-  return blk;
+  return Status::Ok();
 }
 
 nlohmann::json HeaderToJson(const BlockHeader& h) {

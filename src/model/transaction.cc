@@ -53,19 +53,18 @@ bool Transaction::VerifySignature() const {
   return crypto::Verify(signer, sb, signature);
 }
 
-Result<Transaction> ReadTransaction(ByteReader& r) {
+Status ReadTransactionInto(ByteReader& r, Transaction* tx) {
   uint8_t magic[4];
   r.Raw(magic, 4);
   if (!r.ok() || std::memcmp(magic, kMagic, 4) != 0) return InvalidArgument("not a medledger transaction");
-  Transaction tx;
-  tx.version = r.U8();
-  if (r.ok() && tx.version != kTxFormatVersion)
-    return InvalidArgument("unsupported transaction format version " + std::to_string(tx.version));
-  tx.chain_id = r.VarString(kMaxChainIdBytes);
-  tx.signer = r.Fixed<32>();
-  tx.nonce = r.U64();
-  tx.expiry_height = r.U64();
-  tx.type = r.U16();
+  tx->version = r.U8();
+  if (r.ok() && tx->version != kTxFormatVersion)
+    return InvalidArgument("unsupported transaction format version " + std::to_string(tx->version));
+  tx->chain_id.assign(r.VarView(kMaxChainIdBytes));
+  tx->signer = r.Fixed<32>();
+  tx->nonce = r.U64();
+  tx->expiry_height = r.U64();
+  tx->type = r.U16();
   uint32_t plen = 0;
   {
     // Peek the payload length to give "oversized" its own message.
@@ -75,9 +74,16 @@ Result<Transaction> ReadTransaction(ByteReader& r) {
     }
     if (plen > kMaxPayloadBytes) return ResourceExhausted("payload exceeds " + std::to_string(kMaxPayloadBytes) + " bytes");
   }
-  tx.payload = r.Var(kMaxPayloadBytes);
-  tx.signature = r.Fixed<64>();
+  std::string_view payload = r.VarView(kMaxPayloadBytes);
+  tx->payload.assign(payload.begin(), payload.end());
+  tx->signature = r.Fixed<64>();
   if (!r.ok()) return InvalidArgument("truncated or malformed transaction");
+  return Status::Ok();
+}
+
+Result<Transaction> ReadTransaction(ByteReader& r) {
+  Transaction tx;
+  ML_RETURN_IF_ERROR(ReadTransactionInto(r, &tx));
   return tx;
 }
 

@@ -49,6 +49,10 @@ Result<Transaction> DecodeTransaction(const uint8_t* p, size_t n);
 inline Result<Transaction> DecodeTransaction(const Bytes& b) { return DecodeTransaction(b.data(), b.size()); }
 // Reads one transaction from a stream of them (batch bodies, blocks).
 Result<Transaction> ReadTransaction(ByteReader& r);
+// ReadTransaction into an existing transaction, reusing its buffers (a
+// reader that decodes millions of them, as the audit does, allocates
+// nothing per transaction). On error *tx holds an unspecified value.
+Status ReadTransactionInto(ByteReader& r, Transaction* tx);
 
 // The JSON form used by the API. Lossless both ways:
 // {"version":1,"chain_id":"...","signer":HEX,"nonce":N,"expiry_height":N,

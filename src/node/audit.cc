@@ -86,6 +86,25 @@ class Pipeline {
     return b;
   }
 
+  // A block's worth of buffers, recycled: the replay hands back each block
+  // it is done with and the reader decodes the next one into it, so the
+  // audit does not allocate, fault in and free ~330 MB of blocks and
+  // transactions over a 1M-transaction chain (that was ~2% of its CPU).
+  std::unique_ptr<InFlight> Take() {
+    std::lock_guard l(mu_);
+    if (pool_.empty()) return std::make_unique<InFlight>();
+    auto b = std::move(pool_.back());
+    pool_.pop_back();
+    return b;
+  }
+  void Recycle(std::unique_ptr<InFlight> b) {
+    b->error.clear();
+    b->proposer_ok = false;
+    b->items = b->next = b->done = 0;
+    std::lock_guard l(mu_);
+    pool_.push_back(std::move(b));
+  }
+
   void Finish() {  // the reader pushed its last block
     std::lock_guard l(mu_);
     finished_ = true;
@@ -163,6 +182,7 @@ class Pipeline {
   std::mutex mu_;
   std::condition_variable room_cv_, work_cv_, done_cv_;
   std::deque<std::unique_ptr<InFlight>> q_;
+  std::vector<std::unique_ptr<InFlight>> pool_;
   size_t in_flight_txs_ = 0;
   bool finished_ = false;
   bool stop_ = false;
@@ -237,6 +257,56 @@ IndexFindings CheckTxIndex(const ledger::Store& store, std::vector<IndexEntry, L
   return out;
 }
 
+// Checks stored state entries against the replayed state. Entries are
+// copied out of the scan in batches and looked up together
+// (MemState::FindMany): one at a time, each lookup waited on two cache
+// misses, and they were a third of the audit's tail.
+class StateComparer {
+ public:
+  explicit StateComparer(const state::MemState& st) : st_(st) {}
+
+  // False once a difference is found (in `problem`).
+  bool Add(std::string_view k, std::string_view v) {
+    entries_.push_back({buf_.size(), k.size(), v.size()});
+    buf_.append(k).append(v);
+    return entries_.size() < kBatch || Flush();
+  }
+
+  bool Flush() {
+    const size_t n = entries_.size();
+    keys_.resize(n);
+    found_.resize(n);
+    for (size_t i = 0; i < n; ++i) keys_[i] = std::string_view(buf_).substr(entries_[i].off, entries_[i].klen);
+    st_.FindMany(keys_.data(), n, found_.data());
+    for (size_t i = 0; i < n && !problem; ++i) {
+      if (!found_[i]) {
+        problem = "stored state has an unexpected or missing key";
+      } else if (*found_[i] != std::string_view(buf_).substr(entries_[i].off + entries_[i].klen, entries_[i].vlen)) {
+        problem = "stored state value differs from the replayed state";
+      } else {
+        ++matched;
+      }
+    }
+    entries_.clear();
+    buf_.clear();
+    return !problem;
+  }
+
+  std::optional<std::string> problem;
+  size_t matched = 0;
+
+ private:
+  static constexpr size_t kBatch = 256;
+  struct Stored {
+    size_t off, klen, vlen;
+  };
+  const state::MemState& st_;
+  std::string buf_;
+  std::vector<Stored> entries_;
+  std::vector<std::string_view> keys_;
+  std::vector<std::optional<std::string_view>> found_;
+};
+
 }  // namespace
 
 Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
@@ -268,6 +338,43 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   if (!b0.ok()) return fail(0, "genesis block missing");
   if (*b0 != genesis->block.Encode()) return fail(0, "genesis block does not match the genesis document");
 
+  // The reader and the signature workers start first: they need nothing
+  // from the replay state, so its set-up overlaps their work.
+  Pipeline pipe(threads);
+  uint64_t expect = 1;
+  Status scan = Status::Ok();
+  std::thread reader([&] {
+    scan = store->ForEachBlock(1, [&](uint64_t height, std::span<const uint8_t> bytes) {
+      auto c = pipe.Take();
+      c->height = height;
+      if (height != expect) {
+        c->error = "block " + std::to_string(expect) + " is missing";
+        c->height = expect;
+        pipe.Push(std::move(c));
+        return false;
+      }
+      expect++;
+      c->bytes.assign(bytes.begin(), bytes.end());
+      if (Status d = model::DecodeBlockInto(c->bytes.data(), c->bytes.size(), &c->block, &c->spans); !d.ok()) {
+        c->error = "block does not decode: " + d.message();
+        pipe.Push(std::move(c));
+        return false;
+      }
+      if (c->block.header.height != height) {
+        c->error = "block stored at height " + std::to_string(height) + " says it is " +
+                   std::to_string(c->block.header.height);
+        pipe.Push(std::move(c));
+        return false;
+      }
+      size_t n = c->block.txs.size();
+      c->ids.resize(n);
+      c->sig_ok.resize(n);
+      c->items = n + 1;
+      return pipe.Push(std::move(c));
+    });
+    pipe.Finish();
+  });
+
   state::MemState st;
   // A size hint only: most transactions write one new key.
   st.Reserve(meta.committed_txs + genesis->writes.size() + 1024);
@@ -287,42 +394,6 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   std::vector<IndexEntry, LargeAllocator<IndexEntry>> want_index;  // ~48 bytes a transaction
   want_index.reserve(meta.committed_txs + 1024);
 
-  Pipeline pipe(threads);
-  uint64_t expect = 1;
-  Status scan = Status::Ok();
-  std::thread reader([&] {
-    scan = store->ForEachBlock(1, [&](uint64_t height, Bytes& bytes) {
-      auto c = std::make_unique<InFlight>();
-      c->height = height;
-      if (height != expect) {
-        c->error = "block " + std::to_string(expect) + " is missing";
-        c->height = expect;
-        pipe.Push(std::move(c));
-        return false;
-      }
-      expect++;
-      c->bytes = std::move(bytes);
-      auto b = model::DecodeBlock(c->bytes, &c->spans);
-      if (!b.ok()) {
-        c->error = "block does not decode: " + b.status().message();
-        pipe.Push(std::move(c));
-        return false;
-      }
-      c->block = std::move(*b);
-      if (c->block.header.height != height) {
-        c->error = "block stored at height " + std::to_string(height) + " says it is " +
-                   std::to_string(c->block.header.height);
-        pipe.Push(std::move(c));
-        return false;
-      }
-      size_t n = c->block.txs.size();
-      c->ids.resize(n);
-      c->sig_ok.resize(n);
-      c->items = n + 1;
-      return pipe.Push(std::move(c));
-    });
-    pipe.Finish();
-  });
 
   // The replay, in height order, on this thread.
   std::optional<Finding> finding;
@@ -375,6 +446,7 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
     rep.txs += c->block.txs.size();
     last_h = c->height;
     if (opts.progress && c->height % 100 == 0) opts.progress(c->height);
+    pipe.Recycle(std::move(c));
   }
   pipe.Stop();
   reader.join();
@@ -393,21 +465,11 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   std::optional<std::string> state_problem;
   Status ss = Status::Ok();
   if (replay_complete) {
-    size_t matched = 0;
-    ss = store->ScanState("", [&](std::string_view k, std::string_view v) {
-      auto mine = st.Find(k);
-      if (!mine) {
-        state_problem = "stored state has an unexpected or missing key";
-        return false;
-      }
-      if (*mine != v) {
-        state_problem = "stored state value differs from the replayed state";
-        return false;
-      }
-      ++matched;
-      return true;
-    });
-    if (ss.ok() && !state_problem && matched != st.size()) state_problem = "stored state is missing keys";
+    StateComparer cmp(st);
+    ss = store->ScanState("", [&](std::string_view k, std::string_view v) { return cmp.Add(k, v); });
+    if (ss.ok()) cmp.Flush();
+    state_problem = cmp.problem;
+    if (ss.ok() && !state_problem && cmp.matched != st.size()) state_problem = "stored state is missing keys";
   }
   index_thread.join();
 

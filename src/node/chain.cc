@@ -129,13 +129,13 @@ Status Chain::LoadReplayWindow() {
   uint64_t w = genesis_.params.max_expiry_window;
   uint64_t from = h > w ? h - w : 1;
   Status inner = Status::Ok();
-  Status st = store_->ForEachBlock(from, [&](uint64_t height, const Bytes& bytes) {
-    auto b = model::DecodeBlock(bytes);
-    if (!b.ok()) {
-      inner = DataLoss("block " + std::to_string(height) + " undecodable: " + b.status().message());
+  model::Block b;
+  Status st = store_->ForEachBlock(from, [&](uint64_t height, std::span<const uint8_t> bytes) {
+    if (Status d = model::DecodeBlockInto(bytes.data(), bytes.size(), &b, nullptr); !d.ok()) {
+      inner = DataLoss("block " + std::to_string(height) + " undecodable: " + d.message());
       return false;
     }
-    replay_->AddBlock(height, b->TxIds());
+    replay_->AddBlock(height, b.TxIds());
     return true;
   });
   ML_RETURN_IF_ERROR(st);

@@ -48,6 +48,10 @@ class MemState : public StateReader {
   size_t size() const { return map_.size(); }
   // The value of `key`, if present; valid until the next Apply.
   std::optional<std::string_view> Find(std::string_view key) const;
+  // Find for n keys at once (ArenaMap::FindMany).
+  void FindMany(const std::string_view* keys, size_t n, std::optional<std::string_view>* out) const {
+    map_.FindMany(keys, n, out);
+  }
 
  private:
   // The offline audit replays millions of writes into this table, so it is
