@@ -38,6 +38,8 @@ class KeyPair {
   SecretKey sk_{};
 };
 
+// medledger's signature rule (crypto/ed25519_batch.h): libsodium's check,
+// with the cofactored equation, so that batches and single checks agree.
 bool Verify(const PublicKey& pk, const uint8_t* msg, size_t len, const Signature& sig);
 inline bool Verify(const PublicKey& pk, const Bytes& msg, const Signature& sig) {
   return Verify(pk, msg.data(), msg.size(), sig);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -142,9 +144,10 @@ const Table& BaseTable() {
   return t;
 }
 
-// A public key as the batch uses it: -A and its table, or why it cannot.
+// A public key as the batch uses it: -A and its table, or why it cannot be
+// used (libsodium rejects such a key outright).
 struct KeyInfo {
-  enum Kind { kBatch, kSingle, kInvalid } kind = kInvalid;
+  bool valid = false;
   Table neg_a;
 };
 
@@ -179,17 +182,12 @@ const KeyInfo& LookupKey(const uint8_t* pk) {
   if (it != cache.end()) return *it->second;
   auto info = std::make_unique<KeyInfo>();
   GeP3 neg_a;
-  // libsodium rejects these keys outright, so every signature by them fails.
+  // libsodium's checks on A: canonical, not of small order, on the curve. A
+  // key with a small-order component passes them; the cofactor in the
+  // equation makes that component irrelevant.
   if (ge25519_is_canonical(pk) && !ge25519_has_small_order(pk) && ge25519_frombytes_negate_vartime(&neg_a, pk) == 0) {
-    // A key with a small-order component is legal to libsodium, but the
-    // batch equation could not tell its torsion terms apart: check those
-    // signatures one at a time.
-    if (ge25519_is_on_main_subgroup(&neg_a)) {
-      info->kind = KeyInfo::kBatch;
-      BuildTable(&info->neg_a, neg_a);
-    } else {
-      info->kind = KeyInfo::kSingle;
-    }
+    info->valid = true;
+    BuildTable(&info->neg_a, neg_a);
   }
   return *cache.emplace(k, std::move(info)).first->second;
 }
@@ -203,13 +201,15 @@ struct Prepared {
   uint8_t h[64];  // SHA-512(R || A || M), reduced mod L in the first 32 bytes
 };
 
-// Whether the batch equation holds for p[0..n). Each item has passed
-// libsodium's encoding checks and has a batchable key.
+// Whether the cofactored batch equation holds for p[0..n). Each item has
+// passed the encoding checks and has a valid key. The weights are random
+// and odd (never zero), so for n = 1 this is exactly the single check.
 bool EquationHolds(Prepared* p, size_t n) {
   uint8_t z[kMaxBatch][32];
   std::memset(z, 0, sizeof z);
   uint8_t rnd[kMaxBatch * 16];
   randombytes_buf(rnd, n * 16);
+  for (size_t i = 0; i < n; ++i) rnd[i * 16] |= 1;
   uint8_t b_coef[32] = {0};
   int8_t naf_a[kMaxBatch][257], naf_r[kMaxBatch][257], naf_b[257];
   int top = -1;
@@ -235,9 +235,48 @@ bool EquationHolds(Prepared* p, size_t n) {
       if (naf_r[i][pos]) AddDigit(&acc, p[i].neg_r, naf_r[i][pos]);
     }
   }
+  // The cofactor: [8] clears any small-order component, so the answer does
+  // not depend on the random weights (see the header).
+  for (int i = 0; i < 3; ++i) Double(&acc);
   uint8_t out[32];
   ge25519_p3_tobytes(out, &acc);
   return std::memcmp(out, kIdentity, 32) == 0;
+}
+
+// The encoding checks and the set-up of one item; false if the signature
+// fails the checks (then it is invalid whatever the equation says).
+bool Prepare(const SigItem& s, Prepared* p) {
+  const KeyInfo& key = LookupKey(s.pubkey);
+  if (!key.valid) return false;
+  // libsodium's checks on S and R (canonical S; R not of small order), and
+  // R canonical and on the curve, since the equation needs it as a point.
+  const uint8_t* r = s.signature;
+  if (!sc25519_is_canonical(s.signature + 32) || ge25519_has_small_order(r) || !ge25519_is_canonical(r)) return false;
+  GeP3 neg_r;
+  if (ge25519_frombytes_negate_vartime(&neg_r, r) != 0) return false;
+  BuildTable(&p->neg_r, neg_r);
+  crypto_hash_sha512_state hs;
+  crypto_hash_sha512_init(&hs);
+  crypto_hash_sha512_update(&hs, r, 32);
+  crypto_hash_sha512_update(&hs, s.pubkey, 32);
+  crypto_hash_sha512_update(&hs, s.message, s.message_len);
+  crypto_hash_sha512_final(&hs, p->h);
+  sc25519_reduce(p->h);
+  p->item = &s;
+  p->key = &key;
+  return true;
+}
+
+// The rule for one signature. Every signature libsodium accepts satisfies
+// it (libsodium's equation without the cofactor implies the one with it,
+// and its encoding checks are the rule's), so libsodium's faster check
+// settles the common case; only a signature it rejects needs the
+// cofactored equation. Does not trim the key cache, so a batch being
+// re-checked keeps its pointers.
+bool CheckOne(const SigItem& s) {
+  if (crypto_sign_verify_detached(s.signature, s.message, s.message_len, s.pubkey) == 0) return true;
+  thread_local Prepared p;
+  return Prepare(s, &p) && EquationHolds(&p, 1);
 }
 
 void VerifyManyBatched(std::span<const SigItem> items, uint8_t* ok) {
@@ -251,51 +290,24 @@ void VerifyManyBatched(std::span<const SigItem> items, uint8_t* ok) {
     if (EquationHolds(batch.data(), n)) {
       for (size_t j = 0; j < n; ++j) ok[where[j]] = 1;
     } else {
-      // Which one failed: libsodium decides each.
-      for (size_t j = 0; j < n; ++j) {
-        const SigItem& s = *batch[j].item;
-        ok[where[j]] = crypto_sign_verify_detached(s.signature, s.message, s.message_len, s.pubkey) == 0;
-      }
+      // Which ones failed: each is judged alone.
+      for (size_t j = 0; j < n; ++j) ok[where[j]] = CheckOne(*batch[j].item);
     }
     n = 0;
     TrimKeyCache();
   };
   for (size_t i = 0; i < items.size(); ++i) {
-    const SigItem& s = items[i];
-    const KeyInfo& key = LookupKey(s.pubkey);
     ok[i] = 0;
-    if (key.kind == KeyInfo::kInvalid) continue;
-    // libsodium's checks on R and S, which reject without any arithmetic; a
-    // non-canonical or undecodable R can never equal the encoding libsodium
-    // computes, so it fails too.
-    const uint8_t* r = s.signature;
-    if (!sc25519_is_canonical(s.signature + 32) || ge25519_has_small_order(r) || !ge25519_is_canonical(r)) continue;
-    if (key.kind == KeyInfo::kSingle) {
-      ok[i] = crypto_sign_verify_detached(s.signature, s.message, s.message_len, s.pubkey) == 0;
-      continue;
-    }
-    Prepared& p = batch[n];
-    GeP3 neg_r;
-    if (ge25519_frombytes_negate_vartime(&neg_r, r) != 0) continue;
-    BuildTable(&p.neg_r, neg_r);
-    crypto_hash_sha512_state hs;
-    crypto_hash_sha512_init(&hs);
-    crypto_hash_sha512_update(&hs, r, 32);
-    crypto_hash_sha512_update(&hs, s.pubkey, 32);
-    crypto_hash_sha512_update(&hs, s.message, s.message_len);
-    crypto_hash_sha512_final(&hs, p.h);
-    sc25519_reduce(p.h);
-    p.item = &s;
-    p.key = &key;
+    if (!Prepare(items[i], &batch[n])) continue;
     where[n++] = i;
     if (n == kMaxBatch) flush();
   }
   flush();
 }
 
-// Known batches through the real code path: all valid, then one bad
-// signature among valid ones. Any other answer means this libsodium does
-// not match the declarations above, and batching stays off.
+// Known answers through the real code paths: a batch of valid signatures,
+// the same with one corrupted, and one signature alone. Any other answer
+// means this libsodium does not match the declarations above.
 bool SelfTest() {
   std::vector<KeyPair> keys;
   for (int k = 0; k < 3; ++k) {
@@ -317,30 +329,40 @@ bool SelfTest() {
   VerifyManyBatched(items, ok);
   for (uint8_t v : ok)
     if (v != 1) return false;
+  thread_local Prepared p;
+  if (!Prepare(items[0], &p) || !EquationHolds(&p, 1)) return false;
   sigs[4][10] ^= 1;
   VerifyManyBatched(items, ok);
   for (int i = 0; i < 9; ++i)
     if (ok[i] != (i != 4)) return false;
+  if (!Prepare(items[4], &p) || EquationHolds(&p, 1)) return false;
   return true;
 }
 
-}  // namespace
-
-bool BatchVerifyAvailable() {
+// Every node must judge signatures alike, so a build whose libsodium fails
+// the self-test stops rather than fall back to a different rule.
+void EnsureSelfTested() {
   static const bool ok = [] {
     InitCrypto();
     return SelfTest();
   }();
-  return ok;
+  if (!ok) {
+    std::fprintf(stderr, "medledger: fatal: libsodium's ed25519 group functions failed the batch self-test "
+                         "(crypto/ed25519_batch.cc); this build cannot check signatures\n");
+    std::abort();
+  }
+}
+
+}  // namespace
+
+bool VerifyOne(const SigItem& s) {
+  EnsureSelfTested();
+  TrimKeyCache();
+  return CheckOne(s);
 }
 
 void VerifyMany(std::span<const SigItem> items, uint8_t* ok) {
-  if (!BatchVerifyAvailable()) {
-    for (size_t i = 0; i < items.size(); ++i)
-      ok[i] = crypto_sign_verify_detached(items[i].signature, items[i].message, items[i].message_len,
-                                          items[i].pubkey) == 0;
-    return;
-  }
+  EnsureSelfTested();
   VerifyManyBatched(items, ok);
 }
 

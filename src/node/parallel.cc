@@ -1,7 +1,10 @@
 #include "node/parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
+
+#include "crypto/ed25519_batch.h"
 
 namespace medledger::node {
 
@@ -10,18 +13,17 @@ int DefaultThreads() {
   return n == 0 ? 1 : int(n);
 }
 
-void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn) {
-  if (threads <= 1 || n < 64) {
+void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn, size_t grain) {
+  if (threads <= 1 || n < 2 * grain) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
   std::atomic<size_t> next{0};
   auto work = [&] {
-    constexpr size_t kChunk = 32;
     for (;;) {
-      size_t start = next.fetch_add(kChunk);
+      size_t start = next.fetch_add(grain);
       if (start >= n) return;
-      size_t end = std::min(n, start + kChunk);
+      size_t end = std::min(n, start + grain);
       for (size_t i = start; i < end; ++i) fn(i);
     }
   };
@@ -32,8 +34,24 @@ void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn) {
 }
 
 std::vector<uint8_t> VerifySignatures(const std::vector<model::Transaction>& txs, int threads) {
+  constexpr size_t kBatch = 64;
   std::vector<uint8_t> ok(txs.size());
-  ParallelFor(txs.size(), threads, [&](size_t i) { ok[i] = txs[i].VerifySignature(); });
+  ParallelFor(
+      (txs.size() + kBatch - 1) / kBatch, threads,
+      [&](size_t c) {
+        const size_t from = c * kBatch, to = std::min(txs.size(), from + kBatch);
+        std::vector<Bytes> signing;
+        std::vector<crypto::SigItem> items;
+        signing.reserve(to - from);
+        items.reserve(to - from);
+        for (size_t i = from; i < to; ++i) {
+          signing.push_back(txs[i].SigningBytes());
+          items.push_back(
+              {txs[i].signer.data(), signing.back().data(), signing.back().size(), txs[i].signature.data()});
+        }
+        crypto::VerifyMany(items, ok.data() + from);
+      },
+      /*grain=*/1);
   return ok;
 }
 

@@ -11,10 +11,13 @@
 
 namespace medledger::node {
 
-// Runs fn(i) for i in [0, n) on `threads` threads (the caller's included).
-void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn);
+// Runs fn(i) for i in [0, n) on `threads` threads (the caller's included),
+// which take `grain` consecutive indices at a time; on the calling thread
+// alone when there are fewer than two grains.
+void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn, size_t grain = 32);
 
-// sig_ok[i] = txs[i] has a valid signature.
+// sig_ok[i] = txs[i] has a valid signature (crypto::VerifyMany, batches of
+// 64 spread over the threads).
 std::vector<uint8_t> VerifySignatures(const std::vector<model::Transaction>& txs, int threads);
 
 int DefaultThreads();  // hardware concurrency, at least 1
