@@ -24,7 +24,8 @@
 // whose doublings the whole batch shares and whose R terms need only
 // 128-bit scalars (Bernstein et al., "High-speed high-security signatures",
 // section 5). A batch with an invalid signature fails except with
-// probability about 2^-128; it is then re-checked one signature at a time.
+// probability at most 2^-127 (the weights are odd: 127 random bits); it is
+// then re-checked one signature at a time.
 // With the signers' key tables kept per thread, a batch costs ~17 us per
 // signature against ~40 us for one libsodium check (bench: BM_VerifyBatch
 // and BM_Verify).

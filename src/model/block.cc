@@ -125,7 +125,11 @@ Status DecodeBlockInto(const uint8_t* data, size_t size, Block* out, std::vector
   ByteReader r(data, size);
   ML_RETURN_IF_ERROR(ReadHeader(r, &out->header));
   const uint32_t count = out->header.tx_count;
-  if (count > r.remaining()) return DataLoss("block truncated");
+  // Each transaction takes at least 136 bytes (a u32 length, a 127-byte
+  // minimal transaction, a 5-byte verdict), so a hostile count cannot make
+  // us allocate far more than the block's own size before failing.
+  constexpr size_t kMinBytesPerTx = 4 + 127 + 5;
+  if (count > r.remaining() / kMinBytesPerTx) return DataLoss("block truncated");
   out->txs.resize(count);
   if (spans) {
     spans->clear();

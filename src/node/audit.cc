@@ -46,9 +46,8 @@ struct InFlight {
   bool complete() const { return done == items; }
 };
 
-// Ed25519 verification is most of the audit's work (~90% one signature at a
-// time, ~80% in batches), so the pipeline is built to keep every core
-// verifying all the time:
+// Ed25519 verification is most of the audit's work, so the pipeline is
+// built to keep every core verifying all the time:
 //   reader thread: reads and decodes blocks ahead (bounded),
 //   `threads` workers: hash and verify signatures in place, one batch of 64
 //     at a time, taken from the oldest block with work left, so no core
@@ -173,29 +172,23 @@ class Pipeline {
   // each signature the same verdict as checking it alone).
   static void CheckRange(InFlight& b, size_t from, size_t to) {
     thread_local std::vector<crypto::SigItem> items;
-    thread_local std::vector<size_t> where;
-    thread_local std::vector<uint8_t> ok;
     items.clear();
-    where.clear();
     const size_t ntx = b.block.txs.size();
-    for (size_t i = from; i < to; ++i) {
-      if (i == ntx) {
-        Bytes hb = b.block.header.SigningBytes();
-        b.hash = crypto::Sha256(hb);
-        b.proposer_ok = crypto::Verify(b.block.header.proposer, hb, b.block.header.proposer_sig);
-        continue;
-      }
+    const size_t end = std::min(to, ntx);
+    for (size_t i = from; i < end; ++i) {
       // The signing bytes are hashed and verified where they lie in the block.
       const uint8_t* p = b.bytes.data() + b.spans[i].offset;
       size_t n = b.spans[i].signing_len;
       const model::Transaction& tx = b.block.txs[i];
       b.ids[i] = crypto::Sha256(p, n);
       items.push_back({tx.signer.data(), p, n, tx.signature.data()});
-      where.push_back(i);
     }
-    ok.resize(items.size());
-    crypto::VerifyMany(items, ok.data());
-    for (size_t k = 0; k < items.size(); ++k) b.sig_ok[where[k]] = ok[k];
+    crypto::VerifyMany(items, b.sig_ok.data() + from);
+    if (to > ntx) {  // the last item: the header's hash and proposer signature
+      Bytes hb = b.block.header.SigningBytes();
+      b.hash = crypto::Sha256(hb);
+      b.proposer_ok = crypto::Verify(b.block.header.proposer, hb, b.block.header.proposer_sig);
+    }
   }
 
   std::mutex mu_;
