@@ -49,7 +49,6 @@ void ge25519_add(GeP1P1* r, const GeP3* p, const GeCached* q);
 void ge25519_sub(GeP1P1* r, const GeP3* p, const GeCached* q);
 int ge25519_is_canonical(const unsigned char* s);
 int ge25519_has_small_order(const unsigned char s[32]);
-int ge25519_is_on_main_subgroup(const GeP3* p);
 int sc25519_is_canonical(const unsigned char s[32]);
 void sc25519_reduce(unsigned char s[64]);
 void sc25519_mul(unsigned char s[32], const unsigned char a[32], const unsigned char b[32]);
