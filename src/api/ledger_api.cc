@@ -72,12 +72,11 @@ void AppendOutcomeJson(const node::TxOutcome& o, std::string* out) {
 }
 
 // Admission, in two halves so that a batch takes the mempool lock once:
-// Screen does the stateless checks, the signature and the stateful check
-// against the latest committed state, and returns the final outcome unless
-// the transaction should be added to the mempool (nullopt; *id is set
-// either way); Admitted turns the mempool's answer into the outcome.
-// `id` and `sig_ok` are the caller's: the transaction's id, and whether its
-// signature verifies (a batch is verified together, crypto::VerifyMany).
+// Screen does the stateless checks, the signature verdict and the stateful
+// check against the latest committed state, and returns the final outcome
+// unless the transaction should be added to the mempool (nullopt);
+// Admitted turns the mempool's answer into the outcome. `id` and `sig_ok`
+// come from the caller, which verifies a whole batch at once.
 std::optional<node::TxOutcome> Screen(LedgerContext* ctx, const model::Transaction& tx, const Hash32& id, bool sig_ok) {
   node::TxOutcome o;
   o.id = id;
@@ -123,15 +122,6 @@ node::TxOutcome Admitted(LedgerContext* ctx, const Hash32& id, const Status& add
   return o;
 }
 
-node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
-  // Encoded once for both the id and the signature check (Id() and
-  // VerifySignature() would each encode it again).
-  const Bytes signing = tx.SigningBytes();
-  const Hash32 id = crypto::Sha256(signing);
-  if (auto done = Screen(ctx, tx, id, crypto::Verify(tx.signer, signing, tx.signature))) return *done;
-  return Admitted(ctx, id, ctx->pool->Add(std::move(tx), id));
-}
-
 // The outcome of each transaction of a batch, in order.
 std::vector<node::TxOutcome> AdmitAll(LedgerContext* ctx, std::vector<model::Transaction> txs) {
   std::vector<node::TxOutcome> outs(txs.size());
@@ -141,8 +131,9 @@ std::vector<node::TxOutcome> AdmitAll(LedgerContext* ctx, std::vector<model::Tra
   add.reserve(txs.size());
   add_ids.reserve(txs.size());
   add_pos.reserve(txs.size());
-  // The whole batch's signatures are checked together: the batch equation
-  // costs well under half of one check per signature.
+  // Each transaction is encoded once, for both its id and its signature,
+  // and the whole batch's signatures are checked together (the batch
+  // equation costs well under half of one check per signature).
   std::vector<Bytes> signing(txs.size());
   std::vector<crypto::SigItem> items(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {
@@ -165,6 +156,12 @@ std::vector<node::TxOutcome> AdmitAll(LedgerContext* ctx, std::vector<model::Tra
   ctx->pool->AddAll(&add, add_ids, &added);
   for (size_t k = 0; k < add_pos.size(); ++k) outs[add_pos[k]] = Admitted(ctx, add_ids[k], added[k]);
   return outs;
+}
+
+node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
+  std::vector<model::Transaction> one;
+  one.push_back(std::move(tx));
+  return std::move(AdmitAll(ctx, std::move(one)).front());
 }
 
 // Committed or in-block-rejected transactions are looked up in the store;

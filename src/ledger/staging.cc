@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-
 namespace medledger::ledger {
 
 const std::string kJournalPrefix("\x00" "j", 2);

@@ -334,5 +334,53 @@ TEST(Block, SpansAreTheSigningBytesInPlace) {
   EXPECT_FALSE(DecodeBlock(cut, &spans).ok());
 }
 
+TEST(Block, DecodesIntoARecycledBlockAndBoundsTheCount) {
+  // The smallest entries a block can hold (empty chain id and payload, no
+  // verdict detail), which the count check must still allow.
+  Transaction t = VectorTx();
+  t.chain_id.clear();
+  t.payload.clear();
+  t.Sign(FixedKey(7));
+  Block small;
+  small.header.height = 3;
+  small.txs = {t, t};
+  small.txs[1].nonce = 9;
+  small.txs[1].Sign(FixedKey(7));
+  small.results.resize(2);
+  small.Seal();
+  small.Sign(FixedKey(1));
+  const Bytes enc_small = small.Encode();
+  Block big;
+  big.header.height = 9;
+  big.txs = {VectorTx(), VectorTx(), VectorTx()};
+  big.results = {Verdict::No(Reject::kReplayed, "tx already committed"), Verdict::Accept(), Verdict::Accept()};
+  big.Seal();
+  big.Sign(FixedKey(1));
+  const Bytes enc_big = big.Encode();
+
+  // Decoded into a block that held a bigger one, it is exactly the small one.
+  Block reused;
+  std::vector<TxSpan> spans;
+  ASSERT_TRUE(DecodeBlockInto(enc_big.data(), enc_big.size(), &reused, &spans).ok());
+  ASSERT_TRUE(DecodeBlockInto(enc_small.data(), enc_small.size(), &reused, &spans).ok());
+  EXPECT_EQ(reused.Encode(), enc_small);
+  EXPECT_EQ(spans.size(), 2u);
+  EXPECT_TRUE(reused.results[0].detail.empty());
+
+  // A count the bytes cannot hold is refused before anything is sized to it.
+  // tx_count is the header's last field: "mlbk", version, height, four
+  // roots, timestamp, proposer come first.
+  const size_t count_at = 4 + 1 + 8 + 4 * 32 + 8 + 32;
+  ASSERT_EQ(Bytes(enc_small.begin() + count_at, enc_small.begin() + count_at + 4), (Bytes{0, 0, 0, 2}));
+  Bytes hostile = enc_small;
+  // 100 transactions in the ~270 bytes after the header: fewer than the
+  // bytes (the old bound), far more than they can hold. Refused as a whole,
+  // not after sizing the block to 100 and failing at transaction 2.
+  hostile[count_at + 3] = 100;
+  Status st = DecodeBlockInto(hostile.data(), hostile.size(), &reused, &spans);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.message(), "block truncated");
+}
+
 }  // namespace
 }  // namespace medledger::model

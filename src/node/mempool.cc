@@ -28,12 +28,12 @@ struct Mempool::Waiter {
 Mempool::Mempool(size_t capacity, size_t remembered)
     : capacity_(capacity),
       remembered_(remembered),
-      pending_(std::make_unique<IdMap<WaitRef>>()),
-      recent_(std::make_unique<IdMap<Resolved>>()),
       reaper_([this] { ReaperLoop(); }) {
   // The outcome table fills to `remembered` under any steady load; sized now,
   // it does not rehash (and fault in fresh pages) while the node takes load.
-  recent_->Reserve(remembered_);
+  // Under the lock: the reaper thread is already running.
+  std::lock_guard lock(mu_);
+  recent_.Reserve(remembered_);
 }
 
 Mempool::~Mempool() { Stop(); }
@@ -50,11 +50,11 @@ void Mempool::Stop() {
 }
 
 Status Mempool::AddLocked(model::Transaction&& tx, const Hash32& id, bool* wake) {
-  if (pending_->size() >= capacity_) {
-    if (pending_->Find(id)) return AlreadyExists("transaction is already pending");
+  if (pending_.size() >= capacity_) {
+    if (pending_.Find(id)) return AlreadyExists("transaction is already pending");
     return ResourceExhausted("mempool is full; retry later");
   }
-  if (!pending_->Insert(id).second) return AlreadyExists("transaction is already pending");
+  if (!pending_.Insert(id).second) return AlreadyExists("transaction is already pending");
   // Only the orderer takes, and it waits only on an empty queue.
   if (queue_.empty()) *wake = true;
   queue_.emplace_back(std::move(tx), id);
@@ -109,13 +109,13 @@ void Mempool::Forget(const std::vector<Hash32>& ids) {
   std::lock_guard lock(mu_);
   for (const auto& id : ids) {
     WaitRef ref;
-    if (pending_->Erase(id, &ref) && ref.waiter) extra_waits_.emplace(id, ref);
+    if (pending_.Erase(id, &ref) && ref.waiter) extra_waits_.emplace(id, ref);
   }
 }
 
 void Mempool::Remember(const Hash32& id, const Resolved& r, const std::string& detail) {
   if (remembered_ == 0) return;
-  auto [slot, inserted] = recent_->Insert(id);
+  auto [slot, inserted] = recent_.Insert(id);
   *slot = r;  // before any Erase below, which may move slots
   if (r.state == TxState::kRejected && !detail.empty()) details_.insert_or_assign(id, detail);
   else if (!inserted && !details_.empty()) details_.erase(id);
@@ -123,7 +123,7 @@ void Mempool::Remember(const Hash32& id, const Resolved& r, const std::string& d
   recent_order_.push_back(id);
   while (recent_order_.size() > remembered_) {
     Resolved old;
-    if (recent_->Erase(recent_order_.front(), &old) && old.state == TxState::kRejected && !details_.empty())
+    if (recent_.Erase(recent_order_.front(), &old) && old.state == TxState::kRejected && !details_.empty())
       details_.erase(recent_order_.front());
     recent_order_.pop_front();
   }
@@ -158,7 +158,7 @@ void Mempool::RecordRejection(const Hash32& id, model::Verdict v) {
     Remember(id, r, v.detail);
     // Waiters of a pending id wait for its block; those of an id Forget
     // dropped (etcd: too large for any block) learn the rejection now.
-    if (!extra_waits_.empty() && !pending_->Find(id)) ResolveOrphans(id, r, v.detail);
+    if (!extra_waits_.empty() && !pending_.Find(id)) ResolveOrphans(id, r, v.detail);
     wake = !ready_.empty();
   }
   if (wake) reaper_cv_.notify_one();
@@ -179,7 +179,7 @@ void Mempool::OnBlockCommitted(const CommittedBlock& b) {
       r.reason = v.reason;
       Remember(id, r, v.detail);
       WaitRef ref;
-      if (pending_->Erase(id, &ref) && ref.waiter) Resolve(ref, id, r, v.detail);
+      if (pending_.Erase(id, &ref) && ref.waiter) Resolve(ref, id, r, v.detail);
       if (!extra_waits_.empty()) ResolveOrphans(id, r, v.detail);
     }
     wake = !ready_.empty();
@@ -192,11 +192,11 @@ void Mempool::OnBlockCommitted(const CommittedBlock& b) {
 TxOutcome Mempool::LookupLocked(const Hash32& id) const {
   TxOutcome o;
   o.id = id;
-  if (pending_->Find(id)) {
+  if (pending_.Find(id)) {
     o.state = TxState::kPending;
     return o;
   }
-  if (const Resolved* r = recent_->Find(id)) {
+  if (const Resolved* r = recent_.Find(id)) {
     o.state = r->state;
     o.height = r->height;
     o.index = r->index;
@@ -221,7 +221,7 @@ void Mempool::WaitAll(std::vector<Hash32> ids, std::chrono::milliseconds timeout
   std::unique_lock lock(mu_);
   for (size_t i = 0; i < ids.size(); ++i) {
     const Hash32& id = ids[i];
-    WaitRef* ref = stop_ ? nullptr : pending_->Find(id);
+    WaitRef* ref = stop_ ? nullptr : pending_.Find(id);
     if (!ref) {
       w->outs[i] = LookupLocked(id);
       continue;
@@ -252,7 +252,7 @@ void Mempool::Detach(Waiter* w) {
   for (size_t i = 0; i < w->outs.size(); ++i) {
     TxOutcome& o = w->outs[i];
     if (o.state != TxState::kPending) continue;
-    WaitRef* ref = pending_->Find(o.id);
+    WaitRef* ref = pending_.Find(o.id);
     if (ref && ref->waiter == w && ref->slot == i) {
       *ref = WaitRef{};
     } else {
@@ -323,7 +323,7 @@ void Mempool::ReaperLoop() {
 
 size_t Mempool::pending() const {
   std::lock_guard lock(mu_);
-  return pending_->size();
+  return pending_.size();
 }
 
 }  // namespace medledger::node

@@ -124,13 +124,13 @@ class Mempool {
   std::condition_variable reaper_cv_;  // a waiter completed, an earlier deadline, or stop
   std::deque<std::pair<model::Transaction, Hash32>> queue_;
   // Pending ids, each with its first waiter (most ids have none or one).
-  std::unique_ptr<IdMap<WaitRef>> pending_;
+  IdMap<WaitRef> pending_;
   // Further waiters of a pending id, and waiters of ids that Forget dropped
   // from pending_ (resolved by a later commit or rejection, else at the
   // deadline). Rare, so usually empty and never searched.
   std::unordered_multimap<Hash32, WaitRef, state::HashHasher> extra_waits_;
   // Resolved outcomes, and their ids oldest first for forgetting them.
-  std::unique_ptr<IdMap<Resolved>> recent_;
+  IdMap<Resolved> recent_;
   std::deque<Hash32> recent_order_;
   std::unordered_map<Hash32, std::string, state::HashHasher> details_;  // of remembered rejections
   std::vector<std::unique_ptr<Waiter>> live_;  // registered, not yet fired

@@ -33,13 +33,22 @@ bool ReplayGuard::FindLocked(const Hash32& id) const {
 
 void ReplayGuard::Grow() { Resize(slots_.empty() ? 1024 : slots_.size() * 2); }
 
-void ReplayGuard::Resize(size_t slots) {
-  auto old = std::move(slots_);
-  slots_.assign(slots, Hash32{});
-  count_ = 0;
-  for (const auto& id : old)
-    if (!IsZero(id)) InsertLocked(id);
+// The ids of `old` in a fresh table of `slots` (a power of two, more than
+// twice as many as the ids). Reads `old` only, so it may run under the
+// shared lock.
+ReplayGuard::Table ReplayGuard::Rehashed(const Table& old, size_t slots) {
+  Table t(slots);
+  const size_t mask = slots - 1;
+  for (const auto& id : old) {
+    if (IsZero(id)) continue;
+    size_t i = HashHasher()(id) & mask;
+    while (!IsZero(t[i])) i = (i + 1) & mask;
+    t[i] = id;
+  }
+  return t;
 }
+
+void ReplayGuard::Resize(size_t slots) { slots_ = Rehashed(slots_, slots); }
 
 void ReplayGuard::Reserve(size_t n) {
   std::unique_lock lock(mu_);
@@ -116,21 +125,12 @@ void ReplayGuard::AddBlock(uint64_t height, const std::vector<Hash32>& ids) {
   // Growing under the exclusive lock stalled every admission thread for
   // the tens of milliseconds a rehash of a million ids takes. Only AddBlock
   // changes the table, one call at a time, so it cannot change meanwhile.
-  std::vector<Hash32, LargeAllocator<Hash32>> grown;
+  Table grown;
   {
     std::shared_lock lock(mu_);
     size_t slots = std::max<size_t>(slots_.size(), 1024);
     while ((count_ + ids.size() + 1) * 2 > slots) slots *= 2;
-    if (slots != slots_.size()) {
-      grown.assign(slots, Hash32{});
-      const size_t mask = slots - 1;
-      for (const auto& id : slots_) {
-        if (IsZero(id)) continue;
-        size_t i = HashHasher()(id) & mask;
-        while (!IsZero(grown[i])) i = (i + 1) & mask;
-        grown[i] = id;
-      }
-    }
+    if (slots != slots_.size()) grown = Rehashed(slots_, slots);
   }
   std::unique_lock lock(mu_);
   if (!grown.empty()) slots_.swap(grown);  // the old table is freed after unlocking

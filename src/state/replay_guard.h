@@ -50,12 +50,14 @@ class ReplayGuard {
   bool FindLocked(const Hash32& id) const;
   void InsertLocked(const Hash32& id);
   void EraseLocked(const Hash32& id);
+  using Table = std::vector<Hash32, LargeAllocator<Hash32>>;
+  static Table Rehashed(const Table& old, size_t slots);
   void Grow();
   void Resize(size_t slots);
 
   uint64_t window_;
   mutable std::shared_mutex mu_;
-  std::vector<Hash32, LargeAllocator<Hash32>> slots_;  // size a power of two, or 0
+  Table slots_;  // size a power of two, or 0
   size_t count_ = 0;           // non-zero ids in slots_
   bool has_zero_ = false;
   std::deque<std::pair<uint64_t, std::vector<Hash32>>> blocks_;
