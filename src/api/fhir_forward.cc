@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "api/http_signature.h"
+#include "common/work_queue.h"
 #include "crypto/aead.h"
 #include "crypto/sha256.h"
 #include "fhir/outcome.h"
@@ -89,36 +90,25 @@ class Forwarder {
   ~Forwarder() { Stop(); }
 
   void Start() {
+    pool_ = std::make_unique<WorkQueue>("forwarded reads", opts_.workers);
     publisher_ = std::thread([this] { PublishLoop(); });
-    for (int i = 0; i < std::max(1, opts_.workers); ++i) workers_.emplace_back([this] { WorkLoop(); });
   }
 
+  // Reads still queued are answered 503 by their jobs (they see stopping()).
   void Stop() {
     {
-      std::lock_guard l(mu_);
-      if (stop_) return;
-      stop_ = true;
+      std::lock_guard l(mu_);  // so the publisher cannot miss the wakeup
+      if (stop_.exchange(true)) return;
     }
     cv_.notify_all();
     if (publisher_.joinable()) publisher_.join();
-    for (auto& t : workers_)
-      if (t.joinable()) t.join();
-    // Whatever is still queued is answered rather than dropped.
-    for (auto& j : jobs_) j(true);
-    jobs_.clear();
+    if (pool_) pool_->Stop();
   }
 
-  void Post(std::function<void(bool stopping)> job) {
-    {
-      std::lock_guard l(mu_);
-      if (!stop_) {
-        jobs_.push_back(std::move(job));
-        cv_.notify_one();
-        return;
-      }
-    }
-    job(true);
-  }
+  bool stopping() const { return stop_.load(); }
+
+  // False once stopping: the caller answers the read itself.
+  bool Post(std::function<void()> job) { return pool_ && !stopping() && pool_->Post(std::move(job)); }
 
   // Verified directory entries of `org`'s nodes, the most recently
   // published first.
@@ -168,24 +158,7 @@ class Forwarder {
       auto r = publish_etcd_->Put(key, ToBytes(e.ToJson()));
       if (!r.ok()) spdlog::warn("peer directory: publishing {} failed: {}", key, r.status().message());
       l.lock();
-      cv_.wait_for(l, r.ok() ? opts_.republish_interval : std::chrono::milliseconds(1000), [&] { return stop_; });
-    }
-  }
-
-  void WorkLoop() {
-    std::unique_lock l(mu_);
-    for (;;) {
-      cv_.wait(l, [&] { return stop_ || !jobs_.empty(); });
-      if (stop_) return;
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
-      l.unlock();
-      try {
-        job(false);
-      } catch (const std::exception& ex) {
-        spdlog::error("forwarded read failed: {}", ex.what());
-      }
-      l.lock();
+      cv_.wait_for(l, r.ok() ? opts_.republish_interval : std::chrono::milliseconds(1000), [&] { return stop_.load(); });
     }
   }
 
@@ -194,12 +167,14 @@ class Forwarder {
   std::unique_ptr<ordering::EtcdClient> publish_etcd_;
   std::mutex read_mu_;
   std::unique_ptr<ordering::EtcdClient> read_etcd_;
+  // mu_ and cv_ only pace the publisher and wake it to stop. The forwarding
+  // jobs have their own pool: sharing one condition variable between the
+  // two once let a job's wakeup reach the publisher (see work_queue.h).
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;
-  std::deque<std::function<void(bool)>> jobs_;
+  std::atomic<bool> stop_{false};
   std::thread publisher_;
-  std::vector<std::thread> workers_;
+  std::unique_ptr<WorkQueue> pool_;
 };
 
 // One Forwarder per FhirContext (one per node; tests may run several nodes
@@ -442,10 +417,12 @@ bool MaybeForwardRead(const FhirContext* ctx, const http::Request& req, const ht
       fwd.emplace_back(name, value);
   }
   std::string method = req.method, target = req.target, org = *custodian;
-  fw->Post([ctx, fw, reply, org, method, target, fwd, vid](bool stopping) {
-    if (stopping) return reply(Oo(503, fhir::IssueCode::kException, "the node is shutting down"));
+  auto shutting_down = [] { return Oo(503, fhir::IssueCode::kException, "the node is shutting down"); };
+  bool queued = fw->Post([ctx, fw, reply, org, method, target, fwd, vid, shutting_down] {
+    if (fw->stopping()) return reply(shutting_down());
     reply(ForwardNow(ctx, *fw, org, method, target, fwd, vid));
   });
+  if (!queued) reply(shutting_down());
   return true;
 }
 

@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <ctime>
-#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -33,6 +32,7 @@
 #include "api/fhir_forward.h"
 #include "api/fhir_index.h"
 #include "api/http_signature.h"
+#include "common/work_queue.h"
 #include "crypto/aead.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
@@ -166,11 +166,9 @@ struct ReadService {
   json holds = json::object();  // record_id -> {reason, by, at_ms, reference}
   std::string holds_path;
 
-  std::mutex wmu;
-  std::condition_variable wcv;
-  std::deque<std::function<void()>> jobs;
-  bool stop = false;
-  std::thread worker;
+  // Erasures, one at a time. Its jobs hold the service by shared_ptr, so
+  // this destructor may run on the worker's thread (WorkQueue allows that).
+  WorkQueue worker{"erasure worker", 1};
 
   // Journaled access events waiting to be signed and admitted as
   // access.event transactions. They are durable already, so the reads they
@@ -188,12 +186,7 @@ struct ReadService {
   std::thread submitter;
 
   ~ReadService() {
-    {
-      std::lock_guard l(wmu);
-      stop = true;
-    }
-    wcv.notify_all();
-    if (worker.joinable()) worker.join();
+    worker.Stop();
     {
       std::lock_guard l(sq->mu);
       sq->stop = true;
@@ -206,24 +199,6 @@ struct ReadService {
       if (submitter.get_id() == std::this_thread::get_id()) submitter.detach();
       else submitter.join();
     }
-  }
-  void StartWorker() {
-    worker = std::thread([this] {
-      std::unique_lock l(wmu);
-      for (;;) {
-        wcv.wait(l, [&] { return stop || !jobs.empty(); });
-        if (jobs.empty()) return;
-        auto job = std::move(jobs.front());
-        jobs.pop_front();
-        l.unlock();
-        try {
-          job();
-        } catch (const std::exception& e) {
-          spdlog::error("fhir read worker job failed: {}", e.what());
-        }
-        l.lock();
-      }
-    });
   }
   void StartSubmitter(std::function<void(const json&, uint64_t)> submit) {
     submitter = std::thread([q = sq, submit = std::move(submit)] {
@@ -252,13 +227,8 @@ struct ReadService {
     }
     sq->cv.notify_one();
   }
-  void Post(std::function<void()> job) {
-    {
-      std::lock_guard l(wmu);
-      jobs.push_back(std::move(job));
-    }
-    wcv.notify_one();
-  }
+  // False once the service is shutting down.
+  bool Post(std::function<void()> job) { return worker.Post(std::move(job)); }
   bool OnHold(const std::string& record_id) {
     std::lock_guard l(hold_mu);
     return holds.contains(record_id);
@@ -956,7 +926,9 @@ void HandleErase(const Svc& s, http::Request& req, http::Reply reply) {
                       std::string("erasure request not committed: ") + node::TxStateName(r.state) + " " +
                           model::RejectName(r.verdict.reason) + " " + r.verdict.detail));
     std::string request_tx = ToHex(r.id);
-    s->Post([s, ref, rid, request_id, request_tx, reply] { DecideErasure(s, ref, rid, request_id, request_tx, reply); });
+    if (!s->Post([s, ref, rid, request_id, request_tx, reply] { DecideErasure(s, ref, rid, request_id, request_tx, reply); }))
+      reply(Oo(503, fhir::IssueCode::kException,
+               "erasure request " + request_tx + " is committed; the node is shutting down before deciding it"));
   });
 }
 
@@ -1042,7 +1014,6 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
     s->holds = std::move(j);
   }
   ML_RETURN_IF_ERROR(Recover(s));
-  s->StartWorker();
   // The thread holds a weak reference: the service owns the thread.
   s->StartSubmitter([w = std::weak_ptr<ReadService>(s)](const json& payload, uint64_t ticket) {
     if (auto sp = w.lock()) SubmitJournaled(sp, payload, ticket);

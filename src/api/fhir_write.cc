@@ -21,8 +21,6 @@
 // every job of the group (nothing of it is anchored; the index is restored).
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -32,6 +30,7 @@
 #include "api/fhir_context.h"
 #include "api/fhir_index.h"
 #include "api/http_signature.h"
+#include "common/work_queue.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
 #include "fhir/bundle.h"
@@ -104,54 +103,6 @@ int64_t NowSeconds() {
       .count();
 }
 
-// A small pool for write work, so that parsing, validation, encryption and
-// fsyncs never run on the HTTP I/O threads.
-class WorkQueue {
- public:
-  explicit WorkQueue(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
-  }
-  ~WorkQueue() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  void Post(std::function<void()> f) {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      q_.push_back(std::move(f));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void Run() {
-    for (;;) {
-      std::function<void()> f;
-      {
-        std::unique_lock<std::mutex> l(mu_);
-        cv_.wait(l, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;
-        f = std::move(q_.front());
-        q_.pop_front();
-      }
-      try {
-        f();
-      } catch (const std::exception& e) {
-        spdlog::error("fhir write task failed: {}", e.what());
-      }
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> q_;
-  std::vector<std::thread> threads_;
-  bool stop_ = false;
-};
-
 struct Job;
 
 struct Writer {
@@ -160,6 +111,8 @@ struct Writer {
   std::unique_ptr<crypto::KeyPair> subject;  // binds the custodian pseudonym
   std::string started;
   std::mutex mu;  // held by the committer (plan → index → vault → submit) and by index restores
+  // Parsing, validation, encryption and fsyncs never run on the HTTP I/O
+  // threads.
   std::unique_ptr<WorkQueue> work;
   NonceCache nonces;
   // Validated jobs waiting for the committer; `committing` while a worker
@@ -941,7 +894,7 @@ Status RegisterFhirWriteRoutes(http::Server& server, FhirContext* ctx) {
   // One worker at a time is the committer and spends part of its time
   // waiting for syncs; the others parse and validate the next bundles.
   int threads = std::max(4, 2 * int(std::thread::hardware_concurrency()));
-  w->work = std::make_unique<WorkQueue>(threads);
+  w->work = std::make_unique<WorkQueue>("fhir writes", threads);
   std::string capability = CapabilityJson(*w);
 
   server.Route("GET", "/fhir/metadata", [capability](http::Request&, http::Reply reply) {
