@@ -113,10 +113,11 @@ class FhirAccessTest : public ::testing::Test {
   }
 
   // The patient's access log once it holds at least `n` events (they commit
-  // within the next blocks).
+  // within the next blocks). Bounded like test::WaitUntil: 120 s, which a
+  // passing run never comes near.
   json Audit(const crypto::KeyPair& k, const crypto::KeyPair& patient, size_t n, const std::string& extra = {}) {
     json b;
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 1200; ++i) {
       auto r = Signed(k, "GET", "/fhir/AuditEvent?patient=" + patient.id() + extra);
       b = json::parse(r.body, nullptr, false);
       if (r.status != 200 || b.value("total", size_t(0)) >= n) break;
