@@ -246,7 +246,9 @@ TEST_F(FhirAccessTest, ConsentDecidesReadsAndEveryAccessIsAudited) {
     // No clinician free text on chain: the free-text reason shows only as
     // the off-chain note the custodian keeps.
     for (const auto& d : ev["entity"][0]["detail"])
-      if (d["type"] == "break-glass-reason") EXPECT_TRUE(d["valueString"] == "unconscious-in-ER" || d["valueString"] == "declared-emergency");
+      if (d["type"] == "break-glass-reason") {
+        EXPECT_TRUE(d["valueString"] == "unconscious-in-ER" || d["valueString"] == "declared-emergency");
+      }
   }
   EXPECT_EQ(denied, 9);
   EXPECT_EQ(break_glass, 2);
@@ -263,7 +265,9 @@ TEST_F(FhirAccessTest, ConsentDecidesReadsAndEveryAccessIsAudited) {
   for (const auto& e : cb["entry"]) {
     auto v = fhir::Parse(e["resource"].dump());
     EXPECT_TRUE(fhir::ValidateResource(*v).ok());
-    if (e["resource"]["id"] == c1) EXPECT_EQ(e["resource"]["status"], "inactive");
+    if (e["resource"]["id"] == c1) {
+      EXPECT_EQ(e["resource"]["status"], "inactive");
+    }
   }
 }
 

@@ -70,15 +70,6 @@ int64_t NowMs() {
       .count();
 }
 
-std::string Instant(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
 
 std::string NewId() { return RandomHexId(); }
 
@@ -567,8 +558,8 @@ json ConsentResource(const records::ConsentInfo& ci, int64_t now_ms) {
   json provision = {{"type", "permit"}};
   if (ci.not_before_ms || ci.until_ms) {
     json period = json::object();
-    if (ci.not_before_ms) period["start"] = Instant(*ci.not_before_ms);
-    if (ci.until_ms) period["end"] = Instant(*ci.until_ms);
+    if (ci.not_before_ms) period["start"] = fhir::FormatInstant(*ci.not_before_ms);
+    if (ci.until_ms) period["end"] = fhir::FormatInstant(*ci.until_ms);
     provision["period"] = period;
   }
   json actor_ref = IdRef(ci.grantee);
@@ -672,7 +663,7 @@ json AccessAuditEvent(const Svc& s, const records::AccessEventInfo& e) {
       {"type", Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest")},
       {"subtype", json::array({Coding("http://hl7.org/fhir/restful-interaction", "read")})},
       {"action", "R"},
-      {"recorded", Instant(e.at_ms)},
+      {"recorded", fhir::FormatInstant(e.at_ms)},
       // R4 AuditEventOutcome: 0 success; a refused read is 4, "minor
       // failure" (the request ended normally with a 4xx answer), not 8/12.
       {"outcome", e.granted ? "0" : "4"},
@@ -725,7 +716,7 @@ json DisclosureAuditEvent(const Svc& s, const records::DisclosureInfo& d) {
           {"id", d.disclosure_id},
           {"type", AuditType("110106", "Export")},
           {"action", "R"},
-          {"recorded", Instant(d.at_ms)},
+          {"recorded", fhir::FormatInstant(d.at_ms)},
           {"outcome", "0"},
           {"purposeOfEvent", json::array({purpose})},
           {"agent", json::array({{{"who", IdRef("org:" + d.org)}, {"requestor", true}, {"purposeOfUse", json::array({purpose})}},
@@ -886,7 +877,7 @@ void DecideErasure(const Svc& s, std::string ref, std::string record_id, std::st
                   {"decision_tx", ToHex(o.id)},
                   {"block_height", o.height},
                   {"erased_at_ms", er ? er->at_ms : 0},
-                  {"erased_at", Instant(er ? static_cast<int64_t>(er->at_ms) : NowMs())},
+                  {"erased_at", fhir::FormatInstant(er ? static_cast<int64_t>(er->at_ms) : NowMs())},
                   {"custodian", s->ctx->org},
                   {"node_key", s->ctx->node_key->id()},
                   {"recipients_notified", er ? json(er->recipients) : json::array()}};

@@ -87,15 +87,8 @@ http::Response OutcomeResponse(const Status& st) {
 }
 
 std::string NowInstant() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  time_t secs = ms / 1000;
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[80];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-           tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
-  return buf;
+  return fhir::FormatInstant(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
 int64_t NowSeconds() {

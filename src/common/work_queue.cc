@@ -32,9 +32,15 @@ void WorkQueue::Stop() {
     sh_->stop = true;
   }
   sh_->cv.notify_all();
-  std::lock_guard l(threads_mu_);
-  for (auto& t : threads_) {
-    if (!t.joinable()) continue;
+  // Joined outside the lock: a second Stop, say from a job whose captures
+  // held the owner, must not wait on the first while the first joins it.
+  // That second caller returns at once; the threads need only *sh_.
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard l(threads_mu_);
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) {
     if (t.get_id() == std::this_thread::get_id()) t.detach();
     else t.join();
   }

@@ -44,7 +44,8 @@ class WorkQueue {
 
   // Queues `job`. Returns false, without running it, after Stop().
   bool Post(std::function<void()> job);
-  // Idempotent.
+  // Idempotent. Returns once every queued job has run, except on one of the
+  // pool's own threads, or while another Stop is already joining them.
   void Stop();
   // Jobs queued and not yet started.
   size_t pending() const;
@@ -60,7 +61,7 @@ class WorkQueue {
   static void Run(const std::shared_ptr<Shared>& sh);
 
   std::shared_ptr<Shared> sh_;
-  std::mutex threads_mu_;  // Stop may race with itself
+  std::mutex threads_mu_;  // guards threads_: Stop may race with itself
   std::vector<std::thread> threads_;
 };
 

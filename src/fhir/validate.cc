@@ -1,6 +1,8 @@
 #include "fhir/validate.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "fhir/validate_table.h"
@@ -402,6 +404,22 @@ bool IsValidInstant(std::string_view s) { return DateTimeForm(s, true); }
 bool IsValidTime(std::string_view s) {
   size_t i = 0;
   return ParseTime(s, &i) && i == s.size();
+}
+
+std::string FormatInstant(int64_t unix_ms) {
+  // Floor division, so that instants before 1970 keep a positive remainder.
+  int64_t secs = unix_ms / 1000, milli = unix_ms % 1000;
+  if (milli < 0) {
+    milli += 1000;
+    secs -= 1;
+  }
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(milli));
+  return buf;
 }
 
 }  // namespace medledger::fhir

@@ -31,6 +31,8 @@
 //      table get only checks 1 and 2.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -54,6 +56,9 @@ bool IsValidId(std::string_view s);        // [A-Za-z0-9\-\.]{1,64}
 bool IsValidDate(std::string_view s);      // YYYY, YYYY-MM, YYYY-MM-DD
 bool IsValidDateTime(std::string_view s);  // a date, or YYYY-MM-DDThh:mm:ss(.s+)?(Z|+hh:mm|-hh:mm)
 bool IsValidInstant(std::string_view s);   // a dateTime to the second with a zone
+// The FHIR instant for a Unix time in milliseconds, in UTC to the
+// millisecond: "2026-12-03T18:35:16.607Z". Years 1..9999.
+std::string FormatInstant(int64_t unix_ms);
 bool IsValidTime(std::string_view s);      // hh:mm:ss(.s+)?
 
 }  // namespace medledger::fhir

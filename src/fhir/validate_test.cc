@@ -167,6 +167,16 @@ TEST(FhirValidate, PrimitiveFormats) {
   EXPECT_FALSE(IsValidTime("13:28"));
 }
 
+TEST(FhirValidate, FormatInstant) {
+  EXPECT_EQ(FormatInstant(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatInstant(1796322916607), "2026-12-03T18:35:16.607Z");
+  EXPECT_EQ(FormatInstant(951782400000), "2000-02-29T00:00:00.000Z");  // a leap day
+  EXPECT_EQ(FormatInstant(-1), "1969-12-31T23:59:59.999Z");           // before 1970: floor, not truncation
+  EXPECT_EQ(FormatInstant(253402300799999), "9999-12-31T23:59:59.999Z");
+  for (int64_t ms : {int64_t(0), int64_t(-1), int64_t(1796322916607), int64_t(253402300799999)})
+    EXPECT_TRUE(IsValidInstant(FormatInstant(ms))) << ms;
+}
+
 TEST(FhirValidate, MessagesDoNotQuoteValues) {
   Status st = ValidateResource(J(R"({"resourceType":"Patient","birthDate":"SECRET-1970"})"));
   ASSERT_FALSE(st.ok());
