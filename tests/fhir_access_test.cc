@@ -24,6 +24,7 @@
 #include "http/client.h"
 #include "model/transaction.h"
 #include "model/tx_types.h"
+#include "tests/support/shell.h"
 #include "tests/support/test_node.h"
 
 namespace medledger::test {
@@ -392,6 +393,36 @@ TEST_F(FhirAccessTest, ErasureRefusedUnderLegalHoldThenCarriedOut) {
   auto cli = RunCli({"record", "get", "--url", node_->url(), "--key", key_file, "--purpose", "treatment", "Observation/o1"});
   EXPECT_EQ(cli.exit_code, 4) << cli.Describe();
   // Erased state survives a restart (re-applied before serving).
+  ASSERT_TRUE(node_->Stop().ok());
+  ASSERT_TRUE(node_->Restart().ok());
+  client_ = std::make_unique<http::Client>(node_->url(), std::chrono::seconds(60));
+  EXPECT_EQ(Read(*patient_, "Observation/o1", "treatment").status, 410);
+}
+
+// An erasure request on chain that nobody decided. Here it is submitted
+// straight to /v1/tx; a node stopped between request and decision leaves
+// the same state. The record stays readable and takes no second request,
+// so the patient could never ask again. The next start decides it.
+TEST_F(FhirAccessTest, AnUndecidedErasureRequestIsDecidedAtTheNextStart) {
+  LoadPatient();
+  auto look = Signed(*patient_, "GET", "/v1/records?reference=Observation/o1");
+  ASSERT_EQ(look.status, 200) << look.body;
+  const std::string rid = json::parse(look.body).value("record_id", "");
+  ASSERT_EQ(rid.size(), 32u) << look.body;
+  Commit(*patient_, model::tx::kErasureRequest, {{"request_id", NewHex()}, {"record_id", rid}});
+  EXPECT_EQ(Read(*patient_, "Observation/o1", "treatment").status, 200);
+  json again = Submit(*patient_, model::tx::kErasureRequest, {{"request_id", NewHex()}, {"record_id", rid}});
+  EXPECT_EQ(again.value("status", ""), "rejected") << again.dump();
+  EXPECT_NE(again.value("error", json::object()).value("message", "").find("is pending"), std::string::npos)
+      << again.dump();
+
+  ASSERT_TRUE(node_->Stop().ok());
+  ASSERT_TRUE(node_->Restart().ok());
+  client_ = std::make_unique<http::Client>(node_->url(), std::chrono::seconds(60));
+  int status = 0;
+  EXPECT_TRUE(WaitUntil([&] { return (status = Read(*patient_, "Observation/o1", "treatment").status) == 410; }))
+      << "last status " << status;
+  // Decided, so the record's erasure is on chain and survives a restart too.
   ASSERT_TRUE(node_->Stop().ok());
   ASSERT_TRUE(node_->Restart().ok());
   client_ = std::make_unique<http::Client>(node_->url(), std::chrono::seconds(60));

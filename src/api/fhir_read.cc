@@ -971,6 +971,27 @@ void HandleAnchor(const Svc& s, http::Request& req, http::Reply reply) {
 // At start-up, before serving: destroy again the keys of records erased on
 // chain (a restored backup still holds them), then resubmit journaled access
 // events the chain does not hold.
+// Erasure requests of this organisation's records that are on chain but
+// undecided. The erase handler decides each request it submits. A request
+// stays pending if the node stopped between the two, or if it reached the
+// chain by another way (POST /v1/tx). A pending request blocks any new one
+// for the record, so the patient could never ask again. They are decided
+// now, on the erasure worker, as the handler would decide them (refused
+// under a legal hold, else erased). Nobody waits for these answers; they
+// are logged. Another node of the organisation may decide the same request
+// first; the chain then rejects this one as already decided, which is
+// harmless.
+void DecideLeftoverErasures(const Svc& s) {
+  for (const auto& p : records::ListPendingErasures(State(s), s->ctx->org)) {
+    spdlog::info("erasure request {} for record {} was never decided; deciding it now", p.request_id, p.record_id);
+    auto log = [id = p.request_id](http::Response r) {
+      if (r.status == 200) spdlog::info("erasure request {}: record erased", id);
+      else spdlog::warn("erasure request {}: HTTP {}: {}", id, r.status, r.body);
+    };
+    s->Post([s, p, log] { DecideErasure(s, "", p.record_id, p.request_id, p.tx, log); });
+  }
+}
+
 Status Recover(const Svc& s) {
   std::vector<std::string> erased;
   for (const auto& e : records::ListErased(State(s)))
@@ -1009,6 +1030,7 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
   s->StartSubmitter([w = std::weak_ptr<ReadService>(s)](const json& payload, uint64_t ticket) {
     if (auto sp = w.lock()) SubmitJournaled(sp, payload, ticket);
   });
+  DecideLeftoverErasures(s);
 
   server.Route("GET", "/fhir/{type}/{id}",
                [s](http::Request& req, http::Reply reply) { HandleRead(s, req, std::move(reply), std::nullopt); });
