@@ -33,9 +33,6 @@ using test::Medledger;
 using test::WaitUntil;
 namespace fs = std::filesystem;
 
-// True while `pid` runs a program (a zombie has an empty command line).
-bool Alive(pid_t pid) { return !test::ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/cmdline").empty(); }
-
 class MultiOrgGovernanceTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(net_.MakeDir("medledger-gov")); }

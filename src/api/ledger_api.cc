@@ -4,7 +4,6 @@
 
 #include "api/http_signature.h"
 #include "crypto/ed25519.h"
-#include "crypto/ed25519_batch.h"
 #include "crypto/sha256.h"
 #include "model/tx_types.h"
 #include "state/identity_record.h"
@@ -134,14 +133,9 @@ std::vector<node::TxOutcome> AdmitAll(LedgerContext* ctx, std::vector<model::Tra
   // Each transaction is encoded once, for both its id and its signature,
   // and the whole batch's signatures are checked together (the batch
   // equation costs well under half of one check per signature).
-  std::vector<Bytes> signing(txs.size());
-  std::vector<crypto::SigItem> items(txs.size());
-  for (size_t i = 0; i < txs.size(); ++i) {
-    signing[i] = txs[i].SigningBytes();
-    items[i] = {txs[i].signer.data(), signing[i].data(), signing[i].size(), txs[i].signature.data()};
-  }
+  std::vector<Bytes> signing;
   std::vector<uint8_t> sig_ok(txs.size());
-  crypto::VerifyMany(items, sig_ok.data());
+  model::VerifyTxSignatures(txs, &signing, sig_ok.data());
   for (size_t i = 0; i < txs.size(); ++i) {
     const Hash32 id = crypto::Sha256(signing[i]);
     if (auto done = Screen(ctx, txs[i], id, sig_ok[i])) {

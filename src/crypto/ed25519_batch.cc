@@ -279,6 +279,13 @@ bool CheckOne(const SigItem& s) {
 }
 
 void VerifyManyBatched(std::span<const SigItem> items, uint8_t* ok) {
+  // A call with one or two signatures (a single /v1/tx) never batches, so it
+  // skips the preparation (hash, R's table) that only a batch uses.
+  if (items.size() < 3) {
+    for (size_t i = 0; i < items.size(); ++i) ok[i] = CheckOne(items[i]);
+    TrimKeyCache();
+    return;
+  }
   // ~90 KB of tables: kept per thread rather than allocated per call.
   thread_local std::vector<Prepared> batch(kMaxBatch);
   size_t where[kMaxBatch];

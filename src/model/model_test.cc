@@ -173,6 +173,30 @@ TEST(Transaction, TamperingBreaksSignature) {
   EXPECT_FALSE(tx.VerifySignature());
 }
 
+TEST(Transaction, VerifyTxSignaturesMatchesOneByOne) {
+  // Sizes below, at and above the batch's threshold of three, each with
+  // one tampered transaction among valid ones.
+  for (size_t n : {1, 2, 3, 70}) {
+    std::vector<Transaction> txs;
+    for (size_t i = 0; i < n; ++i) {
+      Transaction t = VectorTx();
+      t.nonce = 100 + i;
+      t.Sign(FixedKey(uint8_t(1 + i % 3)));
+      txs.push_back(t);
+    }
+    txs[n / 2].nonce++;  // no longer what was signed
+    std::vector<Bytes> signing;
+    std::vector<uint8_t> ok(n, 7);
+    VerifyTxSignatures(txs, &signing, ok.data());
+    ASSERT_EQ(signing.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(signing[i], txs[i].SigningBytes()) << n << " " << i;
+      EXPECT_EQ(ok[i], txs[i].VerifySignature() ? 1 : 0) << n << " " << i;
+      EXPECT_EQ(ok[i], i == n / 2 ? 0 : 1) << n << " " << i;
+    }
+  }
+}
+
 TEST(Transaction, DecoderRejectsHostileInput) {
   Bytes enc = VectorTx().Encode();
   for (size_t cut = 0; cut < enc.size(); cut += 7) {

@@ -1,5 +1,6 @@
 #include "model/transaction.h"
 
+#include "crypto/ed25519_batch.h"
 #include "crypto/sha256.h"
 #include "model/value.h"
 
@@ -51,6 +52,16 @@ void Transaction::Sign(const crypto::KeyPair& kp) {
 bool Transaction::VerifySignature() const {
   Bytes sb = SigningBytes();
   return crypto::Verify(signer, sb, signature);
+}
+
+void VerifyTxSignatures(std::span<const Transaction> txs, std::vector<Bytes>* signing, uint8_t* ok) {
+  signing->resize(txs.size());
+  std::vector<crypto::SigItem> items(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    (*signing)[i] = txs[i].SigningBytes();
+    items[i] = {txs[i].signer.data(), (*signing)[i].data(), (*signing)[i].size(), txs[i].signature.data()};
+  }
+  crypto::VerifyMany(items, ok);
 }
 
 Status ReadTransactionInto(ByteReader& r, Transaction* tx) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 
 #include "common/bytes.h"
@@ -42,6 +43,12 @@ struct Transaction {
   void Sign(const crypto::KeyPair& kp);
   bool VerifySignature() const;
 };
+
+// Encodes txs[i]'s signing bytes into (*signing)[i] and checks every
+// signature in one crypto::VerifyMany call: ok[i] is txs[i]'s verdict, the
+// same as txs[i].VerifySignature() gives. The bytes are left for the caller,
+// which usually needs them for the ids as well.
+void VerifyTxSignatures(std::span<const Transaction> txs, std::vector<Bytes>* signing, uint8_t* ok);
 
 // Decodes one transaction; rejects trailing bytes, unknown versions and
 // oversized fields. Never reads out of bounds on hostile input.

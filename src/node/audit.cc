@@ -406,7 +406,6 @@ Result<AuditReport> AuditChain(const std::string& data_dir, AuditOptions opts) {
   std::vector<IndexEntry, LargeAllocator<IndexEntry>> want_index;  // ~48 bytes a transaction
   want_index.reserve(meta.committed_txs + 1024);
 
-
   // The replay, in height order, on this thread.
   std::optional<Finding> finding;
   uint64_t last_h = 0;

@@ -129,7 +129,9 @@ TEST_F(GovernanceChainTest, AuditRefusesABlockByARemovedOrganisationsNode) {
   c.meta.state_root = b->header.state_root;
   ASSERT_TRUE(chain_->store().Commit(c).ok());
   chain_.reset();
-  auto r = AuditChain(dir_.path, {.threads = 1});
+  AuditOptions one_thread;
+  one_thread.threads = 1;
+  auto r = AuditChain(dir_.path, one_thread);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->ok);
   EXPECT_EQ(r->bad_block, c.height);

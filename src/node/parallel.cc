@@ -4,7 +4,6 @@
 #include <atomic>
 #include <thread>
 
-#include "crypto/ed25519_batch.h"
 
 namespace medledger::node {
 
@@ -41,15 +40,7 @@ std::vector<uint8_t> VerifySignatures(const std::vector<model::Transaction>& txs
       [&](size_t c) {
         const size_t from = c * kBatch, to = std::min(txs.size(), from + kBatch);
         std::vector<Bytes> signing;
-        std::vector<crypto::SigItem> items;
-        signing.reserve(to - from);
-        items.reserve(to - from);
-        for (size_t i = from; i < to; ++i) {
-          signing.push_back(txs[i].SigningBytes());
-          items.push_back(
-              {txs[i].signer.data(), signing.back().data(), signing.back().size(), txs[i].signature.data()});
-        }
-        crypto::VerifyMany(items, ok.data() + from);
+        model::VerifyTxSignatures(std::span(txs).subspan(from, to - from), &signing, ok.data() + from);
       },
       /*grain=*/1);
   return ok;
