@@ -707,6 +707,20 @@ Result<RangeResult> EtcdClient::Range(std::string_view from, std::string_view to
   return out;
 }
 
+Result<std::optional<std::string>> EtcdClient::LastKey(std::string_view from, std::string_view to_exclusive) {
+  json req = {{"key", B64(from.empty() ? std::string_view("\0", 1) : from)},
+              {"range_end", B64(to_exclusive.empty() ? std::string_view("\0", 1) : to_exclusive)},
+              {"limit", "1"},
+              {"sort_order", "DESCEND"},
+              {"sort_target", "KEY"},
+              {"keys_only", true}};
+  ML_ASSIGN_OR_RETURN(json res, impl_->Call("/v3/kv/range", req, /*idempotent=*/true));
+  auto kvs = res.find("kvs");
+  if (kvs == res.end() || !kvs->is_array() || kvs->empty()) return std::optional<std::string>();
+  ML_ASSIGN_OR_RETURN(Bytes key, GetB64((*kvs)[0], "key"));
+  return std::optional<std::string>(std::string(key.begin(), key.end()));
+}
+
 Result<std::optional<KeyValue>> EtcdClient::Get(std::string_view key) {
   if (key.empty()) return InvalidArgument("etcd: empty key");
   json req = {{"key", B64(key)}};

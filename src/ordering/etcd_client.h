@@ -149,6 +149,13 @@ class EtcdClient {
   Result<RangeResult> Range(std::string_view from, std::string_view to_exclusive,
                             int64_t limit = 0, int64_t revision = 0);
 
+  // Linearizable and keys only: the greatest key in [from, to_exclusive)
+  // (to_exclusive "" means to the end of the keyspace), nullopt when the
+  // range is empty. One small request whatever the values' size: the
+  // "has anything been ordered above height h" question of
+  // node::EtcdOrderer::AwaitHead.
+  Result<std::optional<std::string>> LastKey(std::string_view from, std::string_view to_exclusive);
+
   // Drops history before `revision`. Compacting an already compacted
   // revision is OK; a future revision is kInvalidArgument.
   Status Compact(int64_t revision);

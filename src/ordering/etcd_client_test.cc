@@ -176,6 +176,28 @@ TEST(EtcdClientTest, PutGetRange) {
   EXPECT_EQ(c.Range("a", "b", 0, *rev + 1000).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(EtcdClientTest, LastKeyIsTheGreatestKeyInRange) {
+  auto cluster = StartCluster(1);
+  ASSERT_NE(cluster, nullptr);
+  EtcdClient c(cluster->endpoints(), milliseconds(5000));
+  auto none = c.LastKey("k/", EtcdClient::PrefixEnd("k/"));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(c.Put("k/03", Bytes(1000, 'x')).ok());
+  ASSERT_TRUE(c.Put("k/01", ToBytes("a")).ok());
+  ASSERT_TRUE(c.Put("k/07", ToBytes("b")).ok());
+  ASSERT_TRUE(c.Put("l/99", ToBytes("other prefix")).ok());
+  auto last = c.LastKey("k/", EtcdClient::PrefixEnd("k/"));
+  ASSERT_TRUE(last.ok() && last->has_value()) << last.status().ToString();
+  EXPECT_EQ(**last, "k/07");
+  auto below = c.LastKey("k/", "k/05");
+  ASSERT_TRUE(below.ok() && below->has_value());
+  EXPECT_EQ(**below, "k/03");
+  auto above = c.LastKey("k/08", EtcdClient::PrefixEnd("k/"));
+  ASSERT_TRUE(above.ok());
+  EXPECT_FALSE(above->has_value());
+}
+
 TEST(EtcdClientTest, OversizedValueRejected) {
   auto cluster = StartCluster(1);
   ASSERT_NE(cluster, nullptr);
