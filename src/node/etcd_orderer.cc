@@ -39,6 +39,12 @@ std::optional<uint64_t> ParseHeightSuffix(std::string_view key, std::string_view
 
 void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
+// Budget of one head read (all endpoints, retries included). A head learned
+// later than a caller's bound (2 s by default) helps nobody, and a shorter
+// budget lets the next read, which serves the callers that queued meanwhile,
+// go out sooner during an outage.
+constexpr auto kHeadReadTimeout = std::chrono::milliseconds(1500);
+
 }  // namespace
 
 Result<std::vector<std::string>> ParseEtcdOrdererUrl(const std::string& url) {
@@ -73,6 +79,16 @@ std::string EtcdBlockKey(const std::string& chain_id, uint64_t height) {
   return "/medledger/" + chain_id + "/blocks/" + buf;
 }
 
+Result<uint64_t> ReadEtcdHead(EtcdClient& etcd, const std::string& chain_id, uint64_t local) {
+  const std::string prefix = "/medledger/" + chain_id + "/blocks/";
+  auto last = etcd.LastKey(EtcdBlockKey(chain_id, local + 1), EtcdClient::PrefixEnd(prefix));
+  if (!last.ok()) return last.status();
+  if (!*last) return local;  // nothing ordered above what this node has
+  auto h = ParseHeightSuffix(**last, prefix);
+  if (!h) return DataLoss("unexpected etcd key " + **last);
+  return *h;
+}
+
 EtcdOrderer::EtcdOrderer(Chain* chain, Mempool* pool, crypto::KeyPair key, EtcdOrdererOptions opts)
     : chain_(chain), pool_(pool), key_(std::move(key)), opts_(std::move(opts)) {
   chain_id_ = chain_->params().chain_id;
@@ -88,6 +104,17 @@ EtcdOrderer::EtcdOrderer(Chain* chain, Mempool* pool, crypto::KeyPair key, EtcdO
   etcd_ = make();
   watch_etcd_ = make();
   roots_etcd_ = make();
+  {
+    EtcdClient::Options o;
+    o.endpoints = opts_.endpoints;
+    o.timeout = kHeadReadTimeout;
+    o.attempt_timeout = kHeadReadTimeout / 2;
+    o.max_request_bytes = opts_.etcd_max_request_bytes;
+    head_etcd_ = std::make_unique<EtcdClient>(o);
+  }
+  barrier_ = std::make_unique<HeadBarrier>(
+      [this](uint64_t local) { return ReadEtcdHead(*head_etcd_, chain_id_, local); },
+      [this] { return chain_->Meta().height; });
   size_t etcd_max = etcd_->MaxValueBytes(EtcdBlockKey(chain_id_, 0));
   if (opts_.max_block_bytes == 0 || opts_.max_block_bytes > etcd_max) opts_.max_block_bytes = etcd_max;
   max_block_bytes_ = opts_.max_block_bytes;
@@ -109,6 +136,7 @@ Status EtcdOrderer::Start() {
     return Unavailable("etcd orderer: no etcd endpoint answered (" + rev.status().message() + ")");
   spdlog::info("etcd orderer: chain {} at height {}, etcd revision {}, block cap {} bytes", chain_id_,
                chain_->Meta().height, *rev, size_t(max_block_bytes_));
+  barrier_->Start();
   apply_thread_ = std::thread([this] { ApplyLoop(); });
   propose_thread_ = std::thread([this] { ProposeLoop(); });
   agreement_thread_ = std::thread([this] { AgreementLoop(); });
@@ -117,6 +145,7 @@ Status EtcdOrderer::Start() {
 
 void EtcdOrderer::Stop() {
   stop_ = true;
+  barrier_->Stop();
   NotifyApplied();
   if (propose_thread_.joinable()) propose_thread_.join();
   if (apply_thread_.joinable()) apply_thread_.join();
@@ -170,6 +199,11 @@ void EtcdOrderer::Halt(const std::string& why) {
                    "operator must investigate (GET /v1/status shows halt_reason).",
                    why);
   NotifyApplied();
+  barrier_->Halt(why);
+}
+
+void EtcdOrderer::AwaitHead(std::function<void(Status)> done, std::chrono::milliseconds bound) {
+  barrier_->Await(std::move(done), bound);
 }
 
 // ---- proposing ----
@@ -391,6 +425,7 @@ Status EtcdOrderer::ApplyChecked(const model::Block& block, const std::string& f
   }
   applied_++;
   NotifyApplied();
+  barrier_->OnApplied();
   return Status::Ok();
 }
 
@@ -719,7 +754,10 @@ std::vector<Orderer::Metric> EtcdOrderer::Metrics() const {
           {"medledger_orderer_divergences_total", "Peer state-root reports that disagree with ours.", "counter", divergences_.load()},
           {"medledger_orderer_etcd_errors_total", "Failed etcd calls (retried).", "counter", etcd_errors_.load()},
           {"medledger_orderer_blocks_from_peers_total", "Blocks applied from peers during catch-up.", "counter", blocks_from_peers_.load()},
-          {"medledger_orderer_peer_failures_total", "Peer block fetches that failed or did not check out.", "counter", peer_failures_.load()}};
+          {"medledger_orderer_peer_failures_total", "Peer block fetches that failed or did not check out.", "counter", peer_failures_.load()},
+          {"medledger_orderer_head_reads_total", "Linearizable etcd head reads for AwaitHead.", "counter", barrier_->reads()},
+          {"medledger_orderer_head_read_failures_total", "Head reads that failed (requests answered 503).", "counter", barrier_->read_failures()},
+          {"medledger_orderer_head_timeouts_total", "AwaitHead callers answered 503 at their bound.", "counter", barrier_->timeouts()}};
 }
 
 nlohmann::json EtcdOrderer::StatusJson() const {
@@ -750,7 +788,9 @@ nlohmann::json EtcdOrderer::StatusJson() const {
                    {"blocks_lost", uint64_t(lost_)},           {"txs_requeued", uint64_t(requeued_)},
                    {"blocks_applied", uint64_t(applied_)},     {"blocks_split", uint64_t(split_blocks_)},
                    {"etcd_errors", uint64_t(etcd_errors_)},    {"divergences_total", uint64_t(divergences_)},
-                   {"max_block_bytes", size_t(max_block_bytes_)}};
+                   {"max_block_bytes", size_t(max_block_bytes_)},
+                   {"head_reads", barrier_->reads()},          {"head_read_failures", barrier_->read_failures()},
+                   {"head_timeouts", barrier_->timeouts()}};
   j["catchup"] = {{"checkpoint_interval", opts_.checkpoint_interval},
                   {"keep_blocks", opts_.keep_blocks},
                   {"checkpoint_reports_signed", uint64_t(checkpoint_reports_)},

@@ -63,6 +63,17 @@
 // log, `divergent_peers` in StatusJson). Peers ahead of this node are
 // checked once it reaches their height.
 //
+// Reading at the head (issue 12). AwaitHead answers once this node has
+// applied every block etcd held when it was called: a HeadBarrier
+// (head_barrier.h) sends one linearizable, keys-only read at a time for the
+// greatest block key above the local height (EtcdClient::LastKey), shared by
+// every caller that arrived before it was sent, and answers each caller when
+// the apply thread reaches that height, or Unavailable after its bound, when
+// etcd cannot be read (no quorum, a partition: the read's own budget is
+// kHeadReadTimeout) or once the node has halted. Admission and request
+// authentication call it before screening against local state, so a lagging
+// node answers 503 (retry) rather than a verdict that is wrong moments later.
+//
 // Moving from solo: the first etcd block is simply the local height + 1;
 // nodes that share the genesis and the solo history continue from there.
 //
@@ -80,6 +91,7 @@
 #include <vector>
 
 #include "node/checkpoint.h"
+#include "node/head_barrier.h"
 #include "node/orderer.h"
 #include "node/peer_sync.h"
 
@@ -125,6 +137,11 @@ Result<std::vector<std::string>> ParseEtcdOrdererUrl(const std::string& url);
 // The key of block `height` on chain `chain_id`.
 std::string EtcdBlockKey(const std::string& chain_id, uint64_t height);
 
+// The greatest block height etcd holds above `local` (one linearizable,
+// keys-only read), or `local` when there is none: the head that AwaitHead
+// waits for. Errors are the client's (kUnavailable without a quorum).
+Result<uint64_t> ReadEtcdHead(ordering::EtcdClient& etcd, const std::string& chain_id, uint64_t local);
+
 class EtcdOrderer : public Orderer {
  public:
   EtcdOrderer(Chain* chain, Mempool* pool, crypto::KeyPair key, EtcdOrdererOptions opts);
@@ -136,6 +153,7 @@ class EtcdOrderer : public Orderer {
   void Stop() override;
   nlohmann::json StatusJson() const override;
   std::vector<Metric> Metrics() const override;
+  void AwaitHead(std::function<void(Status)> done, std::chrono::milliseconds bound) override;
 
   bool halted() const { return halted_; }
 
@@ -191,6 +209,8 @@ class EtcdOrderer : public Orderer {
   std::unique_ptr<ordering::EtcdClient> etcd_;
   std::unique_ptr<ordering::EtcdClient> watch_etcd_;
   std::unique_ptr<ordering::EtcdClient> roots_etcd_;
+  std::unique_ptr<ordering::EtcdClient> head_etcd_;  // the barrier's reads only: never queued behind a block
+  std::unique_ptr<HeadBarrier> barrier_;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> halted_{false};

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,6 +31,22 @@ class Orderer {
     uint64_t value;
   };
   virtual std::vector<Metric> Metrics() const { return {}; }
+
+  // Calls done(Status) once this node has applied every block that the
+  // ordering service held when the call was made (a linearizable read issued
+  // after the call); Unavailable when the head cannot be read or is not
+  // applied within `bound`, or the node is halted. Screening a request
+  // against local state after Ok means screening it against a state at least
+  // as new as anything acknowledged to anyone before the request arrived.
+  // Solo: done(Ok) at once (this node makes every block). `done` may run on
+  // any thread, possibly before AwaitHead returns, and must not block for
+  // long: the etcd orderer runs completions one after another.
+  virtual void AwaitHead(std::function<void(Status)> done,
+                         std::chrono::milliseconds bound = std::chrono::seconds(2)) {
+    done(Status::Ok());
+  }
+  // The same, blocking the calling thread: never on an HTTP I/O thread.
+  Status AwaitHeadSync(std::chrono::milliseconds bound = std::chrono::seconds(2));
 };
 
 struct SoloOptions {

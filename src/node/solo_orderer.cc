@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "node/orderer.h"
@@ -12,6 +14,13 @@ uint64_t NowMs() {
   return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count());
+}
+
+Status Orderer::AwaitHeadSync(std::chrono::milliseconds bound) {
+  auto result = std::make_shared<std::promise<Status>>();
+  std::future<Status> f = result->get_future();
+  AwaitHead([result](Status st) { result->set_value(std::move(st)); }, bound);
+  return f.get();
 }
 
 SoloOrderer::SoloOrderer(Chain* chain, Mempool* pool, crypto::KeyPair key, SoloOptions opts)
