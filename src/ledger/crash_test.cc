@@ -3,6 +3,9 @@
 // byte not yet fsynced is dropped before reopening.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <set>
+
 #include "ledger/fault_fs.h"
 #include "ledger/store.h"
 #include "ledger/store_testing.h"
@@ -189,6 +192,105 @@ TEST_F(CrashTest, TornWriteLeavesWholeBlocksOnly) {
   EXPECT_TRUE(outcomes.count(blocks));
 }
 
+// Staged writes (ledger/staging.h) reach their column families by SST
+// ingestion: the table is written as SST files under ingest/, hard-linked
+// into the store, recorded in the MANIFEST, and only then are the journal
+// records that held the entries deleted. A power cut at any step of that
+// (or while the next blocks commit beside it) must leave every acknowledged
+// block whole: its entries ingested, or still in the journal and staged
+// again at open. The cut is swept over each mutating call from the first one
+// under ingest/: the first ingestion (about 35 calls, the commits beside it
+// included) and the start of the second. Each crashed store is cut again
+// while its reopening ingests the journal. (Deleting the journal records
+// before the ingestion instead of after it fails this test.)
+TEST(CrashStagedTest, PowerLossDuringStagedIngestionKeepsEveryAcknowledgedBlock) {
+  const uint32_t txs = 4;  // 4 index entries + 4 staged state keys per block
+  const size_t block_size = 300;
+  const uint64_t blocks = 12;
+  auto options = [](const std::shared_ptr<FaultInjectionFs>& fs) {
+    StoreOptions o;
+    o.point_state_prefixes = {"k/"};  // MakeCommit's state keys
+    o.stage_entries = 10;             // an ingestion every other block
+    o.testing = std::make_shared<StoreTestHooks>();
+    o.testing->file_system = fs;
+    return o;
+  };
+  // Opens, checks that blocks 0..held-1 are whole (and nothing above), and
+  // returns held; `acked` blocks at least must be there.
+  auto check = [&](const std::string& db, const std::shared_ptr<FaultInjectionFs>& fs, uint64_t acked,
+                   const std::string& what) {
+    auto store = Store::Open(db, options(fs));
+    EXPECT_TRUE(store.ok()) << what << ": " << store.status().ToString();
+    if (!store.ok()) return uint64_t(0);
+    auto meta = (*store)->Meta();
+    const uint64_t held = meta->initialized ? meta->height + 1 : 0;
+    EXPECT_GE(held, acked) << what << ": an acknowledged block was lost";
+    for (uint64_t h = 0; h < blocks; ++h) {
+      auto block = (*store)->GetBlock(h);
+      EXPECT_EQ(block.ok(), h < held) << what << ", block " << h;
+      if (block.ok()) EXPECT_EQ(*block, MakeCommit(h, txs, block_size).block) << what << ", block " << h;
+      for (uint32_t i = 0; i < txs; ++i) {
+        auto loc = (*store)->FindTx(FakeHash(2, h, i));
+        auto v = (*store)->GetState(testing::StateKey(h, i));
+        EXPECT_TRUE(loc.ok() && v.ok()) << what;
+        if (!loc.ok() || !v.ok()) return held;
+        if (h < held) {
+          EXPECT_EQ(*loc, std::optional<TxLocation>(TxLocation{h, i})) << what << ", block " << h << " tx " << i;
+          EXPECT_EQ(*v, std::optional<Bytes>(testing::StateValue(h, i))) << what << ", block " << h << " key " << i;
+        } else {
+          EXPECT_FALSE(loc->has_value()) << what << ", block " << h << " tx " << i;
+          EXPECT_FALSE(v->has_value()) << what << ", block " << h << " key " << i;
+        }
+      }
+    }
+    return held;
+  };
+
+  int cuts_in_ingest_dir = 0, cuts_in_store_dir = 0;
+  for (uint64_t k = 0; k < 48; ++k) {
+    ScratchDir d;
+    auto fs = std::make_shared<FaultInjectionFs>(rocksdb::FileSystem::Default(), /*skip_target_syncs=*/true);
+    uint64_t acked = 0;
+    {
+      auto store = Store::Open(d.db(), options(fs));
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      fs->RecordOps(true);
+      const size_t ops_before = fs->ops().size();
+      fs->PowerOffAfter(k, "/ingest/");
+      for (uint64_t h = 0; h < blocks; ++h) {
+        if (!(*store)->Commit(MakeCommit(h, txs, block_size)).ok()) break;
+        acked = h + 1;
+      }
+      // Waits for (or runs) the last ingestion; fails once the power is off.
+      (void)(*store)->FlushStaged();
+      ASSERT_TRUE(fs->powered_off()) << "no cut after " << k << " calls";
+      // Where the cut fell: just after the last call recorded.
+      auto ops = fs->ops();
+      const std::string last = ops.size() > ops_before ? ops.back() : "";
+      if (last.find("/ingest/") != std::string::npos) ++cuts_in_ingest_dir;
+      if (last.ends_with(".sst") && last.find("/ingest/") == std::string::npos) ++cuts_in_store_dir;
+    }  // the store is destroyed without flushing, powered off
+    ASSERT_TRUE(fs->DropUnsyncedData().ok());
+    // A second cut, while the reopened store ingests what the journal holds.
+    {
+      fs->PowerOffAfter(k % 7, "/ingest/");
+      auto again = Store::Open(d.db(), options(fs));
+      (void)again;  // may fail: the power went off inside Open
+    }
+    ASSERT_TRUE(fs->DropUnsyncedData().ok());
+    const std::string what = "cut after " + std::to_string(k) + " calls";
+    const uint64_t held = check(d.db(), fs, acked, what);
+    if (::testing::Test::HasFailure()) {
+      ADD_FAILURE() << what << ": " << acked << " blocks acknowledged, " << held << " held";
+      break;
+    }
+  }
+  // The sweep cut inside the staging directory (SST files being written)
+  // and after the linked SST files reached the store directory.
+  EXPECT_GT(cuts_in_ingest_dir, 0);
+  EXPECT_GT(cuts_in_store_dir, 0);
+}
+
 // The fault file system itself: unsynced tails and undurable files vanish.
 TEST(FaultInjectionFsTest, DropsUnsyncedTailsAndUndurableFiles) {
   ScratchDir d;
@@ -217,6 +319,68 @@ TEST(FaultInjectionFsTest, DropsUnsyncedTailsAndUndurableFiles) {
   ASSERT_TRUE(rocksdb::ReadFileToString(fs.get(), d.path() + "/durable", &content).ok());
   EXPECT_EQ(content, "synced-");
   EXPECT_TRUE(fs->FileExists(d.path() + "/fresh", io, nullptr).IsNotFound());
+}
+
+// The instant of the cut, hard links and forgotten syncs (the parts the
+// in-process node test and the staged-ingestion test rely on).
+TEST(FaultInjectionFsTest, PowerOffRefusesChangesLinksNeedTheirDirectoryAndForgottenSyncsAreLost) {
+  ScratchDir d;
+  auto fs = std::make_shared<FaultInjectionFs>(rocksdb::FileSystem::Default());
+  rocksdb::IOOptions io;
+  std::unique_ptr<rocksdb::FSDirectory> dir;
+  ASSERT_TRUE(fs->NewDirectory(d.path(), io, &dir, nullptr).ok());
+  std::unique_ptr<rocksdb::FSWritableFile> f, forgot;
+  ASSERT_TRUE(fs->NewWritableFile(d.path() + "/f", rocksdb::FileOptions(), &f, nullptr).ok());
+  ASSERT_TRUE(f->Append("durable", io, nullptr).ok());
+  ASSERT_TRUE(f->Sync(io, nullptr).ok());
+  fs->ForgetSyncs(d.path() + "/forgot", "");
+  ASSERT_TRUE(fs->NewWritableFile(d.path() + "/forgot", rocksdb::FileOptions(), &forgot, nullptr).ok());
+  ASSERT_TRUE(forgot->Append("never synced", io, nullptr).ok());
+  ASSERT_TRUE(forgot->Sync(io, nullptr).ok());  // succeeds, makes nothing durable
+  ASSERT_TRUE(dir->Fsync(io, nullptr).ok());
+  ASSERT_TRUE(fs->LinkFile(d.path() + "/f", d.path() + "/unsynced-link", io, nullptr).ok());
+
+  fs->PowerOff();
+  EXPECT_TRUE(fs->powered_off());
+  EXPECT_TRUE(f->Append("late", io, nullptr).IsIOError());
+  EXPECT_TRUE(f->Sync(io, nullptr).IsIOError());
+  EXPECT_TRUE(dir->Fsync(io, nullptr).IsIOError());  // the link stays undurable
+  EXPECT_TRUE(fs->DeleteFile(d.path() + "/f", io, nullptr).IsIOError());
+  EXPECT_TRUE(fs->RenameFile(d.path() + "/f", d.path() + "/g", io, nullptr).IsIOError());
+  std::unique_ptr<rocksdb::FSWritableFile> after;
+  EXPECT_TRUE(fs->NewWritableFile(d.path() + "/f", rocksdb::FileOptions(), &after, nullptr).IsIOError());
+
+  ASSERT_TRUE(fs->DropUnsyncedData().ok());
+  EXPECT_FALSE(fs->powered_off());
+  std::string content;
+  ASSERT_TRUE(rocksdb::ReadFileToString(fs.get(), d.path() + "/f", &content).ok());
+  EXPECT_EQ(content, "durable");
+  ASSERT_TRUE(rocksdb::ReadFileToString(fs.get(), d.path() + "/forgot", &content).ok());
+  EXPECT_EQ(content, "");
+  EXPECT_TRUE(fs->FileExists(d.path() + "/unsynced-link", io, nullptr).IsNotFound());
+
+  // A link whose directory is synced stays; the power is on again.
+  ASSERT_TRUE(fs->LinkFile(d.path() + "/f", d.path() + "/link", io, nullptr).ok());
+  ASSERT_TRUE(dir->Fsync(io, nullptr).ok());
+  ASSERT_TRUE(fs->DropUnsyncedData().ok());
+  ASSERT_TRUE(rocksdb::ReadFileToString(fs.get(), d.path() + "/link", &content).ok());
+  EXPECT_EQ(content, "durable");
+}
+
+// PowerOffAfter counts from the first call on a path holding the trigger.
+TEST(FaultInjectionFsTest, PowerOffAfterCountsFromTheTrigger) {
+  ScratchDir d;
+  auto fs = std::make_shared<FaultInjectionFs>(rocksdb::FileSystem::Default());
+  rocksdb::IOOptions io;
+  std::unique_ptr<rocksdb::FSWritableFile> a, b;
+  fs->PowerOffAfter(2, "/b");
+  ASSERT_TRUE(fs->NewWritableFile(d.path() + "/a", rocksdb::FileOptions(), &a, nullptr).ok());
+  ASSERT_TRUE(a->Append("x", io, nullptr).ok());  // not counted: no trigger yet
+  ASSERT_TRUE(fs->NewWritableFile(d.path() + "/b", rocksdb::FileOptions(), &b, nullptr).ok());  // 1
+  ASSERT_TRUE(a->Append("y", io, nullptr).ok());                                                 // 2
+  EXPECT_FALSE(fs->powered_off());
+  EXPECT_TRUE(b->Append("z", io, nullptr).IsIOError());
+  EXPECT_TRUE(fs->powered_off());
 }
 
 TEST(FaultInjectionFsTest, UndoesRenameNotMadeDurable) {

@@ -26,18 +26,21 @@ class TrackedWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
         pos_(pos) {}
 
   IOStatus Append(const Slice& data, const IOOptions& o, IODebugContext* dbg) override {
+    if (!fs_->Permit(fname_)) return FaultInjectionFs::PowerIsOff(fname_);
     IOStatus s = FSWritableFileOwnerWrapper::Append(data, o, dbg);
     if (s.ok()) Advance(pos_ + data.size());
     return s;
   }
   IOStatus Append(const Slice& data, const IOOptions& o,
                   const rocksdb::DataVerificationInfo& info, IODebugContext* dbg) override {
+    if (!fs_->Permit(fname_)) return FaultInjectionFs::PowerIsOff(fname_);
     IOStatus s = FSWritableFileOwnerWrapper::Append(data, o, info, dbg);
     if (s.ok()) Advance(pos_ + data.size());
     return s;
   }
   IOStatus PositionedAppend(const Slice& data, uint64_t offset, const IOOptions& o,
                             IODebugContext* dbg) override {
+    if (!fs_->Permit(fname_)) return FaultInjectionFs::PowerIsOff(fname_);
     IOStatus s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, o, dbg);
     if (s.ok()) Advance(std::max(pos_, offset + data.size()));
     return s;
@@ -45,11 +48,13 @@ class TrackedWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   IOStatus PositionedAppend(const Slice& data, uint64_t offset, const IOOptions& o,
                             const rocksdb::DataVerificationInfo& info,
                             IODebugContext* dbg) override {
+    if (!fs_->Permit(fname_)) return FaultInjectionFs::PowerIsOff(fname_);
     IOStatus s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, o, info, dbg);
     if (s.ok()) Advance(std::max(pos_, offset + data.size()));
     return s;
   }
   IOStatus Truncate(uint64_t size, const IOOptions& o, IODebugContext* dbg) override {
+    if (!fs_->Permit(fname_)) return FaultInjectionFs::PowerIsOff(fname_);
     IOStatus s = FSWritableFileOwnerWrapper::Truncate(size, o, dbg);
     if (s.ok()) {
       pos_ = size;
@@ -58,16 +63,23 @@ class TrackedWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
     return s;
   }
   IOStatus Sync(const IOOptions& o, IODebugContext* dbg) override {
-    IOStatus s = FSWritableFileOwnerWrapper::Sync(o, dbg);
+    if (!fs_->Permit(fname_)) return FaultInjectionFs::PowerIsOff(fname_);
+    IOStatus s = fs_->skip_target_syncs() ? IOStatus::OK() : FSWritableFileOwnerWrapper::Sync(o, dbg);
     if (s.ok()) fs_->OnSync(fname_);
     return s;
   }
   IOStatus Fsync(const IOOptions& o, IODebugContext* dbg) override {
-    IOStatus s = FSWritableFileOwnerWrapper::Fsync(o, dbg);
+    if (!fs_->Permit(fname_)) return FaultInjectionFs::PowerIsOff(fname_);
+    IOStatus s = fs_->skip_target_syncs() ? IOStatus::OK() : FSWritableFileOwnerWrapper::Fsync(o, dbg);
     if (s.ok()) fs_->OnSync(fname_);
     return s;
   }
-  // RangeSync and Close are forwarded unchanged: not durability points.
+  // Not a durability point, but after the cut it must fail like a write.
+  IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const IOOptions& o, IODebugContext* dbg) override {
+    if (!fs_->Permit(fname_)) return FaultInjectionFs::PowerIsOff(fname_);
+    return FSWritableFileOwnerWrapper::RangeSync(offset, nbytes, o, dbg);
+  }
+  // Close is forwarded unchanged: not a durability point.
   // Reporting a sync as thread-safe would let RocksDB sync from another thread
   // while appending; keep whatever the target says, the tracking is locked.
 
@@ -87,13 +99,15 @@ class TrackedDirectory : public rocksdb::FSDirectoryWrapper {
       : FSDirectoryWrapper(std::move(target)), fs_(fs), dir_(std::move(dir)) {}
 
   IOStatus Fsync(const IOOptions& o, IODebugContext* dbg) override {
-    IOStatus s = FSDirectoryWrapper::Fsync(o, dbg);
+    if (!fs_->Permit(dir_)) return FaultInjectionFs::PowerIsOff(dir_);
+    IOStatus s = fs_->skip_target_syncs() ? IOStatus::OK() : FSDirectoryWrapper::Fsync(o, dbg);
     if (s.ok()) fs_->OnDirSync(dir_);
     return s;
   }
   IOStatus FsyncWithDirOptions(const IOOptions& o, IODebugContext* dbg,
                                const rocksdb::DirFsyncOptions& dopts) override {
-    IOStatus s = FSDirectoryWrapper::FsyncWithDirOptions(o, dbg, dopts);
+    if (!fs_->Permit(dir_)) return FaultInjectionFs::PowerIsOff(dir_);
+    IOStatus s = fs_->skip_target_syncs() ? IOStatus::OK() : FSDirectoryWrapper::FsyncWithDirOptions(o, dbg, dopts);
     if (s.ok()) fs_->OnDirSync(dir_);
     return s;
   }
@@ -105,8 +119,8 @@ class TrackedDirectory : public rocksdb::FSDirectoryWrapper {
 
 }  // namespace
 
-FaultInjectionFs::FaultInjectionFs(std::shared_ptr<rocksdb::FileSystem> target)
-    : FileSystemWrapper(target) {}
+FaultInjectionFs::FaultInjectionFs(std::shared_ptr<rocksdb::FileSystem> target, bool skip_target_syncs)
+    : FileSystemWrapper(target), skip_target_syncs_(skip_target_syncs) {}
 
 std::string FaultInjectionFs::Normalize(const std::string& path) {
   std::string out;
@@ -136,6 +150,7 @@ IOStatus FaultInjectionFs::NewWritableFile(const std::string& fname, const FileO
                                            std::unique_ptr<FSWritableFile>* result,
                                            IODebugContext* dbg) {
   const std::string name = Normalize(fname);
+  if (!Permit(name)) return PowerIsOff(name);
   const bool existed = target()->FileExists(fname, IOOptions(), dbg).ok();
   std::unique_ptr<FSWritableFile> file;
   IOStatus s = target()->NewWritableFile(fname, opts, &file, dbg);
@@ -156,6 +171,7 @@ IOStatus FaultInjectionFs::ReopenWritableFile(const std::string& fname, const Fi
                                               std::unique_ptr<FSWritableFile>* result,
                                               IODebugContext* dbg) {
   const std::string name = Normalize(fname);
+  if (!Permit(name)) return PowerIsOff(name);
   const bool existed = target()->FileExists(fname, IOOptions(), dbg).ok();
   std::unique_ptr<FSWritableFile> file;
   IOStatus s = target()->ReopenWritableFile(fname, opts, &file, dbg);
@@ -187,6 +203,7 @@ IOStatus FaultInjectionFs::ReuseWritableFile(const std::string& fname,
                                              IODebugContext* dbg) {
   // A recycled file is renamed and then overwritten from offset 0; treat the
   // result as a brand-new file whose directory entry is not yet durable.
+  if (!Permit(Normalize(fname))) return PowerIsOff(fname);
   std::unique_ptr<FSWritableFile> file;
   IOStatus s = target()->ReuseWritableFile(fname, old_fname, opts, &file, dbg);
   if (!s.ok()) return s;
@@ -213,6 +230,7 @@ IOStatus FaultInjectionFs::NewDirectory(const std::string& name, const IOOptions
 
 IOStatus FaultInjectionFs::DeleteFile(const std::string& fname, const IOOptions& opts,
                                       IODebugContext* dbg) {
+  if (!Permit(Normalize(fname))) return PowerIsOff(fname);
   IOStatus s = target()->DeleteFile(fname, opts, dbg);
   if (s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -229,6 +247,7 @@ IOStatus FaultInjectionFs::RenameFile(const std::string& src, const std::string&
                                       const IOOptions& opts, IODebugContext* dbg) {
   const std::string s_name = Normalize(src);
   const std::string t_name = Normalize(tgt);
+  if (!Permit(t_name)) return PowerIsOff(tgt);
   PendingRename pr;
   pr.src = s_name;
   pr.target = t_name;
@@ -261,9 +280,102 @@ IOStatus FaultInjectionFs::RenameFile(const std::string& src, const std::string&
 
 IOStatus FaultInjectionFs::Truncate(const std::string& fname, size_t size, const IOOptions& opts,
                                     IODebugContext* dbg) {
+  if (!Permit(Normalize(fname))) return PowerIsOff(fname);
   IOStatus s = target()->Truncate(fname, size, opts, dbg);
   if (s.ok()) OnTruncate(Normalize(fname), size);
   return s;
+}
+
+IOStatus FaultInjectionFs::LinkFile(const std::string& src, const std::string& tgt, const IOOptions& opts,
+                                    IODebugContext* dbg) {
+  const std::string s_name = Normalize(src);
+  const std::string t_name = Normalize(tgt);
+  if (!Permit(t_name)) return PowerIsOff(tgt);
+  IOStatus s = target()->LinkFile(src, tgt, opts, dbg);
+  if (!s.ok()) return s;
+  // The new name shares the source's data (and what of it is synced); the
+  // name itself is durable once its directory is fsynced.
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(s_name);
+  FileState st;
+  if (it != files_.end()) {
+    st = it->second;
+  } else {
+    uint64_t size = 0;
+    if (target()->GetFileSize(tgt, opts, &size, dbg).ok()) st = FileState{size, size};
+  }
+  files_[t_name] = st;
+  undurable_names_.insert(t_name);
+  return s;
+}
+
+IOStatus FaultInjectionFs::CreateDir(const std::string& dirname, const IOOptions& opts, IODebugContext* dbg) {
+  if (!Permit(Normalize(dirname))) return PowerIsOff(dirname);
+  return target()->CreateDir(dirname, opts, dbg);
+}
+
+IOStatus FaultInjectionFs::CreateDirIfMissing(const std::string& dirname, const IOOptions& opts,
+                                              IODebugContext* dbg) {
+  if (!Permit(Normalize(dirname))) return PowerIsOff(dirname);
+  return target()->CreateDirIfMissing(dirname, opts, dbg);
+}
+
+IOStatus FaultInjectionFs::DeleteDir(const std::string& dirname, const IOOptions& opts, IODebugContext* dbg) {
+  if (!Permit(Normalize(dirname))) return PowerIsOff(dirname);
+  return target()->DeleteDir(dirname, opts, dbg);
+}
+
+bool FaultInjectionFs::Permit(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (off_) return false;
+  if (ops_left_) {
+    if (!triggered_ && path.find(trigger_) != std::string::npos) triggered_ = true;
+    if (triggered_) {
+      if (*ops_left_ == 0) {
+        off_ = true;
+        return false;
+      }
+      --*ops_left_;
+    }
+  }
+  if (record_ops_) op_log_.push_back(path);
+  return true;
+}
+
+IOStatus FaultInjectionFs::PowerIsOff(const std::string& path) {
+  return IOStatus::IOError("power is off (FaultInjectionFs)", path);
+}
+
+void FaultInjectionFs::PowerOff() {
+  std::lock_guard<std::mutex> lock(mu_);
+  off_ = true;
+}
+
+void FaultInjectionFs::PowerOffAfter(uint64_t ops, std::string trigger) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ops_left_ = ops;
+  triggered_ = trigger.empty();
+  trigger_ = std::move(trigger);
+}
+
+bool FaultInjectionFs::powered_off() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return off_;
+}
+
+void FaultInjectionFs::RecordOps(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  record_ops_ = on;
+}
+
+std::vector<std::string> FaultInjectionFs::ops() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return op_log_;
+}
+
+void FaultInjectionFs::ForgetSyncs(std::string prefix, std::string suffix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  forgotten_.emplace_back(std::move(prefix), std::move(suffix));
 }
 
 void FaultInjectionFs::OnAppend(const std::string& fname, uint64_t end_offset) {
@@ -274,6 +386,9 @@ void FaultInjectionFs::OnAppend(const std::string& fname, uint64_t end_offset) {
 
 void FaultInjectionFs::OnSync(const std::string& fname) {
   std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [prefix, suffix] : forgotten_) {
+    if (fname.starts_with(prefix) && fname.ends_with(suffix)) return;
+  }
   ++file_syncs_;
   auto& f = files_[fname];
   f.synced = f.pos;
@@ -347,6 +462,10 @@ IOStatus FaultInjectionFs::DropUnsyncedData(uint64_t keep_unsynced_bytes) {
   files_.clear();
   undurable_names_.clear();
   pending_renames_.clear();
+  off_ = false;
+  ops_left_.reset();
+  triggered_ = false;
+  forgotten_.clear();
   return first;
 }
 
