@@ -1,8 +1,11 @@
 #include "fhir/validate.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <limits>
+#include <optional>
 #include <string>
 
 #include "fhir/validate_table.h"
@@ -114,7 +117,7 @@ Kind KindOfSuffix(std::string_view t) {
   if (t == "String" || t == "Code" || t == "Uri" || t == "Url" || t == "Canonical" || t == "Id" || t == "Oid" ||
       t == "Uuid" || t == "Markdown" || t == "Base64Binary" || t == "Time")
     return Kind::kString;
-  return Kind::kObject;
+  return internal::DatatypeKind(t);  // kObject for the types not checked
 }
 
 bool SuffixAllowed(std::string_view choices, std::string_view suffix) {
@@ -128,7 +131,41 @@ bool SuffixAllowed(std::string_view choices, std::string_view suffix) {
   return false;
 }
 
-bool IsPrimitive(Kind k) { return k != Kind::kObject && k != Kind::kChoice; }
+bool IsPrimitive(Kind k) {
+  switch (k) {
+    case Kind::kString:
+    case Kind::kBoolean:
+    case Kind::kInteger:
+    case Kind::kDecimal:
+    case Kind::kDate:
+    case Kind::kDateTime:
+    case Kind::kInstant:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The value of a JSON integer that fits R4's 32-bit integer.
+std::optional<int32_t> Int32(const Value& v) {
+  if (!v.is_integer()) return std::nullopt;
+  const std::string& t = v.number_text();
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (ec != std::errc() || end != t.data() + t.size() || n < std::numeric_limits<int32_t>::min() ||
+      n > std::numeric_limits<int32_t>::max())
+    return std::nullopt;
+  return static_cast<int32_t>(n);
+}
+
+// R4 strings hold no character below U+0020 other than TAB, CR and LF
+// (http://hl7.org/fhir/R4/datatypes.html#string).
+bool HasForbiddenControl(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 && u != '\t' && u != '\r' && u != '\n';
+  });
+}
 
 // One value (not an array) against a kind.
 Status CheckScalar(const Value& v, Kind kind, const std::string& path) {
@@ -138,7 +175,7 @@ Status CheckScalar(const Value& v, Kind kind, const std::string& path) {
     case Kind::kBoolean:
       return v.is_bool() ? Status::Ok() : Bad(path, "expected a boolean");
     case Kind::kInteger:
-      return v.is_integer() ? Status::Ok() : Bad(path, "expected an integer");
+      return Int32(v) ? Status::Ok() : Bad(path, "expected a 32-bit integer");
     case Kind::kDecimal:
       return v.is_number() ? Status::Ok() : Bad(path, "expected a number");
     case Kind::kDate:
@@ -149,11 +186,9 @@ Status CheckScalar(const Value& v, Kind kind, const std::string& path) {
     case Kind::kInstant:
       return v.is_string() && IsValidInstant(v.string_value()) ? Status::Ok()
                                                                 : Bad(path, "expected a FHIR instant");
-    case Kind::kObject:
-    case Kind::kChoice:
+    default:
       return v.is_object() ? Status::Ok() : Bad(path, "expected an object");
   }
-  return Status::Ok();
 }
 
 // A member value: single or array per `array`. Primitive arrays may hold
@@ -219,7 +254,7 @@ class Validator {
       } else if (key == "profile") {
         ML_RETURN_IF_ERROR(CheckElement(v, Kind::kString, true, p));
       } else if (key == "security" || key == "tag") {
-        ML_RETURN_IF_ERROR(CheckElement(v, Kind::kObject, true, p));
+        ML_RETURN_IF_ERROR(Typed(v, Kind::kCoding, true, p));
       } else if (key != "id" && key != "extension" && key[0] != '_') {
         return Bad(p, "unknown element of Meta");
       }
@@ -228,20 +263,35 @@ class Validator {
     return Status::Ok();
   }
 
-  // Check 3: the element table of a known type.
+  // A member value of a known kind; the six checked datatypes are then
+  // checked element by element against their own tables.
+  Status Typed(const Value& v, Kind kind, bool array, const std::string& path) {
+    ML_RETURN_IF_ERROR(CheckElement(v, kind, array, path));
+    const TypeTable* datatype = internal::FindDatatypeTable(kind);
+    if (datatype == nullptr) return Status::Ok();
+    if (!array) return Table(v, *datatype, path);
+    for (size_t i = 0; i < v.size(); ++i) ML_RETURN_IF_ERROR(Table(v[i], *datatype, Index(path, i)));
+    return Status::Ok();
+  }
+
+  // Check 3: the element table of a known resource type or datatype.
   Status Table(const Value& r, const TypeTable& table, const std::string& path) {
     static const std::string_view kResourceElements[] = {"resourceType", "id", "meta", "implicitRules", "language"};
     static const std::string_view kDomainElements[] = {"text", "contained", "extension", "modifierExtension"};
+    auto inherited = [&table](std::string_view name) {
+      if (table.datatype) return name == "id" || name == "extension";
+      return std::find(std::begin(kResourceElements), std::end(kResourceElements), name) !=
+                 std::end(kResourceElements) ||
+             (table.domain_resource &&
+              std::find(std::begin(kDomainElements), std::end(kDomainElements), name) != std::end(kDomainElements));
+    };
     std::vector<std::string_view> seen_choices;
     for (const auto& [key, v] : r.members()) {
       std::string_view name = key;
       bool primitive_ext = !name.empty() && name[0] == '_';
       if (primitive_ext) name.remove_prefix(1);
       std::string p = path + "." + key;
-      if (std::find(std::begin(kResourceElements), std::end(kResourceElements), name) !=
-              std::end(kResourceElements) ||
-          (table.domain_resource && std::find(std::begin(kDomainElements), std::end(kDomainElements), name) !=
-                                        std::end(kDomainElements))) {
+      if (inherited(name)) {
         if ((name == "implicitRules" || name == "language") && !primitive_ext)
           ML_RETURN_IF_ERROR(CheckElement(v, Kind::kString, false, p));
         continue;
@@ -268,14 +318,16 @@ class Validator {
       }
       if (el == nullptr) return Bad(p, "unknown element for " + std::string(table.type));
       if (primitive_ext) {
-        if (el->kind == Kind::kObject) return Bad(p, "primitive extension on a non-primitive element");
+        if (!IsPrimitive(kind)) return Bad(p, "primitive extension on a non-primitive element");
         continue;  // shape checked by Member()
       }
       if (kind == Kind::kString && el->kind == Kind::kChoice && EndsWith(key, "Time") && !EndsWith(key, "DateTime")) {
         if (!v.is_string() || !IsValidTime(v.string_value())) return Bad(p, "expected a FHIR time");
         continue;
       }
-      ML_RETURN_IF_ERROR(CheckElement(v, kind, el->array, p));
+      ML_RETURN_IF_ERROR(Typed(v, kind, el->array, p));
+      if (!el->codes.empty() && v.is_string() && !SuffixAllowed(el->codes, v.string_value()))
+        return Bad(p, "not a code of the element's required value set");
     }
     for (const Element& e : table.elements) {
       if (!e.required) continue;
@@ -309,7 +361,10 @@ class Validator {
       }
       return Status::Ok();
     }
-    if (key == "id") return v.is_string() ? Status::Ok() : Bad(path, "expected a string");
+    if (key == "id") {
+      if (!v.is_string()) return Bad(path, "expected a string");
+      return HasForbiddenControl(v.string_value()) ? Bad(path, "control character in a string") : Status::Ok();
+    }
     if (key == "extension" || key == "modifierExtension") {
       if (!v.is_array()) return Bad(path, "expected an array of Extension");
       for (size_t i = 0; i < v.size(); ++i) ML_RETURN_IF_ERROR(Extension(v[i], Index(path, i)));
@@ -332,6 +387,12 @@ class Validator {
         ML_RETURN_IF_ERROR(CheckScalar(v, conv, path));
       }
     }
+    if (conv == Kind::kInteger && (EndsWith(key, "PositiveInt") || EndsWith(key, "UnsignedInt"))) {
+      const int32_t min = EndsWith(key, "PositiveInt") ? 1 : 0;
+      auto below = [min](const Value& n) { return !n.is_null() && Int32(n).value_or(min) < min; };
+      if (v.is_array() ? std::any_of(v.array().begin(), v.array().end(), below) : below(v))
+        return Bad(path, min == 1 ? "expected a positive integer" : "expected a non-negative integer");
+    }
     return Walk(v, path);
   }
 
@@ -340,8 +401,12 @@ class Validator {
     const Value* url = ext.Get("url");
     if (!url || !url->is_string() || url->string_value().empty()) return Bad(path + ".url", "expected a string");
     int values = 0;
-    for (const auto& [k, v] : ext.members())
-      if (k.size() > 5 && k.compare(0, 5, "value") == 0) ++values;
+    for (const auto& [k, v] : ext.members()) {
+      if (k.size() <= 5 || k.compare(0, 5, "value") != 0) continue;
+      ++values;
+      Kind kind = internal::DatatypeKind(std::string_view(k).substr(5));
+      if (kind != Kind::kObject) ML_RETURN_IF_ERROR(Typed(v, kind, false, path + "." + k));
+    }
     if (values > 1) return Bad(path, "more than one value[x]");
     if ((values == 1) == (ext.Get("extension") != nullptr))
       return Bad(path, "must have either extensions or value[x], not both (ext-1)");
@@ -365,7 +430,9 @@ class Validator {
         }
         return Status::Ok();
       case Value::Type::kString:
-        return v.string_value().empty() ? Bad(path, "empty string") : Status::Ok();
+        if (v.string_value().empty()) return Bad(path, "empty string");
+        if (HasForbiddenControl(v.string_value())) return Bad(path, "control character in a string");
+        return Status::Ok();
       default:
         return Status::Ok();
     }

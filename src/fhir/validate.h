@@ -1,7 +1,7 @@
 // Structural validation of FHIR R4 (4.0.1) resources in JSON form. This is a
 // gate against malformed input, not a full profile validator: no terminology
-// bindings, no invariants beyond those named below, no cardinality inside
-// backbone elements.
+// bindings beyond the `status` codes below, no invariants beyond those named
+// below, no cardinality inside backbone elements.
 //
 // ValidateResource() returns OK or InvalidArgument("<location>: <problem>"),
 // where location is a FHIRPath-like path such as
@@ -19,16 +19,25 @@
 //      either a value[x] or nested extensions (ext-1); `_name` primitive
 //      extensions are objects (or arrays of objects/null); string members
 //      ending in `Date`/`DateTime` are FHIR dateTimes; members ending in
-//      `Boolean` are booleans, in `Integer`/`PositiveInt`/`UnsignedInt`
-//      integers, in `Decimal` numbers; an empty object, array or string is
-//      rejected (FHIR forbids empty values).
+//      `Boolean` are booleans, in `Integer` 32-bit integers, in `PositiveInt`
+//      / `UnsignedInt` 32-bit integers >= 1 / >= 0, in `Decimal` numbers; an
+//      empty object, array or string is rejected (FHIR forbids empty values),
+//      and so is a string holding a control character other than TAB, CR and
+//      LF.
 //   3. For the resource types in the element table (validate_table.cc), every
 //      top-level element has its declared JSON type (string / boolean /
 //      integer / decimal / date / dateTime / instant / object), array
 //      elements are arrays and single ones are not, required elements are
 //      present, choice elements ([x]) use one of their allowed type suffixes
-//      and appear once, and unknown elements are rejected. Types outside the
-//      table get only checks 1 and 2.
+//      and appear once, and unknown elements are rejected. Integers are
+//      32-bit. `status` (Goal: `lifecycleStatus`) must be a code of its
+//      required R4 value set. Elements of the datatypes Quantity (and its
+//      profiles Age, Count, Distance, Duration), Coding, CodeableConcept,
+//      Identifier, Reference and Period, there and in Meta.security/tag and
+//      extension values, get the same check against the datatype's own
+//      elements, recursively (Quantity.comparator and Identifier.use against
+//      their required value sets). Types outside the table get only checks 1
+//      and 2 (and the datatype check of extension values).
 #pragma once
 
 #include <cstdint>

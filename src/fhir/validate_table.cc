@@ -7,6 +7,11 @@
 // elements (id, meta, implicitRules, language, text, contained, extension,
 // modifierExtension) are handled in validate.cc and not repeated here.
 //
+// Elements of the six checked datatypes (Quantity, Coding, CodeableConcept,
+// Identifier, Reference, Period) carry their kind; other complex types and
+// backbone elements are kObject. `status` elements carry their required
+// value set.
+//
 // To add a type: list every top-level element of its R4 definition (leaving
 // one out makes valid resources fail), then add a test resource.
 #include "fhir/validate_table.h"
@@ -16,7 +21,8 @@
 namespace medledger::fhir::internal {
 namespace {
 
-// Row builders: Opt = 0..1, Req = 1..1, Arr = 0..*, ReqArr = 1..*.
+// Row builders: Opt = 0..1, Req = 1..1, Arr = 0..*, ReqArr = 1..*; ReqCode
+// and OptCode: a code with a required binding to `codes`.
 Element Opt(std::string_view n, Kind k) { return {n, k, false, false}; }
 Element Req(std::string_view n, Kind k) { return {n, k, false, true}; }
 Element Arr(std::string_view n, Kind k = Kind::kObject) { return {n, k, true, false}; }
@@ -24,6 +30,8 @@ Element ReqArr(std::string_view n, Kind k = Kind::kObject) { return {n, k, true,
 Element Choice(std::string_view n, std::string_view types, bool required = false) {
   return {n, Kind::kChoice, false, required, types};
 }
+Element ReqCode(std::string_view n, std::string_view codes) { return {n, Kind::kString, false, true, {}, codes}; }
+Element OptCode(std::string_view n, std::string_view codes) { return {n, Kind::kString, false, false, {}, codes}; }
 
 constexpr Kind S = Kind::kString;
 constexpr Kind B = Kind::kBoolean;
@@ -32,127 +40,167 @@ constexpr Kind O = Kind::kObject;
 constexpr Kind D = Kind::kDate;
 constexpr Kind DT = Kind::kDateTime;
 constexpr Kind IN = Kind::kInstant;
+constexpr Kind DEC = Kind::kDecimal;
+constexpr Kind Q = Kind::kQuantity;
+constexpr Kind CD = Kind::kCoding;
+constexpr Kind CC = Kind::kCodeableConcept;
+constexpr Kind IDF = Kind::kIdentifier;
+constexpr Kind R = Kind::kReference;
+constexpr Kind P = Kind::kPeriod;
+
+// The required value sets of the `status` elements (FHIR R4 4.0.1,
+// http://hl7.org/fhir/R4/valueset-<name>.html; a required binding admits no
+// other code).
+constexpr std::string_view kRequestStatus = "draft active on-hold revoked completed entered-in-error unknown";
+constexpr std::string_view kFmStatus = "active cancelled draft entered-in-error";
+constexpr std::string_view kConsentState = "draft proposed active rejected inactive entered-in-error";
+constexpr std::string_view kDiagnosticReportStatus =
+    "registered partial preliminary final amended corrected appended cancelled entered-in-error unknown";
+constexpr std::string_view kDocumentReferenceStatus = "current superseded entered-in-error";
+constexpr std::string_view kEncounterStatus =
+    "planned arrived triaged in-progress onleave finished cancelled entered-in-error unknown";
+constexpr std::string_view kGoalStatus =
+    "proposed planned accepted active on-hold completed cancelled entered-in-error rejected";
+constexpr std::string_view kImmunizationStatus = "completed entered-in-error not-done";
+constexpr std::string_view kMedicationRequestStatus =
+    "active on-hold cancelled completed entered-in-error stopped draft unknown";
+constexpr std::string_view kObservationStatus =
+    "registered preliminary final amended corrected cancelled entered-in-error unknown";
+constexpr std::string_view kEventStatus =
+    "preparation in-progress not-done on-hold stopped completed entered-in-error unknown";
+constexpr std::string_view kResearchStudyStatus =
+    "active administratively-completed approved closed-to-accrual closed-to-accrual-and-intervention completed "
+    "disapproved in-review temporarily-closed-to-accrual temporarily-closed-to-accrual-and-intervention withdrawn";
+constexpr std::string_view kResearchSubjectStatus =
+    "candidate eligible follow-up ineligible not-registered off-study on-study on-study-intervention "
+    "on-study-observation pending-on-study potential-candidate screening withdrawn";
 
 std::vector<TypeTable> BuildTables() {
   std::vector<TypeTable> t;
   t.push_back({"AuditEvent", true, {
-      Req("type", O), Arr("subtype"), Opt("action", S), Opt("period", O), Req("recorded", IN),
-      Opt("outcome", S), Opt("outcomeDesc", S), Arr("purposeOfEvent"), ReqArr("agent"), Req("source", O),
+      Req("type", CD), Arr("subtype", CD), Opt("action", S), Opt("period", P), Req("recorded", IN),
+      Opt("outcome", S), Opt("outcomeDesc", S), Arr("purposeOfEvent", CC), ReqArr("agent"), Req("source", O),
       Arr("entity")}});
   t.push_back({"Bundle", false, {
-      Opt("identifier", O), Req("type", S), Opt("timestamp", IN), Opt("total", I), Arr("link"), Arr("entry"),
+      Opt("identifier", IDF), Req("type", S), Opt("timestamp", IN), Opt("total", I), Arr("link"), Arr("entry"),
       Opt("signature", O)}});
   t.push_back({"CarePlan", true, {
-      Arr("identifier"), Arr("instantiatesCanonical", S), Arr("instantiatesUri", S), Arr("basedOn"),
-      Arr("replaces"), Arr("partOf"), Req("status", S), Req("intent", S), Arr("category"), Opt("title", S),
-      Opt("description", S), Req("subject", O), Opt("encounter", O), Opt("period", O), Opt("created", DT),
-      Opt("author", O), Arr("contributor"), Arr("careTeam"), Arr("addresses"), Arr("supportingInfo"),
-      Arr("goal"), Arr("activity"), Arr("note")}});
+      Arr("identifier", IDF), Arr("instantiatesCanonical", S), Arr("instantiatesUri", S), Arr("basedOn", R),
+      Arr("replaces", R), Arr("partOf", R), ReqCode("status", kRequestStatus), Req("intent", S), Arr("category", CC),
+      Opt("title", S), Opt("description", S), Req("subject", R), Opt("encounter", R), Opt("period", P),
+      Opt("created", DT), Opt("author", R), Arr("contributor", R), Arr("careTeam", R), Arr("addresses", R),
+      Arr("supportingInfo", R), Arr("goal", R), Arr("activity"), Arr("note")}});
   t.push_back({"Claim", true, {
-      Arr("identifier"), Req("status", S), Req("type", O), Opt("subType", O), Req("use", S), Req("patient", O),
-      Opt("billablePeriod", O), Req("created", DT), Opt("enterer", O), Opt("insurer", O), Req("provider", O),
-      Req("priority", O), Opt("fundsReserve", O), Arr("related"), Opt("prescription", O),
-      Opt("originalPrescription", O), Opt("payee", O), Opt("referral", O), Opt("facility", O), Arr("careTeam"),
+      Arr("identifier", IDF), ReqCode("status", kFmStatus), Req("type", CC), Opt("subType", CC), Req("use", S),
+      Req("patient", R), Opt("billablePeriod", P), Req("created", DT), Opt("enterer", R), Opt("insurer", R),
+      Req("provider", R), Req("priority", CC), Opt("fundsReserve", CC), Arr("related"), Opt("prescription", R),
+      Opt("originalPrescription", R), Opt("payee", O), Opt("referral", R), Opt("facility", R), Arr("careTeam"),
       Arr("supportingInfo"), Arr("diagnosis"), Arr("procedure"), ReqArr("insurance"), Opt("accident", O),
       Arr("item"), Opt("total", O)}});
   t.push_back({"Condition", true, {
-      Arr("identifier"), Opt("clinicalStatus", O), Opt("verificationStatus", O), Arr("category"),
-      Opt("severity", O), Opt("code", O), Arr("bodySite"), Req("subject", O), Opt("encounter", O),
+      Arr("identifier", IDF), Opt("clinicalStatus", CC), Opt("verificationStatus", CC), Arr("category", CC),
+      Opt("severity", CC), Opt("code", CC), Arr("bodySite", CC), Req("subject", R), Opt("encounter", R),
       Choice("onset", "DateTime Age Period Range String"), Choice("abatement", "DateTime Age Period Range String"),
-      Opt("recordedDate", DT), Opt("recorder", O), Opt("asserter", O), Arr("stage"), Arr("evidence"),
+      Opt("recordedDate", DT), Opt("recorder", R), Opt("asserter", R), Arr("stage"), Arr("evidence"),
       Arr("note")}});
   t.push_back({"Consent", true, {
-      Arr("identifier"), Req("status", S), Req("scope", O), ReqArr("category"), Opt("patient", O),
-      Opt("dateTime", DT), Arr("performer"), Arr("organization"), Choice("source", "Attachment Reference"),
-      Arr("policy"), Opt("policyRule", O), Arr("verification"), Opt("provision", O)}});
+      Arr("identifier", IDF), ReqCode("status", kConsentState), Req("scope", CC), ReqArr("category", CC),
+      Opt("patient", R), Opt("dateTime", DT), Arr("performer", R), Arr("organization", R),
+      Choice("source", "Attachment Reference"), Arr("policy"), Opt("policyRule", CC), Arr("verification"),
+      Opt("provision", O)}});
   t.push_back({"DiagnosticReport", true, {
-      Arr("identifier"), Arr("basedOn"), Req("status", S), Arr("category"), Req("code", O), Opt("subject", O),
-      Opt("encounter", O), Choice("effective", "DateTime Period"), Opt("issued", IN), Arr("performer"),
-      Arr("resultsInterpreter"), Arr("specimen"), Arr("result"), Arr("imagingStudy"), Arr("media"),
-      Opt("conclusion", S), Arr("conclusionCode"), Arr("presentedForm")}});
+      Arr("identifier", IDF), Arr("basedOn", R), ReqCode("status", kDiagnosticReportStatus), Arr("category", CC),
+      Req("code", CC), Opt("subject", R), Opt("encounter", R), Choice("effective", "DateTime Period"),
+      Opt("issued", IN), Arr("performer", R), Arr("resultsInterpreter", R), Arr("specimen", R), Arr("result", R),
+      Arr("imagingStudy", R), Arr("media"), Opt("conclusion", S), Arr("conclusionCode", CC),
+      Arr("presentedForm")}});
   t.push_back({"DocumentReference", true, {
-      Opt("masterIdentifier", O), Arr("identifier"), Req("status", S), Opt("docStatus", S), Opt("type", O),
-      Arr("category"), Opt("subject", O), Opt("date", IN), Arr("author"), Opt("authenticator", O),
-      Opt("custodian", O), Arr("relatesTo"), Opt("description", S), Arr("securityLabel"), ReqArr("content"),
-      Opt("context", O)}});
+      Opt("masterIdentifier", IDF), Arr("identifier", IDF), ReqCode("status", kDocumentReferenceStatus),
+      Opt("docStatus", S), Opt("type", CC), Arr("category", CC), Opt("subject", R), Opt("date", IN),
+      Arr("author", R), Opt("authenticator", R), Opt("custodian", R), Arr("relatesTo"), Opt("description", S),
+      Arr("securityLabel", CC), ReqArr("content"), Opt("context", O)}});
   t.push_back({"Encounter", true, {
-      Arr("identifier"), Req("status", S), Arr("statusHistory"), Req("class", O), Arr("classHistory"),
-      Arr("type"), Opt("serviceType", O), Opt("priority", O), Opt("subject", O), Arr("episodeOfCare"),
-      Arr("basedOn"), Arr("participant"), Arr("appointment"), Opt("period", O), Opt("length", O),
-      Arr("reasonCode"), Arr("reasonReference"), Arr("diagnosis"), Arr("account"), Opt("hospitalization", O),
-      Arr("location"), Opt("serviceProvider", O), Opt("partOf", O)}});
+      Arr("identifier", IDF), ReqCode("status", kEncounterStatus), Arr("statusHistory"), Req("class", CD),
+      Arr("classHistory"), Arr("type", CC), Opt("serviceType", CC), Opt("priority", CC), Opt("subject", R),
+      Arr("episodeOfCare", R), Arr("basedOn", R), Arr("participant"), Arr("appointment", R), Opt("period", P),
+      Opt("length", Q), Arr("reasonCode", CC), Arr("reasonReference", R), Arr("diagnosis"), Arr("account", R),
+      Opt("hospitalization", O), Arr("location"), Opt("serviceProvider", R), Opt("partOf", R)}});
   t.push_back({"ExplanationOfBenefit", true, {
-      Arr("identifier"), Req("status", S), Req("type", O), Opt("subType", O), Req("use", S), Req("patient", O),
-      Opt("billablePeriod", O), Req("created", DT), Opt("enterer", O), Req("insurer", O), Req("provider", O),
-      Opt("priority", O), Opt("fundsReserveRequested", O), Opt("fundsReserve", O), Arr("related"),
-      Opt("prescription", O), Opt("originalPrescription", O), Opt("payee", O), Opt("referral", O),
-      Opt("facility", O), Opt("claim", O), Opt("claimResponse", O), Req("outcome", S), Opt("disposition", S),
-      Arr("preAuthRef", S), Arr("preAuthRefPeriod"), Arr("careTeam"), Arr("supportingInfo"), Arr("diagnosis"),
-      Arr("procedure"), Opt("precedence", I), ReqArr("insurance"), Opt("accident", O), Arr("item"),
-      Arr("addItem"), Arr("adjudication"), Arr("total"), Opt("payment", O), Opt("formCode", O), Opt("form", O),
-      Arr("processNote"), Opt("benefitPeriod", O), Arr("benefitBalance")}});
+      Arr("identifier", IDF), ReqCode("status", kFmStatus), Req("type", CC), Opt("subType", CC), Req("use", S),
+      Req("patient", R), Opt("billablePeriod", P), Req("created", DT), Opt("enterer", R), Req("insurer", R),
+      Req("provider", R), Opt("priority", CC), Opt("fundsReserveRequested", CC), Opt("fundsReserve", CC),
+      Arr("related"), Opt("prescription", R), Opt("originalPrescription", R), Opt("payee", O),
+      Opt("referral", R), Opt("facility", R), Opt("claim", R), Opt("claimResponse", R), Req("outcome", S),
+      Opt("disposition", S), Arr("preAuthRef", S), Arr("preAuthRefPeriod", P), Arr("careTeam"),
+      Arr("supportingInfo"), Arr("diagnosis"), Arr("procedure"), Opt("precedence", I), ReqArr("insurance"),
+      Opt("accident", O), Arr("item"), Arr("addItem"), Arr("adjudication"), Arr("total"), Opt("payment", O),
+      Opt("formCode", CC), Opt("form", O), Arr("processNote"), Opt("benefitPeriod", P), Arr("benefitBalance")}});
   t.push_back({"Goal", true, {
-      Arr("identifier"), Req("lifecycleStatus", S), Opt("achievementStatus", O), Arr("category"),
-      Opt("priority", O), Req("description", O), Req("subject", O), Choice("start", "Date CodeableConcept"),
-      Arr("target"), Opt("statusDate", D), Opt("statusReason", S), Opt("expressedBy", O), Arr("addresses"),
-      Arr("note"), Arr("outcomeCode"), Arr("outcomeReference")}});
+      Arr("identifier", IDF), ReqCode("lifecycleStatus", kGoalStatus), Opt("achievementStatus", CC),
+      Arr("category", CC), Opt("priority", CC), Req("description", CC), Req("subject", R),
+      Choice("start", "Date CodeableConcept"), Arr("target"), Opt("statusDate", D), Opt("statusReason", S),
+      Opt("expressedBy", R), Arr("addresses", R), Arr("note"), Arr("outcomeCode", CC),
+      Arr("outcomeReference", R)}});
   t.push_back({"Immunization", true, {
-      Arr("identifier"), Req("status", S), Opt("statusReason", O), Req("vaccineCode", O), Req("patient", O),
-      Opt("encounter", O), Choice("occurrence", "DateTime String", true), Opt("recorded", DT),
-      Opt("primarySource", B), Opt("reportOrigin", O), Opt("location", O), Opt("manufacturer", O),
-      Opt("lotNumber", S), Opt("expirationDate", D), Opt("site", O), Opt("route", O), Opt("doseQuantity", O),
-      Arr("performer"), Arr("note"), Arr("reasonCode"), Arr("reasonReference"), Opt("isSubpotent", B),
-      Arr("subpotentReason"), Arr("education"), Arr("programEligibility"), Opt("fundingSource", O),
-      Arr("reaction"), Arr("protocolApplied")}});
+      Arr("identifier", IDF), ReqCode("status", kImmunizationStatus), Opt("statusReason", CC),
+      Req("vaccineCode", CC), Req("patient", R), Opt("encounter", R), Choice("occurrence", "DateTime String", true),
+      Opt("recorded", DT), Opt("primarySource", B), Opt("reportOrigin", CC), Opt("location", R),
+      Opt("manufacturer", R), Opt("lotNumber", S), Opt("expirationDate", D), Opt("site", CC), Opt("route", CC),
+      Opt("doseQuantity", Q), Arr("performer"), Arr("note"), Arr("reasonCode", CC), Arr("reasonReference", R),
+      Opt("isSubpotent", B), Arr("subpotentReason", CC), Arr("education"), Arr("programEligibility", CC),
+      Opt("fundingSource", CC), Arr("reaction"), Arr("protocolApplied")}});
   t.push_back({"MedicationRequest", true, {
-      Arr("identifier"), Req("status", S), Opt("statusReason", O), Req("intent", S), Arr("category"),
-      Opt("priority", S), Opt("doNotPerform", B), Choice("reported", "Boolean Reference"),
-      Choice("medication", "CodeableConcept Reference", true), Req("subject", O), Opt("encounter", O),
-      Arr("supportingInformation"), Opt("authoredOn", DT), Opt("requester", O), Opt("performer", O),
-      Opt("performerType", O), Opt("recorder", O), Arr("reasonCode"), Arr("reasonReference"),
-      Arr("instantiatesCanonical", S), Arr("instantiatesUri", S), Arr("basedOn"), Opt("groupIdentifier", O),
-      Opt("courseOfTherapyType", O), Arr("insurance"), Arr("note"), Arr("dosageInstruction"),
-      Opt("dispenseRequest", O), Opt("substitution", O), Opt("priorPrescription", O), Arr("detectedIssue"),
-      Arr("eventHistory")}});
+      Arr("identifier", IDF), ReqCode("status", kMedicationRequestStatus), Opt("statusReason", CC),
+      Req("intent", S), Arr("category", CC), Opt("priority", S), Opt("doNotPerform", B),
+      Choice("reported", "Boolean Reference"), Choice("medication", "CodeableConcept Reference", true),
+      Req("subject", R), Opt("encounter", R), Arr("supportingInformation", R), Opt("authoredOn", DT),
+      Opt("requester", R), Opt("performer", R), Opt("performerType", CC), Opt("recorder", R),
+      Arr("reasonCode", CC), Arr("reasonReference", R), Arr("instantiatesCanonical", S),
+      Arr("instantiatesUri", S), Arr("basedOn", R), Opt("groupIdentifier", IDF), Opt("courseOfTherapyType", CC),
+      Arr("insurance", R), Arr("note"), Arr("dosageInstruction"), Opt("dispenseRequest", O),
+      Opt("substitution", O), Opt("priorPrescription", R), Arr("detectedIssue", R), Arr("eventHistory", R)}});
   t.push_back({"Observation", true, {
-      Arr("identifier"), Arr("basedOn"), Arr("partOf"), Req("status", S), Arr("category"), Req("code", O),
-      Opt("subject", O), Arr("focus"), Opt("encounter", O), Choice("effective", "DateTime Period Timing Instant"),
-      Opt("issued", IN), Arr("performer"),
+      Arr("identifier", IDF), Arr("basedOn", R), Arr("partOf", R), ReqCode("status", kObservationStatus),
+      Arr("category", CC), Req("code", CC), Opt("subject", R), Arr("focus", R), Opt("encounter", R),
+      Choice("effective", "DateTime Period Timing Instant"), Opt("issued", IN), Arr("performer", R),
       Choice("value", "Quantity CodeableConcept String Boolean Integer Range Ratio SampledData Time DateTime Period"),
-      Opt("dataAbsentReason", O), Arr("interpretation"), Arr("note"), Opt("bodySite", O), Opt("method", O),
-      Opt("specimen", O), Opt("device", O), Arr("referenceRange"), Arr("hasMember"), Arr("derivedFrom"),
-      Arr("component")}});
+      Opt("dataAbsentReason", CC), Arr("interpretation", CC), Arr("note"), Opt("bodySite", CC),
+      Opt("method", CC), Opt("specimen", R), Opt("device", R), Arr("referenceRange"), Arr("hasMember", R),
+      Arr("derivedFrom", R), Arr("component")}});
   t.push_back({"Organization", true, {
-      Arr("identifier"), Opt("active", B), Arr("type"), Opt("name", S), Arr("alias", S), Arr("telecom"),
-      Arr("address"), Opt("partOf", O), Arr("contact"), Arr("endpoint")}});
+      Arr("identifier", IDF), Opt("active", B), Arr("type", CC), Opt("name", S), Arr("alias", S), Arr("telecom"),
+      Arr("address"), Opt("partOf", R), Arr("contact"), Arr("endpoint", R)}});
   t.push_back({"Patient", true, {
-      Arr("identifier"), Opt("active", B), Arr("name"), Arr("telecom"), Opt("gender", S), Opt("birthDate", D),
-      Choice("deceased", "Boolean DateTime"), Arr("address"), Opt("maritalStatus", O),
+      Arr("identifier", IDF), Opt("active", B), Arr("name"), Arr("telecom"), Opt("gender", S),
+      Opt("birthDate", D), Choice("deceased", "Boolean DateTime"), Arr("address"), Opt("maritalStatus", CC),
       Choice("multipleBirth", "Boolean Integer"), Arr("photo"), Arr("contact"), Arr("communication"),
-      Arr("generalPractitioner"), Opt("managingOrganization", O), Arr("link")}});
+      Arr("generalPractitioner", R), Opt("managingOrganization", R), Arr("link")}});
   t.push_back({"Practitioner", true, {
-      Arr("identifier"), Opt("active", B), Arr("name"), Arr("telecom"), Arr("address"), Opt("gender", S),
-      Opt("birthDate", D), Arr("photo"), Arr("qualification"), Arr("communication")}});
+      Arr("identifier", IDF), Opt("active", B), Arr("name"), Arr("telecom"), Arr("address"), Opt("gender", S),
+      Opt("birthDate", D), Arr("photo"), Arr("qualification"), Arr("communication", CC)}});
   t.push_back({"Procedure", true, {
-      Arr("identifier"), Arr("instantiatesCanonical", S), Arr("instantiatesUri", S), Arr("basedOn"),
-      Arr("partOf"), Req("status", S), Opt("statusReason", O), Opt("category", O), Opt("code", O),
-      Req("subject", O), Opt("encounter", O), Choice("performed", "DateTime Period String Age Range"),
-      Opt("recorder", O), Opt("asserter", O), Arr("performer"), Opt("location", O), Arr("reasonCode"),
-      Arr("reasonReference"), Arr("bodySite"), Opt("outcome", O), Arr("report"), Arr("complication"),
-      Arr("complicationDetail"), Arr("followUp"), Arr("note"), Arr("focalDevice"), Arr("usedReference"),
-      Arr("usedCode")}});
+      Arr("identifier", IDF), Arr("instantiatesCanonical", S), Arr("instantiatesUri", S), Arr("basedOn", R),
+      Arr("partOf", R), ReqCode("status", kEventStatus), Opt("statusReason", CC), Opt("category", CC),
+      Opt("code", CC), Req("subject", R), Opt("encounter", R),
+      Choice("performed", "DateTime Period String Age Range"), Opt("recorder", R), Opt("asserter", R),
+      Arr("performer"), Opt("location", R), Arr("reasonCode", CC), Arr("reasonReference", R),
+      Arr("bodySite", CC), Opt("outcome", CC), Arr("report", R), Arr("complication", CC),
+      Arr("complicationDetail", R), Arr("followUp", CC), Arr("note"), Arr("focalDevice"),
+      Arr("usedReference", R), Arr("usedCode", CC)}});
   t.push_back({"Provenance", true, {
-      ReqArr("target"), Choice("occurred", "Period DateTime"), Req("recorded", IN), Arr("policy", S),
-      Opt("location", O), Arr("reason"), Opt("activity", O), ReqArr("agent"), Arr("entity"), Arr("signature")}});
+      ReqArr("target", R), Choice("occurred", "Period DateTime"), Req("recorded", IN), Arr("policy", S),
+      Opt("location", R), Arr("reason", CC), Opt("activity", CC), ReqArr("agent"), Arr("entity"),
+      Arr("signature")}});
   t.push_back({"ResearchStudy", true, {
-      Arr("identifier"), Opt("title", S), Arr("protocol"), Arr("partOf"), Req("status", S),
-      Opt("primaryPurposeType", O), Opt("phase", O), Arr("category"), Arr("focus"), Arr("condition"),
-      Arr("contact"), Arr("relatedArtifact"), Arr("keyword"), Arr("location"), Opt("description", S),
-      Arr("enrollment"), Opt("period", O), Opt("sponsor", O), Opt("principalInvestigator", O), Arr("site"),
-      Opt("reasonStopped", O), Arr("note"), Arr("arm"), Arr("objective")}});
+      Arr("identifier", IDF), Opt("title", S), Arr("protocol", R), Arr("partOf", R),
+      ReqCode("status", kResearchStudyStatus), Opt("primaryPurposeType", CC), Opt("phase", CC),
+      Arr("category", CC), Arr("focus", CC), Arr("condition", CC), Arr("contact"), Arr("relatedArtifact"),
+      Arr("keyword", CC), Arr("location", CC), Opt("description", S), Arr("enrollment", R), Opt("period", P),
+      Opt("sponsor", R), Opt("principalInvestigator", R), Arr("site", R), Opt("reasonStopped", CC), Arr("note"),
+      Arr("arm"), Arr("objective")}});
   t.push_back({"ResearchSubject", true, {
-      Arr("identifier"), Req("status", S), Opt("period", O), Req("study", O), Req("individual", O),
-      Opt("assignedArm", S), Opt("actualArm", S), Opt("consent", O)}});
+      Arr("identifier", IDF), ReqCode("status", kResearchSubjectStatus), Opt("period", P), Req("study", R),
+      Req("individual", R), Opt("assignedArm", S), Opt("actualArm", S), Opt("consent", R)}});
   std::sort(t.begin(), t.end(), [](const TypeTable& a, const TypeTable& b) { return a.type < b.type; });
   return t;
 }
@@ -164,6 +212,45 @@ const TypeTable* FindTypeTable(std::string_view resource_type) {
   auto it = std::lower_bound(kTables.begin(), kTables.end(), resource_type,
                              [](const TypeTable& t, std::string_view n) { return t.type < n; });
   return (it != kTables.end() && it->type == resource_type) ? &*it : nullptr;
+}
+
+// The six datatypes whose elements are checked (R4 4.0.1,
+// http://hl7.org/fhir/R4/datatypes.html). Element and extension are their
+// only inherited members (id, extension), handled in validate.cc.
+const TypeTable* FindDatatypeTable(Kind kind) {
+  static const TypeTable kQuantityTable{"Quantity", false, {
+      Opt("value", DEC), OptCode("comparator", "< <= >= >"), Opt("unit", S), Opt("system", S), Opt("code", S)},
+      true};
+  static const TypeTable kCodingTable{"Coding", false, {
+      Opt("system", S), Opt("version", S), Opt("code", S), Opt("display", S), Opt("userSelected", B)}, true};
+  static const TypeTable kCodeableConceptTable{"CodeableConcept", false, {Arr("coding", CD), Opt("text", S)}, true};
+  static const TypeTable kIdentifierTable{"Identifier", false, {
+      OptCode("use", "usual official temp secondary old"), Opt("type", CC), Opt("system", S), Opt("value", S),
+      Opt("period", P), Opt("assigner", R)}, true};
+  static const TypeTable kReferenceTable{"Reference", false, {
+      Opt("reference", S), Opt("type", S), Opt("identifier", IDF), Opt("display", S)}, true};
+  static const TypeTable kPeriodTable{"Period", false, {Opt("start", DT), Opt("end", DT)}, true};
+  switch (kind) {
+    case Kind::kQuantity: return &kQuantityTable;
+    case Kind::kCoding: return &kCodingTable;
+    case Kind::kCodeableConcept: return &kCodeableConceptTable;
+    case Kind::kIdentifier: return &kIdentifierTable;
+    case Kind::kReference: return &kReferenceTable;
+    case Kind::kPeriod: return &kPeriodTable;
+    default: return nullptr;
+  }
+}
+
+Kind DatatypeKind(std::string_view t) {
+  if (t == "Quantity" || t == "Age" || t == "Count" || t == "Distance" || t == "Duration" ||
+      t == "SimpleQuantity" || t == "MoneyQuantity")
+    return Kind::kQuantity;
+  if (t == "Coding") return Kind::kCoding;
+  if (t == "CodeableConcept") return Kind::kCodeableConcept;
+  if (t == "Identifier") return Kind::kIdentifier;
+  if (t == "Reference") return Kind::kReference;
+  if (t == "Period") return Kind::kPeriod;
+  return Kind::kObject;
 }
 
 const std::vector<std::string_view>& ResourceTypeNames() {

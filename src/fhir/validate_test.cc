@@ -152,6 +152,121 @@ TEST(FhirValidate, Conventions) {
       "valueDateTime":"1974-12-25T14:35:45-05:00"}]}})")).ok());
 }
 
+// Issue 12: each of these got 201 from the write API.
+TEST(FhirValidate, StatusMustBeACodeOfItsRequiredValueSet) {
+  ExpectRejected(R"({"resourceType":"Observation","status":"bogus","code":{"text":"x"}})", "Observation.status");
+  ExpectRejected(R"({"resourceType":"Encounter","status":"done","class":{"code":"AMB"}})", "Encounter.status");
+  ExpectRejected(R"({"resourceType":"Consent","status":"Active","scope":{"text":"x"},"category":[{"text":"x"}]})",
+                 "Consent.status");
+  ExpectRejected(R"({"resourceType":"Goal","lifecycleStatus":"bogus","description":{"text":"x"},
+      "subject":{"reference":"Patient/1"}})", "Goal.lifecycleStatus");
+  ExpectRejected(R"({"resourceType":"ResearchSubject","status":"enrolled","study":{"reference":"ResearchStudy/1"},
+      "individual":{"reference":"Patient/1"}})", "ResearchSubject.status");
+  for (const char* ok : {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                         "entered-in-error", "unknown"}) {
+    std::string obs = R"({"resourceType":"Observation","status":")" + std::string(ok) + R"(","code":{"text":"x"}})";
+    EXPECT_TRUE(ValidateResource(J(obs)).ok()) << ok;
+  }
+  EXPECT_TRUE(ValidateResource(J(R"({"resourceType":"ResearchSubject","status":"on-study-intervention",
+      "study":{"reference":"ResearchStudy/1"},"individual":{"reference":"Patient/1"}})")).ok());
+  // The message names the element, not the value.
+  Status st = ValidateResource(J(R"({"resourceType":"Observation","status":"SECRET","code":{"text":"x"}})"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message().find("SECRET"), std::string::npos) << st.message();
+}
+
+TEST(FhirValidate, QuantityElements) {
+  const std::string head = R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)";
+  ExpectRejected(head + R"("valueQuantity":{"value":"abc","unit":"mmol/L"}})", "Observation.valueQuantity.value");
+  ExpectRejected(head + R"("valueQuantity":{"value":5.4,"colour":"red"}})", "Observation.valueQuantity.colour");
+  ExpectRejected(head + R"("valueQuantity":{"value":5.4,"comparator":"about"}})",
+                 "Observation.valueQuantity.comparator");
+  ExpectRejected(head + R"("valueQuantity":{"value":5.4,"unit":["mmol/L"]}})", "Observation.valueQuantity.unit");
+  EXPECT_TRUE(ValidateResource(J(head + R"("valueQuantity":{"value":5.40,"comparator":"<=","unit":"mmol/L",
+      "system":"http://unitsofmeasure.org","code":"mmol/L","id":"q","extension":[{"url":"u","valueString":"x"}]}})"))
+                  .ok());
+  // Its profiles are Quantities too.
+  ExpectRejected(R"({"resourceType":"Condition","subject":{"reference":"Patient/1"},"onsetAge":{"value":"ten"}})",
+                 "Condition.onsetAge.value");
+  ExpectRejected(R"({"resourceType":"Immunization","status":"completed","vaccineCode":{"text":"x"},
+      "patient":{"reference":"Patient/1"},"occurrenceDateTime":"2020","doseQuantity":{"amount":1}})",
+                 "Immunization.doseQuantity.amount");
+}
+
+TEST(FhirValidate, CodingAndCodeableConceptElements) {
+  const std::string head = R"({"resourceType":"Observation","status":"final",)";
+  ExpectRejected(head + R"("code":{"coding":"8302-2"}})", "Observation.code.coding");
+  ExpectRejected(head + R"("code":{"coding":[{"system":5,"code":"8302-2"}]}})", "Observation.code.coding[0].system");
+  ExpectRejected(head + R"("code":{"coding":[{"code":"8302-2","userSelected":"yes"}]}})",
+                 "Observation.code.coding[0].userSelected");
+  ExpectRejected(head + R"("code":{"coding":[{"code":"8302-2","label":"x"}]}})", "Observation.code.coding[0].label");
+  ExpectRejected(head + R"("code":{"text":"x","codes":[]}})", "Observation.code.codes");
+  ExpectRejected(head + R"("code":[{"text":"x"}]})", "Observation.code");
+  ExpectRejected(R"({"resourceType":"Encounter","status":"finished","class":{"code":{"value":"AMB"}}})",
+                 "Encounter.class.code");
+  // Meta.security and tag are Codings.
+  ExpectRejected(R"({"resourceType":"Patient","meta":{"tag":[{"system":7}]}})", "Patient.meta.tag[0].system");
+  // So is an extension's valueCoding, on any resource type.
+  ExpectRejected(R"({"resourceType":"Medication","extension":[{"url":"u","valueCoding":{"system":1}}]})",
+                 "Medication.extension[0].valueCoding.system");
+  EXPECT_TRUE(ValidateResource(J(head + R"("code":{"coding":[{"system":"http://loinc.org","version":"2.7",
+      "code":"8302-2","display":"Body height","userSelected":true}],"text":"height"}})")).ok());
+}
+
+TEST(FhirValidate, IdentifierReferenceAndPeriodElements) {
+  ExpectRejected(R"({"resourceType":"Patient","identifier":[{"system":"urn:x","value":12}]})",
+                 "Patient.identifier[0].value");
+  ExpectRejected(R"({"resourceType":"Patient","identifier":[{"use":"primary","value":"1"}]})",
+                 "Patient.identifier[0].use");
+  ExpectRejected(R"({"resourceType":"Patient","identifier":[{"type":{"coding":[{"code":3}]},"value":"1"}]})",
+                 "Patient.identifier[0].type.coding[0].code");
+  ExpectRejected(R"({"resourceType":"Patient","identifier":[{"value":"1","period":{"start":"yesterday"}}]})",
+                 "Patient.identifier[0].period.start");
+  ExpectRejected(R"({"resourceType":"Patient","managingOrganization":{"reference":"Organization/1","org":"x"}})",
+                 "Patient.managingOrganization.org");
+  ExpectRejected(R"({"resourceType":"Patient","managingOrganization":{"identifier":{"value":1}}})",
+                 "Patient.managingOrganization.identifier.value");
+  ExpectRejected(R"({"resourceType":"Patient","managingOrganization":"Organization/1"})",
+                 "Patient.managingOrganization");
+  ExpectRejected(R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},
+      "period":{"start":"2020-01-01","finish":"2020-01-02"}})", "Encounter.period.finish");
+  EXPECT_TRUE(ValidateResource(J(R"({"resourceType":"Patient","identifier":[{"use":"official",
+      "type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},
+      "system":"urn:x","value":"1","period":{"start":"2020","end":"2021-02-03T04:05:06Z"},
+      "assigner":{"display":"x"}}],"managingOrganization":{"reference":"Organization/1",
+      "type":"Organization","identifier":{"value":"o1"},"display":"x"}})")).ok());
+}
+
+TEST(FhirValidate, IntegersAre32Bit) {
+  EXPECT_TRUE(ValidateResource(J(R"({"resourceType":"Patient","multipleBirthInteger":2147483647})")).ok());
+  EXPECT_TRUE(ValidateResource(J(R"({"resourceType":"Bundle","type":"batch","total":0})")).ok());
+  ExpectRejected(R"({"resourceType":"Patient","multipleBirthInteger":2147483648})", "Patient.multipleBirthInteger");
+  ExpectRejected(R"({"resourceType":"Patient","multipleBirthInteger":-2147483649})", "Patient.multipleBirthInteger");
+  ExpectRejected(R"({"resourceType":"Patient","multipleBirthInteger":99999999999999999999999})",
+                 "Patient.multipleBirthInteger");
+  ExpectRejected(R"({"resourceType":"Bundle","type":"batch","total":4294967296})", "Bundle.total");
+  // The naming conventions apply everywhere, with the sign of the type.
+  ExpectRejected(R"({"resourceType":"Medication","extension":[{"url":"u","valueInteger":3000000000}]})",
+                 "Medication.extension[0].valueInteger");
+  ExpectRejected(R"({"resourceType":"Medication","extension":[{"url":"u","valuePositiveInt":0}]})",
+                 "Medication.extension[0].valuePositiveInt");
+  ExpectRejected(R"({"resourceType":"Medication","extension":[{"url":"u","valueUnsignedInt":-1}]})",
+                 "Medication.extension[0].valueUnsignedInt");
+  EXPECT_TRUE(ValidateResource(J(R"({"resourceType":"Medication","extension":[{"url":"u",
+      "valueUnsignedInt":0}]})")).ok());
+}
+
+TEST(FhirValidate, StringsHoldNoControlCharacters) {
+  ExpectRejected(R"({"resourceType":"Patient","name":[{"family":"a\u0000b"}]})", "Patient.name[0].family");
+  ExpectRejected(R"({"resourceType":"Patient","gender":"male\u001f"})", "Patient.gender");
+  ExpectRejected(R"({"resourceType":"Medication","whatever":{"note":"\u0007"}})", "Medication.whatever.note");
+  ExpectRejected(R"({"resourceType":"Patient","name":[{"id":"a\u0001","family":"x"}]})", "Patient.name[0].id");
+  ExpectRejected(R"({"resourceType":"Patient","text":{"status":"generated","div":"<div>\u0000</div>"}})",
+                 "Patient.text.div");
+  EXPECT_TRUE(ValidateResource(J(R"({"resourceType":"Patient","name":[{"text":"tab\there\r\nnext line"}]})")).ok());
+  EXPECT_TRUE(ValidateResource(J(R"({"resourceType":"Patient","name":[{"text":"Mej\u00eda \u00e9\u00e8"}]})")).ok());
+}
+
 TEST(FhirValidate, PrimitiveFormats) {
   for (const char* ok : {"2020", "2020-02", "2020-02-29", "2000-02-29", "0001-01-01"}) EXPECT_TRUE(IsValidDate(ok)) << ok;
   for (const char* bad : {"0000", "20", "2020-1", "2020-13", "2021-02-29", "1900-02-29", "2020-04-31", "2020-01-01T"})
