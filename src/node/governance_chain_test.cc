@@ -174,6 +174,7 @@ TEST_F(GovernanceChainTest, AdmissionSeesARevocationAsSoonAsItCommits) {
   auto after = Tx(Key(2), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("adm-3"))}});
   auto v = chain_->Check(after, after.Id());
   EXPECT_EQ(v.reason, model::Reject::kRevokedKey) << v.detail;
+  EXPECT_EQ(v.detail, "signer key was revoked");
 }
 
 }  // namespace
