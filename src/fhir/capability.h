@@ -1,6 +1,8 @@
 // The CapabilityStatement served at GET [base]/metadata (FHIR R4 4.0.1): what
-// the server supports, built from the API layer's own routing table so the
-// two cannot drift apart. Pure: the date is passed in.
+// the server supports. The caller lists the resources, interactions and
+// search parameters by hand (api/fhir_write.cc, CapabilityJson), not from
+// the routes: a route added or removed there must be added or removed in
+// that list too. Pure: the date is passed in.
 #pragma once
 
 #include <string>
