@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the ledger-core figures in bench/README.md on one machine:
-#   1. a solo node (fsync on) under as much load as it takes   -> tps / verify_tps
+#   1. a solo node (fsync on) under as much load as it takes   -> tps / batch_verify_tps
+#                                                                  (tps_over_batch_verify; then tps_over_verify)
 #   2. the same node at half that rate                          -> p99 commit latency
-#   3. the offline audit of the resulting chain (--baseline)    -> verify rate / verify_tps
+#   3. the offline audit of the resulting chain (--baseline)    -> ratio_to_batch, then ratio (single checks)
 # Usage: bench/ledger_bench.sh [TXS]   (default 200000). Listens on 127.0.0.1 only.
 set -euo pipefail
 B=${MEDLEDGER_BIN:-build/medledger}
