@@ -30,8 +30,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr auto kHopMaxAge = std::chrono::seconds(300);
-constexpr const char* kHopLabel = "hop";
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -48,34 +46,6 @@ http::Response Oo(int status, fhir::IssueCode code, std::string_view msg) {
 
 const state::StateReader& State(const FhirContext* ctx) { return ctx->ledger->chain->state(); }
 const std::string& ChainId(const FhirContext* ctx) { return ctx->ledger->chain->params().chain_id; }
-
-// A node key registered on chain with role node, by `org` when given, of an
-// active organisation. Returns the org, or the reason it is not.
-Result<std::string> RegisteredNode(const state::StateReader& st, const crypto::PublicKey& pk,
-                                   std::string_view org = {}) {
-  auto rec = state::LoadIdentity(st, pk);
-  if (!rec || !rec->active()) return PermissionDenied("not a registered, active key");
-  if (!rec->Has(model::kRoleNode)) return PermissionDenied("not a node key");
-  if (!org.empty() && rec->org != org) return PermissionDenied("a node key of another organisation");
-  auto o = state::LoadOrg(st, rec->org);
-  if (!o || !o->active) return PermissionDenied("its organisation is not an active member");
-  return rec->org;
-}
-
-// The hop-signed components: the client's signature fields, the request
-// line, and whichever purpose / custodian headers the request carries.
-std::vector<std::string> HopComponents(const http::Request& req) {
-  std::vector<std::string> c = {"@method", "@path", "@query", "signature-input", "signature"};
-  for (std::string_view h : {std::string_view("x-purpose-of-use"), std::string_view("x-break-glass-reason"),
-                             std::string_view("x-medledger-custodian")})
-    if (req.Header(h)) c.emplace_back(h);
-  return c;
-}
-
-NonceCache& HopNonces() {
-  static NonceCache cache;
-  return cache;
-}
 
 // The forwarding side of one node.
 class Forwarder {
@@ -299,6 +269,29 @@ Result<PeerEntry> PeerEntry::FromJson(std::string_view text) {
   return e;
 }
 
+// A node key registered on chain with role node, by `org` when given, of an
+// active organisation. Returns the org, or the reason it is not.
+Result<std::string> RegisteredNode(const state::StateReader& st, const crypto::PublicKey& pk,
+                                   std::string_view org) {
+  auto rec = state::LoadIdentity(st, pk);
+  if (!rec || !rec->active()) return PermissionDenied("not a registered, active key");
+  if (!rec->Has(model::kRoleNode)) return PermissionDenied("not a node key");
+  if (!org.empty() && rec->org != org) return PermissionDenied("a node key of another organisation");
+  auto o = state::LoadOrg(st, rec->org);
+  if (!o || !o->active) return PermissionDenied("its organisation is not an active member");
+  return rec->org;
+}
+
+// The hop-signed components: the client's signature fields, the request
+// line, and whichever purpose / custodian headers the request carries.
+std::vector<std::string> HopComponents(const http::Request& req) {
+  std::vector<std::string> c = {"@method", "@path", "@query", "signature-input", "signature"};
+  for (std::string_view h : {std::string_view("x-purpose-of-use"), std::string_view("x-break-glass-reason"),
+                             std::string_view("x-medledger-custodian"), std::string_view("x-medledger-node")})
+    if (req.Header(h)) c.emplace_back(h);
+  return c;
+}
+
 std::string PeerDirectoryPrefix(const std::string& chain_id) { return "/medledger/" + chain_id + "/nodes/"; }
 
 Status EnableCrossOrgReads(FhirContext* ctx, ForwardOptions opts) {
@@ -347,55 +340,6 @@ http::HeaderList HopHeaders(const crypto::KeyPair& node_key, std::string_view me
            std::string(kHopLabel) + "=:" + Base64Encode(sig.data(), sig.size()) + ":"}};
 }
 
-std::optional<http::Response> CheckForwardedHop(const FhirContext* ctx, const http::Request& req, std::string* via) {
-  via->clear();
-  auto input = req.Header(kHopSignatureInputHeader);
-  auto sigf = req.Header(kHopSignatureHeader);
-  if (!input && !sigf) return std::nullopt;
-  auto bad = [](const std::string& why) {
-    return Oo(401, fhir::IssueCode::kSecurity, "node-to-node signature refused: " + why);
-  };
-  if (!input || !sigf) return bad("Medledger-Hop-Signature-Input and Medledger-Hop-Signature go together");
-  auto parsed = ParseSignatureInput(*input, kHopLabel);
-  if (!parsed.ok()) return bad(parsed.status().message());
-  const SignatureParams& sp = parsed->second;
-  for (const auto& c : HopComponents(req))
-    if (std::find(sp.components.begin(), sp.components.end(), c) == sp.components.end())
-      return bad("the hop must cover " + c);
-  const SigParam* created = sp.Find("created");
-  const SigParam* keyid = sp.Find("keyid");
-  const SigParam* alg = sp.Find("alg");
-  const SigParam* nonce = sp.Find("nonce");
-  if (!created || created->kind != SigParam::Kind::kInt) return bad("created is required");
-  if (!keyid || keyid->kind != SigParam::Kind::kString) return bad("keyid is required");
-  if (alg && alg->str_value != "ed25519") return bad("alg must be ed25519");
-  if (!nonce || nonce->str_value.size() < 8 || nonce->str_value.size() > 128) return bad("a nonce of 8 to 128 characters is required");
-  const int64_t now_s = NowMs() / 1000;
-  if (created->int_value < now_s - kHopMaxAge.count() || created->int_value > now_s + kHopMaxAge.count())
-    return bad("created is outside the 300 s window");
-  auto pk = crypto::ParsePublicId(keyid->str_value);
-  if (!pk.ok()) return bad("keyid is not a public id");
-  auto raw = ParseSignature(*sigf, kHopLabel);
-  if (!raw.ok()) return bad(raw.status().message());
-  if (raw->size() != 64) return bad("not an Ed25519 signature");
-  crypto::Signature sig;
-  std::copy(raw->begin(), raw->end(), sig.begin());
-  auto base = SignatureBase(req, sp);
-  if (!base.ok()) return bad(base.status().message());
-  if (!crypto::Verify(*pk, reinterpret_cast<const uint8_t*>(base->data()), base->size(), sig))
-    return bad("the signature does not verify");
-  // Only now: a registered node key, and a nonce spent only by a valid hop.
-  auto org = RegisteredNode(State(ctx), *pk);
-  if (!org.ok())
-    return Oo(403, fhir::IssueCode::kForbidden, "node-to-node call refused: the hop key is " + org.status().message());
-  Status st = HopNonces().Insert(keyid->str_value, nonce->str_value, created->int_value + kHopMaxAge.count(), now_s);
-  if (st.code() == StatusCode::kAlreadyExists) return bad("nonce already used");
-  if (!st.ok()) return Oo(503, fhir::IssueCode::kTooCostly, st.message());
-  *via = keyid->str_value;
-  spdlog::info("read forwarded by node {} of {}", via->substr(0, 16), *org);
-  return std::nullopt;
-}
-
 bool MaybeForwardRead(const FhirContext* ctx, const http::Request& req, const http::Reply& reply,
                       const std::optional<std::string>& vid) {
   auto custodian = NamedCustodian(req);
@@ -413,7 +357,7 @@ bool MaybeForwardRead(const FhirContext* ctx, const http::Request& req, const ht
     std::string l;
     for (char ch : name) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
     if (l == "signature-input" || l == "signature" || l == "x-purpose-of-use" || l == "x-break-glass-reason" ||
-        l == "x-medledger-custodian" || l == "accept")
+        l == "x-medledger-custodian" || l == "x-medledger-node" || l == "accept")
       fwd.emplace_back(name, value);
   }
   std::string method = req.method, target = req.target, org = *custodian;

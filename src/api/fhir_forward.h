@@ -24,9 +24,9 @@
 // label "hop", keyid = A's node id, covering "@method" "@path" "@query"
 // "signature-input" "signature" and the purpose / custodian headers present:
 // the hop is bound to this one client signature (RFC 9421 §4.3, a proxy
-// signing over the signature it forwards). B checks the hop (created within
-// 300 s, nonce unused, coverage, a registered node of an active org) and then
-// the client's signature as usual.
+// signing over the signature it forwards). B checks both in api/auth.h: the
+// hop (created at most 300 s old and 30 s ahead, coverage, a registered node
+// of an active org, nonce unused) and the client's signature as usual.
 //
 // Thread safety: every function may be called from any thread.
 #pragma once
@@ -42,6 +42,7 @@
 #include "crypto/ed25519.h"
 #include "http/client.h"
 #include "http/message.h"
+#include "state/state_view.h"
 
 namespace medledger::api {
 
@@ -92,14 +93,18 @@ Status EnableCrossOrgReads(FhirContext* ctx, ForwardOptions opts);
 // answered 503). Safe to call when not enabled.
 void DisableCrossOrgReads(FhirContext* ctx);
 
-// --- hooks used by fhir_read.cc ---
+// --- hooks used by fhir_read.cc and api/auth.cc ---
 
-// At the custodian: when `req` carries a hop signature, verifies it and sets
-// *via to the forwarding node's public id (empty when the request did not
-// come through another node). Returns the error response (401 bad or stale
-// hop signature, 403 not a registered node of an active organisation), or
-// nullopt.
-std::optional<http::Response> CheckForwardedHop(const FhirContext* ctx, const http::Request& req, std::string* via);
+inline constexpr std::string_view kHopLabel = "hop";
+
+// The hop-signed components: the client's signature fields, the request
+// line, and whichever purpose / custodian / node headers the request carries.
+std::vector<std::string> HopComponents(const http::Request& req);
+
+// A node key registered on chain with role node, by `org` when given, of an
+// active organisation. Returns the org, or the reason it is not.
+Result<std::string> RegisteredNode(const state::StateReader& st, const crypto::PublicKey& pk,
+                                   std::string_view org = {});
 
 // At the client's node, after the client's signature and purpose checked
 // out: when the request names a custodian other than ctx->org (and did not

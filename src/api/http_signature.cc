@@ -343,40 +343,29 @@ std::string ContentDigest(std::string_view body) {
   return "sha-256=:" + Base64Encode(h.data(), h.size()) + ":";
 }
 
-Status NonceCache::Insert(std::string_view keyid, std::string_view nonce, int64_t expire_at_s, int64_t now_s) {
-  std::string key = std::string(keyid) + "/" + std::string(nonce);
-  std::lock_guard lock(mu_);
-  while (!order_.empty() && order_.front().first < now_s) {
-    seen_.erase(order_.front().second);
-    order_.pop_front();
-  }
-  if (seen_.count(key)) return AlreadyExists("nonce already used");
-  if (seen_.size() >= capacity_) return ResourceExhausted("too many signed requests in the replay window");
-  seen_.insert(key);
-  // Keep the deque sorted so that expiry from the front never drops a pair
-  // that is still inside its window.
-  auto it = order_.end();
-  while (it != order_.begin() && std::prev(it)->first > expire_at_s) --it;
-  order_.emplace(it, expire_at_s, std::move(key));
-  return Status::Ok();
+static bool CoversAll(const SignatureParams& sp, const std::vector<std::string>& needed, std::string* missing) {
+  for (const auto& c : needed)
+    if (std::find(sp.components.begin(), sp.components.end(), c) == sp.components.end()) {
+      *missing = c;
+      return false;
+    }
+  return true;
 }
 
-size_t NonceCache::size() const {
-  std::lock_guard lock(mu_);
-  return seen_.size();
+std::vector<std::string> RequiredClientComponents(const http::Request& req) {
+  std::vector<std::string> c = {"@method"};
+  for (std::string_view h : kCoveredHeaders)
+    if (req.Header(h)) c.emplace_back(h);
+  return c;
 }
 
-Result<crypto::PublicKey> VerifyRequestSignature(const http::Request& req, std::chrono::seconds max_age,
-                                                 NonceCache& nonces) {
-  return VerifyRequestSignatureAt(req, max_age, nonces, NowSeconds());
-}
-
-Result<crypto::PublicKey> VerifyRequestSignatureAt(const http::Request& req, std::chrono::seconds max_age,
-                                                   NonceCache& nonces, int64_t now_s) {
-  auto input = req.Header("signature-input");
-  auto sig_field = req.Header("signature");
-  if (!input || !sig_field) return Bad("the request is not signed (Signature-Input and Signature required)");
-  auto parsed = ParseSignatureInput(*input);
+Result<SignatureCheck> CheckSignature(const http::Request& req, const SignatureRules& rules, int64_t now_s) {
+  auto input = req.Header(rules.input_field);
+  auto sig_field = req.Header(rules.signature_field);
+  if (!input || !sig_field)
+    return Bad("the request is not signed (" + std::string(rules.input_field) + " and " +
+               std::string(rules.signature_field) + " required)");
+  auto parsed = ParseSignatureInput(*input, rules.label);
   if (!parsed.ok()) return parsed.status();
   const auto& [label, sp] = *parsed;
   auto sig_bytes = ParseSignature(*sig_field, label);
@@ -393,9 +382,10 @@ Result<crypto::PublicKey> VerifyRequestSignatureAt(const http::Request& req, std
   if (!pk.ok()) return Bad("keyid must be a public id (64 hex characters)");
   const SigParam* created = sp.Find("created");
   if (!created || created->kind != SigParam::Kind::kInt) return Bad("created is required");
-  const int64_t age = max_age.count();
-  if (created->int_value < now_s - age) return Bad("stale: created is older than " + std::to_string(age) + " s");
-  if (created->int_value > now_s + age) return Bad("created is in the future");
+  if (created->int_value < now_s - rules.max_age.count())
+    return Bad("stale: created is older than " + std::to_string(rules.max_age.count()) + " s");
+  if (created->int_value > now_s + rules.max_skew.count())
+    return Bad("created is more than " + std::to_string(rules.max_skew.count()) + " s in the future");
   if (const SigParam* exp = sp.Find("expires")) {
     if (exp->kind != SigParam::Kind::kInt) return Bad("expires must be an integer");
     if (exp->int_value <= now_s) return Bad("expired");
@@ -404,22 +394,19 @@ Result<crypto::PublicKey> VerifyRequestSignatureAt(const http::Request& req, std
   if (!nonce || nonce->kind != SigParam::Kind::kString) return Bad("nonce is required");
   if (nonce->str_value.size() < 8 || nonce->str_value.size() > 128) return Bad("nonce must be 8 to 128 characters");
 
-  // Coverage.
+  // Coverage: what the server acts on must be signed.
   auto covers = [&](std::string_view c) {
     return std::find(sp.components.begin(), sp.components.end(), c) != sp.components.end();
   };
-  if (!covers("@method")) return Bad("@method must be covered");
+  std::string missing;
+  if (!CoversAll(sp, rules.required(req), &missing)) return Bad(missing + " must be covered");
   if (!covers("@path") && !covers("@target-uri")) return Bad("@path or @target-uri must be covered");
   if (req.target.find('?') != std::string::npos && !covers("@query") && !covers("@target-uri") &&
       !covers("@request-target"))
     return Bad("@query must be covered");
-  for (std::string_view h : {std::string_view("x-purpose-of-use"), std::string_view("x-break-glass-reason"),
-                             std::string_view("content-digest")}) {
-    if (req.Header(h) && !covers(h)) return Bad(std::string(h) + " must be covered");
-  }
   if (!req.body.empty()) {
     auto digest = req.Header("content-digest");
-    if (!digest) return Bad("a request with a body needs a covered Content-Digest");
+    if (!digest || !covers("content-digest")) return Bad("a request with a body needs a covered Content-Digest");
     if (std::string(Trim(*digest)) != ContentDigest(req.body)) return Bad("Content-Digest does not match the body");
   }
 
@@ -429,12 +416,16 @@ Result<crypto::PublicKey> VerifyRequestSignatureAt(const http::Request& req, std
   std::copy(sig_bytes->begin(), sig_bytes->end(), sig.begin());
   if (!crypto::Verify(*pk, reinterpret_cast<const uint8_t*>(base->data()), base->size(), sig))
     return Bad("the signature does not verify");
+  SignatureCheck out;
+  out.pk = *pk;
+  out.keyid = keyid->str_value;
+  out.nonce = nonce->str_value;
+  out.created = created->int_value;
+  return out;
+}
 
-  // Only a valid signature may spend a nonce.
-  Status st = nonces.Insert(keyid->str_value, nonce->str_value, created->int_value + age + 1, now_s);
-  if (st.code() == StatusCode::kAlreadyExists) return Bad("replayed nonce");
-  if (!st.ok()) return Unavailable(st.message());
-  return *pk;
+Result<SignatureCheck> CheckRequestSignature(const http::Request& req, int64_t now_s) {
+  return CheckSignature(req, SignatureRules{}, now_s);
 }
 
 std::string RandomHexId() {
@@ -446,7 +437,12 @@ std::string RandomHexId() {
 http::HeaderList SignRequest(const crypto::KeyPair& key, std::string_view method, std::string_view target,
                              std::string_view body, http::HeaderList headers, std::optional<int64_t> created,
                              std::string nonce) {
-  if (!body.empty()) headers.emplace_back("Content-Digest", ContentDigest(body));
+  if (!body.empty()) {
+    headers.emplace_back("Content-Digest", ContentDigest(body));
+    // The server reads the body by its type, so the type is signed too.
+    bool typed = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return Lower(h.first) == "content-type"; });
+    if (!typed) headers.emplace_back("Content-Type", "application/json");
+  }
   if (nonce.empty()) nonce = RandomHexId();
   http::Request req;
   req.method = std::string(method);
@@ -454,8 +450,7 @@ http::HeaderList SignRequest(const crypto::KeyPair& key, std::string_view method
   req.headers = headers;
   SignatureParams sp;
   sp.components = {"@method", "@path", "@query"};
-  for (std::string_view h : {std::string_view("x-purpose-of-use"), std::string_view("x-break-glass-reason"),
-                             std::string_view("content-digest")})
+  for (std::string_view h : kCoveredHeaders)
     if (req.Header(h)) sp.components.emplace_back(h);
   sp.params.push_back({"created", SigParam::Kind::kInt, created.value_or(NowSeconds()), ""});
   sp.params.push_back({"keyid", SigParam::Kind::kString, 0, key.id()});

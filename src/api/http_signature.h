@@ -12,25 +12,23 @@
 //
 // The verifier insists on coverage, not just a valid signature: "@method";
 // "@path" or "@target-uri"; "@query" (or "@target-uri") when the request has
-// a query; every one of X-Purpose-Of-Use, X-Break-Glass-Reason and
-// Content-Digest that the request carries; and Content-Digest itself
-// (RFC 9530, sha-256) whenever there is a body, checked against the body.
-// Parameters: created (within max_age of now, and not more than max_age in
-// the future), nonce (8 to 128 characters, never seen before for this key
-// within the window), keyid (the signer's public id), alg "ed25519";
-// expires, when present, in the future.
+// a query; every header of kCoveredHeaders that the request carries (the
+// headers some handler acts on); and Content-Digest itself (RFC 9530,
+// sha-256) whenever there is a body, checked against the body.
+// Parameters: created (at most max_age old and at most max_skew, 30 s, in
+// the future), nonce (8 to 128 characters), keyid (the signer's public id),
+// alg "ed25519"; expires, when present, in the future. Nonces are spent by
+// api/auth.h, once the signer is known to be registered.
 //
-// Thread safety: the functions are pure; NonceCache is thread-safe.
+// Thread safety: the functions are pure.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -43,6 +41,17 @@ namespace medledger::api {
 
 inline constexpr std::string_view kPurposeHeader = "X-Purpose-Of-Use";
 inline constexpr std::string_view kBreakGlassHeader = "X-Break-Glass-Reason";
+// Names the node a write or an erasure is meant for (its public id, from
+// GET /v1/status), so that a captured request cannot be replayed at another
+// node of the organisation, whose nonces are its own.
+inline constexpr std::string_view kNodeHeader = "X-Medledger-Node";
+
+// Request headers that some handler acts on. A signature must cover each one
+// the request carries, or a proxy could change what the signed request
+// does (swap the patient of a write, drop a precondition). Lower-case.
+inline constexpr std::array<std::string_view, 10> kCoveredHeaders = {
+    "content-type",        "content-digest", "x-purpose-of-use", "x-break-glass-reason", "x-medledger-patient",
+    "x-medledger-custodian", "x-medledger-node", "if-none-exist", "if-match",            "prefer"};
 
 // One parameter of the signature parameters. RFC 9421 defines integers
 // (created, expires) and strings (nonce, alg, keyid, tag); tokens and
@@ -87,38 +96,44 @@ std::string ContentDigest(std::string_view body);
 // 16 random bytes as 32 hex characters: signature nonces and fresh ids.
 std::string RandomHexId();
 
-// Replay protection: remembers (keyid, nonce) pairs until `created +
-// max_age` has passed. At most `capacity` entries; when full (after dropping
-// expired ones) Insert answers kResourceExhausted rather than forget a nonce
-// that is still inside the window.
-class NonceCache {
- public:
-  explicit NonceCache(size_t capacity = 1 << 20) : capacity_(capacity) {}
-  // kAlreadyExists if seen; expire_at_s is when the pair may be forgotten.
-  Status Insert(std::string_view keyid, std::string_view nonce, int64_t expire_at_s, int64_t now_s);
-  size_t size() const;
-
- private:
-  size_t capacity_;
-  mutable std::mutex mu_;
-  std::unordered_set<std::string> seen_;
-  std::deque<std::pair<int64_t, std::string>> order_;  // (expire_at_s, key), roughly ascending
+// What a valid signature says: who signed, when, and the nonce to spend.
+// Checking a signature spends nothing: api/auth.h decides whether the signer
+// may use the node before a nonce is stored for it.
+struct SignatureCheck {
+  crypto::PublicKey pk{};
+  std::string keyid;
+  std::string nonce;
+  int64_t created = 0;
 };
 
-// Verifies the request's signature and its coverage (see the top of this
-// file) and returns the signer's public key. kUnauthenticated for a missing,
-// malformed, stale, replayed, insufficiently covering or wrong signature,
-// with a message saying which (no request content is quoted).
-Result<crypto::PublicKey> VerifyRequestSignature(const http::Request& req, std::chrono::seconds max_age,
-                                                 NonceCache& nonces);
-// Same, with the current time given (seconds since the epoch), for tests.
-Result<crypto::PublicKey> VerifyRequestSignatureAt(const http::Request& req, std::chrono::seconds max_age,
-                                                   NonceCache& nonces, int64_t now_s);
+// The components a client signature must cover on `req`: "@method" and every
+// header of kCoveredHeaders that the request carries ("@path"/"@target-uri",
+// "@query" and Content-Digest are checked separately).
+std::vector<std::string> RequiredClientComponents(const http::Request& req);
 
-// The client side: returns `headers` plus Content-Digest (when the body is
-// not empty), Signature-Input and Signature, covering "@method", "@path",
-// "@query", and X-Purpose-Of-Use, X-Break-Glass-Reason and Content-Digest
-// when present. `target` is the request target as sent (path and query).
+// Which signature of a request to check, and how strictly. The defaults are
+// a client's signature (any label) under medledger's rules.
+struct SignatureRules {
+  std::string_view input_field = "Signature-Input";
+  std::string_view signature_field = "Signature";
+  std::string_view label;                   // empty: the first member
+  std::chrono::seconds max_age{300};        // how old `created` may be
+  std::chrono::seconds max_skew{30};        // how far in the future `created` may be
+  std::vector<std::string> (*required)(const http::Request&) = &RequiredClientComponents;
+};
+
+// Verifies one signature of `req` and its coverage (see the top of this
+// file) at time now_s (seconds since the epoch). kUnauthenticated for a
+// missing, malformed, stale, future, insufficiently covering or wrong
+// signature, with a message saying which (no request content is quoted).
+Result<SignatureCheck> CheckSignature(const http::Request& req, const SignatureRules& rules, int64_t now_s);
+// The client's signature under the default rules.
+Result<SignatureCheck> CheckRequestSignature(const http::Request& req, int64_t now_s);
+
+// The client side: returns `headers` plus Content-Digest and Content-Type
+// (application/json unless given; both when the body is not empty),
+// Signature-Input and Signature, covering "@method", "@path", "@query", and
+// every header of kCoveredHeaders present. `target` is the request target as sent (path and query).
 // created defaults to now; nonce to 16 random bytes in hex.
 http::HeaderList SignRequest(const crypto::KeyPair& key, std::string_view method, std::string_view target,
                              std::string_view body, http::HeaderList headers,

@@ -12,6 +12,7 @@
 #include "api/peer_blocks.h"
 #include "crypto/keyfile.h"
 #include "http/url.h"
+#include "ledger/store_testing.h"
 #include "model/tx_types.h"
 #include "state/identity_record.h"
 #include "node/etcd_orderer.h"
@@ -30,6 +31,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
 
   node::ChainOptions co;
   co.sync = cfg.sync;
+  if (cfg.file_system) {
+    co.store_testing = std::make_shared<ledger::StoreTestHooks>();
+    co.store_testing->file_system = cfg.file_system;
+    co.store_testing->skip_flush_on_close = false;  // as in the node
+  }
   ML_ASSIGN_OR_RETURN(d->chain_, node::Chain::Open(cfg.data_dir, co));
   auto node_key = crypto::ReadKeyFile(cfg.data_dir + "/keys/node.key");
   if (!node_key.ok()) return FailedPrecondition("node key: " + node_key.status().message());
@@ -69,6 +75,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   ho.max_body_bytes = 16 << 20;
   ho.body_limit_overrides = {{"/fhir", 64 << 20}};
   d->server_ = std::make_unique<http::Server>(ho);
+  api::AuthOptions ao;
+  ao.state_dir = cfg.data_dir;
+  ao.node_id = node_key->id();
+  ML_ASSIGN_OR_RETURN(d->auth_, api::Authenticator::Open(d->chain_.get(), d->orderer_.get(), ao));
+  d->ctx_.auth = d->auth_.get();
   d->ctx_.chain = d->chain_.get();
   d->ctx_.pool = d->pool_.get();
   d->ctx_.orderer = d->orderer_.get();
@@ -82,7 +93,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   // keys/ (outside the vault directory; see docs/VAULT.md).
   d->node_key_ = std::make_unique<crypto::KeyPair>(*node_key);
   auto mk = vault::FileMasterKeyProvider::FromEnv(cfg.data_dir + "/keys/vault-master.key", true);
-  ML_ASSIGN_OR_RETURN(d->vault_, vault::Vault::Open(cfg.data_dir + "/vault", std::move(mk)));
+  vault::VaultOptions vo;
+  vo.file_system = cfg.file_system;
+  ML_ASSIGN_OR_RETURN(d->vault_, vault::Vault::Open(cfg.data_dir + "/vault", std::move(mk), vo));
   auto node_rec = state::LoadIdentity(d->chain_->state(), node_key->public_key());
   bool orderer_started = false;
   if ((!node_rec || !node_rec->Has(model::kRoleNode)) && cfg.orderer.rfind("etcd://", 0) == 0) {
@@ -122,6 +135,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   d->fhir_.node_key = d->node_key_.get();
   d->fhir_.org = node_rec->org;
   d->fhir_.data_dir = cfg.data_dir;
+  d->fhir_.index_file_system = cfg.file_system;
+  d->fhir_.journal_sync = cfg.journal_sync;
   // FHIR routes are registered here (fhir_write.cc, fhir_read.cc).
   ML_RETURN_IF_ERROR(api::RegisterFhirWriteRoutes(*d->server_, &d->fhir_));
   // Re-applies on-chain erasures to the vault and replays the access journal
@@ -155,6 +170,12 @@ std::string Daemon::url() const { return "http://" + host_ + ":" + std::to_strin
 
 void Daemon::Stop() {
   if (server_) server_->Stop();
+  // Only once no request can arrive: the saved nonces spare the next start
+  // the restart floor (api/auth.h).
+  if (auth_) {
+    Status st = auth_->Close();
+    if (!st.ok()) spdlog::error("nonces not saved ({}): the next start refuses older signatures", st.message());
+  }
   api::DisableCrossOrgReads(&fhir_);
   if (orderer_) orderer_->Stop();
   if (pool_) pool_->Stop();
@@ -168,6 +189,10 @@ Daemon::~Daemon() {
   // as long as the routes in server_ and the mempool waiters that hold it, so
   // those go first, while everything the worker may still touch is alive.
   server_.reset();
+  // Requests whose head barrier completed are finished on the
+  // authenticator's workers, which still need ctx_ and fhir_; the orderer
+  // was stopped above, so no barrier calls back into it any more.
+  auth_.reset();
   orderer_.reset();
   pool_.reset();
 }

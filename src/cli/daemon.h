@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "api/auth.h"
 #include "api/fhir_context.h"
 #include "api/ledger_api.h"
 #include "http/server.h"
@@ -26,6 +27,12 @@ struct DaemonConfig {
   // pruning of block keys (0: keep all). See docs/ARCHITECTURE.md, Catch-up.
   uint64_t checkpoint_interval = 1000;
   uint64_t etcd_keep_blocks = 0;
+  // Power-loss tests only (tests/power_loss_test.cc); null in the node. The
+  // ledger, the vault and the FHIR index open on `file_system` (a
+  // fault-injecting one), and the access journal syncs through
+  // `journal_sync`; everything else is as configured above.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+  std::shared_ptr<api::JournalSync> journal_sync;
 };
 
 class Daemon {
@@ -44,6 +51,7 @@ class Daemon {
   std::unique_ptr<node::Orderer> orderer_;
   std::unique_ptr<http::Server> server_;
   api::Metrics metrics_;
+  std::unique_ptr<api::Authenticator> auth_;
   api::LedgerContext ctx_;
   std::unique_ptr<crypto::KeyPair> node_key_;
   std::unique_ptr<vault::Vault> vault_;

@@ -56,8 +56,7 @@ Status DemoAccesses(const std::string& url, const std::string& dir,
     http::HeaderList h = {{std::string(api::kPurposeHeader), purpose}};
     if (!reason.empty()) h.emplace_back(std::string(api::kBreakGlassHeader), reason);
     std::string target = "/fhir/" + ref;
-    auto signed_h = api::SignRequest(who, "GET", target, "", h);
-    ML_ASSIGN_OR_RETURN(auto r, c.Raw("GET", target, "", "application/json", signed_h));
+    ML_ASSIGN_OR_RETURN(auto r, c.SignedRequest(who, "GET", target, "", h));
     return r.status;
   };
   ML_ASSIGN_OR_RETURN(int s1, read(grey, patients[0].second, "TREAT", ""));

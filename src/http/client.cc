@@ -1,5 +1,7 @@
 #include "http/client.h"
 
+#include <strings.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -171,7 +173,11 @@ Result<ClientResponse> Client::Post(std::string_view target, std::string_view bo
                                     std::string_view content_type,
                                     const HeaderList& headers) {
   HeaderList all = headers;
-  all.emplace_back("Content-Type", std::string(content_type));
+  // A signed request carries its (signed) Content-Type already: never two.
+  bool typed = false;
+  for (const auto& [name, value] : headers)
+    if (name.size() == 12 && strncasecmp(name.c_str(), "content-type", 12) == 0) typed = true;
+  if (!typed) all.emplace_back("Content-Type", std::string(content_type));
   return Request("POST", target, body, all);
 }
 
