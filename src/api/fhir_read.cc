@@ -11,7 +11,7 @@
 //   GET  /fhir/AuditEvent?patient=PID[&_accounting=true]   same callers
 //   POST /fhir/{type}/{id}/$erase           signed; body: the patient's erasure.request tx (JSON)
 //   POST /v1/disclosures                    signed by the custodian's staff; records a disclosure
-//   POST /v1/admin/legal-hold               signed by a custodian org admin; GET lists the holds
+//   GET  /v1/admin/legal-hold               signed; the custodian's holds on chain (org admins, auditors)
 //   GET  /v1/records?reference=Type/id      signed; record id, latest version, erased
 //   GET  /v1/records/{record_id}/{version}  signed; the on-chain anchor
 //
@@ -34,7 +34,6 @@
 #include "api/http_signature.h"
 #include "common/work_queue.h"
 #include "crypto/aead.h"
-#include "crypto/keyfile.h"
 #include "crypto/sha256.h"
 #include "fhir/json.h"
 #include "fhir/outcome.h"
@@ -46,6 +45,8 @@
 #include "records/consent.h"
 #include "records/decision.h"
 #include "records/erasure.h"
+#include "records/legal_hold.h"
+#include "records/reasons.h"
 #include "records/records.h"
 #include "records/schema.h"
 #include "state/identity_record.h"
@@ -103,16 +104,6 @@ http::Response OoFor(const Status& st) {
   return Oo(status, fhir::IssueCodeFor(st.code()), st.message());
 }
 
-// Printable ASCII, at most kMaxReasonChars: what access.event accepts.
-std::string ReasonText(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (out.size() >= records::kMaxReasonChars) break;
-    out.push_back(static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) <= 0x7e ? c : '?');
-  }
-  return out.empty() ? "denied" : out;
-}
-
 // The purpose header: treatment, payment, operations, research, emergency,
 // or the ActReason code itself.
 std::optional<std::string> ParsePurpose(std::string_view s) {
@@ -145,17 +136,12 @@ struct Caller {
   bool registered() const { return rec && rec->active(); }
 };
 
-// One shared service per node: nonces, the journal, the legal holds and the
-// erasure worker. Handlers hold it by shared_ptr, so it lives as long as the
-// server's routes.
+// One shared service per node: nonces, the journal and the erasure worker.
+// Handlers hold it by shared_ptr, so it lives as long as the server's routes.
 struct ReadService {
   FhirContext* ctx = nullptr;
   NonceCache nonces;
   std::unique_ptr<AccessJournal> journal;
-
-  std::mutex hold_mu;
-  json holds = json::object();  // record_id -> {reason, by, at_ms, reference}
-  std::string holds_path;
 
   // Erasures, one at a time. Its jobs hold the service by shared_ptr, so
   // this destructor may run on the worker's thread (WorkQueue allows that).
@@ -220,9 +206,10 @@ struct ReadService {
   }
   // False once the service is shutting down.
   bool Post(std::function<void()> job) { return worker.Post(std::move(job)); }
+  // Legal holds are on chain (record.legal_hold), so a hold set through any
+  // node of the organisation counts here.
   bool OnHold(const std::string& record_id) {
-    std::lock_guard l(hold_mu);
-    return holds.contains(record_id);
+    return records::GetLegalHold(ctx->ledger->chain->state(), record_id).has_value();
   }
 };
 
@@ -342,13 +329,13 @@ ReadPlan PlanRead(const Svc& s, const Caller& c, const records::AnchorInfo& anch
     e["basis"] = records::BasisName(d.basis);
     if (d.basis == records::Basis::kConsent) e["consent_id"] = d.consent_id;
     if (d.basis == records::Basis::kBreakGlass) {
-      // Clinician free text never goes on chain: a code goes as is, anything
-      // else is kept in the vault under the patient's pseudonym and the chain
-      // says "declared-emergency".
-      if (records::IsCode(reason)) {
-        e["break_glass_reason"] = reason;
-      } else {
-        e["break_glass_reason"] = "declared-emergency";
+      // Clinician text never goes on chain, even shaped like a code (it can
+      // hold a name and a birth date): a code of the vocabulary goes as is,
+      // anything else is kept in the vault under the patient's pseudonym and
+      // the chain says "other".
+      std::string_view code = records::BreakGlassReasonCode(reason);
+      e["break_glass_reason"] = std::string(code);
+      if (code != reason) {
         auto put = s->ctx->vault->Put(anchor.pseudonym, {"bgnote-" + e["event_id"].get<std::string>(), 1}, reason);
         if (!put.ok()) spdlog::warn("break-glass note of event {} not stored: {}", e["event_id"].get<std::string>(),
                                     put.status().message());
@@ -356,7 +343,7 @@ ReadPlan PlanRead(const Svc& s, const Caller& c, const records::AnchorInfo& anch
     }
   } else {
     e["outcome"] = "denied";
-    e["denial_reason"] = ReasonText(d.reason);
+    e["denial_reason"] = d.code;  // the vocabulary code; the sentence is for the 403
   }
   p.event = std::move(e);
   return p;
@@ -652,7 +639,7 @@ json AccessAuditEvent(const Svc& s, const records::AccessEventInfo& e) {
   if (!e.consent_id.empty()) detail.push_back({{"type", "consent"}, {"valueString", "Consent/" + e.consent_id}});
   if (e.break_glass) {
     detail.push_back({{"type", "break-glass-reason"}, {"valueString", e.break_glass_reason}});
-    if (e.org == s->ctx->org && e.break_glass_reason == "declared-emergency") {
+    if (e.org == s->ctx->org && e.break_glass_reason == records::kOtherBreakGlassReason) {
       auto note = s->ctx->vault->Get({"bgnote-" + e.event_id, 1});
       if (note.ok()) detail.push_back({{"type", "break-glass-note"}, {"valueString", *note}});
     }
@@ -806,35 +793,25 @@ void HandleDisclosure(const Svc& s, http::Request& req, http::Reply reply) {
   });
 }
 
-// Legal holds: a JSON file in the data directory, written atomically.
-Status SaveHolds(ReadService& s) { return crypto::WriteFileAtomic(s.holds_path, s.holds.dump(), 0600); }
-
-void HandleLegalHold(const Svc& s, http::Request& req, http::Reply reply) {
+// Legal holds are on chain: an org admin sets or releases one with a signed
+// record.legal_hold transaction (POST /v1/tx; `medledger legal-hold`), so
+// the hold binds every node of the organisation. This lists the
+// organisation's holds from committed state, by record id, with the FHIR
+// reference when this node's index knows it.
+void HandleListHolds(const Svc& s, http::Request& req, http::Reply reply) {
   Caller c;
   if (auto e = Authenticate(s, req, &c, true)) return reply(*e);
-  if (!(c.rec->org == s->ctx->org && c.rec->Has(model::kRoleOrgAdmin)))
-    return reply(Oo(403, fhir::IssueCode::kForbidden, "only an org admin of the custodian sets legal holds"));
-  json b = json::parse(req.body, nullptr, false);
-  if (!b.is_object()) return reply(Oo(400, fhir::IssueCode::kInvalid, "body must be a JSON object"));
-  std::string rid = b.value("record_id", ""), ref = b.value("reference", "");
-  if (rid.empty() && !ref.empty()) {
-    if (auto e = RequireIndex(s)) return reply(*e);
-    auto slash = ref.find('/');
-    if (slash == std::string::npos) return reply(Oo(400, fhir::IssueCode::kInvalid, "reference must be Type/id"));
-    auto l = s->ctx->index->Lookup(ref.substr(0, slash), ref.substr(slash + 1));
-    if (!l.ok() || !*l) return reply(Oo(404, fhir::IssueCode::kNotFound, ref + " is not known here"));
-    rid = (*l)->record_id;
+  if (!(c.rec->org == s->ctx->org && c.rec->Has(model::kRoleOrgAdmin | model::kRoleAuditor)))
+    return reply(Oo(403, fhir::IssueCode::kForbidden, "org admins and auditors only"));
+  json out = json::object();
+  for (const auto& h : records::ListLegalHolds(State(s), s->ctx->org)) {
+    json j = {{"reason", h.reason}, {"set_by", h.set_by}, {"height", h.height}, {"at_ms", h.at_ms}, {"tx", h.tx}};
+    if (s->ctx->index)
+      if (auto ref = s->ctx->index->LookupRecord(h.record_id); ref.ok() && *ref)
+        j["reference"] = (*ref)->type + "/" + (*ref)->id;
+    out[h.record_id] = std::move(j);
   }
-  if (!records::IsHexId(rid)) return reply(Oo(400, fhir::IssueCode::kInvalid, "record_id or reference is required"));
-  bool hold = b.value("hold", true);
-  std::string reason = b.value("reason", "legal-hold");
-  if (!records::IsCode(reason)) return reply(Oo(400, fhir::IssueCode::kInvalid, "reason must be a code"));
-  std::lock_guard l(s->hold_mu);
-  if (hold) s->holds[rid] = {{"reason", reason}, {"by", c.id}, {"at_ms", NowMs()}};
-  else s->holds.erase(rid);
-  Status st = SaveHolds(*s);
-  if (!st.ok()) return reply(OoFor(st));
-  reply(http::Response::Json(200, json({{"record_id", rid}, {"hold", hold}}).dump()));
+  reply(http::Response::Json(200, out.dump()));
 }
 
 // Canonical bytes of a receipt: a domain prefix and the compact JSON of the
@@ -847,16 +824,20 @@ std::string ReceiptSigningBytes(json receipt) {
 void DecideErasure(const Svc& s, std::string ref, std::string record_id, std::string request_id, std::string request_tx,
                    http::Reply reply) {
   const auto wait = std::chrono::seconds(30);
-  if (s->OnHold(record_id)) {
+  auto refuse = [&] {
     json d = {{"request_id", request_id}, {"decision", "refused"}, {"legal_hold", true}};
     auto o = s->ctx->SubmitAsNode(model::tx::kErasureDecision, d, wait);
     std::string where = o.state == node::TxState::kCommitted
                             ? " (decision tx " + ToHex(o.id) + ", block " + std::to_string(o.height) + ")"
                             : " (decision not committed: " + std::string(node::TxStateName(o.state)) + ")";
-    return reply(Oo(409, fhir::IssueCode::kConflict, "erasure refused: legal-hold" + where));
-  }
+    reply(Oo(409, fhir::IssueCode::kConflict, "erasure refused: legal-hold" + where));
+  };
+  if (s->OnHold(record_id)) return refuse();
   json d = {{"request_id", request_id}, {"decision", "erased"}};
   auto o = s->ctx->SubmitAsNode(model::tx::kErasureDecision, d, wait);
+  // A hold committed since the check above (through any node) makes the
+  // chain reject "erased": refuse instead.
+  if (o.state == node::TxState::kRejected && s->OnHold(record_id)) return refuse();
   if (o.state != node::TxState::kCommitted)
     return reply(Oo(503, fhir::IssueCode::kException,
                     std::string("erasure decision not committed: ") + node::TxStateName(o.state) + " " + o.verdict.detail));
@@ -1018,13 +999,6 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
   auto s = std::make_shared<ReadService>();
   s->ctx = ctx;
   ML_ASSIGN_OR_RETURN(s->journal, AccessJournal::Open(ctx->data_dir + "/access-journal"));
-  s->holds_path = ctx->data_dir + "/legal-holds.json";
-  auto text = crypto::ReadFile(s->holds_path);
-  if (text.ok()) {
-    auto j = json::parse(*text, nullptr, false);
-    if (!j.is_object()) return DataLoss(s->holds_path + " is not a JSON object");
-    s->holds = std::move(j);
-  }
   ML_RETURN_IF_ERROR(Recover(s));
   // The thread holds a weak reference: the service owns the thread.
   s->StartSubmitter([w = std::weak_ptr<ReadService>(s)](const json& payload, uint64_t ticket) {
@@ -1047,16 +1021,8 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
                [s](http::Request& req, http::Reply reply) { HandleErase(s, req, std::move(reply)); });
   server.Route("POST", "/v1/disclosures",
                [s](http::Request& req, http::Reply reply) { HandleDisclosure(s, req, std::move(reply)); });
-  server.Route("POST", "/v1/admin/legal-hold",
-               [s](http::Request& req, http::Reply reply) { HandleLegalHold(s, req, std::move(reply)); });
-  server.Route("GET", "/v1/admin/legal-hold", [s](http::Request& req, http::Reply reply) {
-    Caller c;
-    if (auto e = Authenticate(s, req, &c, true)) return reply(*e);
-    if (!(c.rec->org == s->ctx->org && c.rec->Has(model::kRoleOrgAdmin | model::kRoleAuditor)))
-      return reply(Oo(403, fhir::IssueCode::kForbidden, "org admins and auditors only"));
-    std::lock_guard l(s->hold_mu);
-    reply(http::Response::Json(200, s->holds.dump()));
-  });
+  server.Route("GET", "/v1/admin/legal-hold",
+               [s](http::Request& req, http::Reply reply) { HandleListHolds(s, req, std::move(reply)); });
   server.Route("GET", "/v1/records",
                [s](http::Request& req, http::Reply reply) { HandleRecordLookup(s, req, std::move(reply)); });
   server.Route("GET", "/v1/records/{record_id}/{version}",

@@ -440,25 +440,36 @@ void RegisterAccessCommands(CLI::App& app) {
       VerifyReceipt(receipt);
     });
   }
-  // legal-hold
+  // legal-hold: a record.legal_hold transaction signed by the org admin's
+  // key, so the hold is on chain and binds every node of the organisation.
   {
     auto* h = app.add_subcommand("legal-hold", "Set or release a legal hold on a record (custodian org admin)");
     static ClientOpts o;
-    static std::string reference, reason = "legal-hold";
+    static std::string reference, reason;
     static bool release = false;
     AddClientOptions(h, &o, true);
-    h->add_option("--reason", reason, "A code");
+    h->add_option("--reason", reason,
+                  "Kind of proceeding, goes on chain: litigation, investigation, regulatory, court-order, audit, other");
     h->add_flag("--release", release, "Release the hold");
     h->add_option("reference", reference, "TYPE/ID")->required();
     h->callback([] {
+      if (release != reason.empty()) return Fail("a hold needs --reason; a release takes none");
       auto key = LoadKey(o.key);
       if (!key.ok()) return Fail(key.status());
       ApiClient c(o.url);
-      json body = {{"reference", reference}, {"hold", !release}, {"reason", reason}};
-      auto r = Signed(c, *key, "POST", "/v1/admin/legal-hold", body.dump());
+      auto look = Signed(c, *key, "GET", "/v1/records?reference=" + reference);
+      if (!look.ok()) return Fail(look.status());
+      if (look->status != 200) return Fail(ErrorText(*look), ExitFor(look->status));
+      json l = json::parse(look->body, nullptr, false);
+      if (l.is_discarded()) return Fail("the node answered with invalid JSON");
+      json p = {{"record_id", l.value("record_id", "")}, {"hold", !release}};
+      if (!release) p["reason"] = reason;
+      auto r = c.Submit(*key, model::tx::kRecordLegalHold, p, !o.no_wait);
       if (!r.ok()) return Fail(r.status());
-      if (r->status != 200) return Fail(ErrorText(*r), ExitFor(r->status));
-      std::cout << r->body << std::endl;
+      json out = {{"reference", reference}, {"record_id", p["record_id"]}, {"hold", !release},
+                  {"tx", r->value("id", "")}, {"status", r->value("status", "")}};
+      if (r->contains("height")) out["height"] = (*r)["height"];
+      PrintJson(out);
     });
   }
 }

@@ -49,6 +49,7 @@ const std::vector<TxTypeInfo>& AllTxTypes() {
       {tx::kPatientRebind, "patient.rebind", kRoleOrgAdmin},
       {tx::kAccountingSuspend, "accounting.suspend", kRoleRegulator | kRoleAuditor},
       {tx::kRecordAnchorBatch, "record.anchor_batch", kRoleOrgAdmin | kRolePractitioner | kRoleNode},
+      {tx::kRecordLegalHold, "record.legal_hold", kAdmins},  // of the record's custodian
       {tx::kGovPropose, "governance.propose", kRoleOrgAdmin},
       {tx::kGovApprove, "governance.approve", kRoleOrgAdmin},
       {tx::kNodeStateRoot, "node.state_root", kRoleNode},

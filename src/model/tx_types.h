@@ -53,6 +53,7 @@ inline constexpr uint16_t kRepresentativeAppoint = 27;
 inline constexpr uint16_t kPatientRebind = 28;
 inline constexpr uint16_t kAccountingSuspend = 29;
 inline constexpr uint16_t kRecordAnchorBatch = 30;
+inline constexpr uint16_t kRecordLegalHold = 31;
 // Consortium governance (state/governance).
 inline constexpr uint16_t kGovPropose = 40;
 inline constexpr uint16_t kGovApprove = 41;

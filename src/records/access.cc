@@ -5,6 +5,7 @@
 
 #include "model/tx_types.h"
 #include "records/consent.h"
+#include "records/reasons.h"
 #include "records/records.h"
 #include "records/schema.h"
 
@@ -21,11 +22,12 @@ bool AccessModule::Handles(uint16_t type) const {
 
 namespace {
 
-std::optional<std::string> OptionalReason(const json& p, const char* name) {
-  auto s = state::OptionalString(p, name, kMaxReasonChars);
-  if (!s) return std::nullopt;
-  bool printable = std::all_of(s->begin(), s->end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-  if (s->empty() || !printable) BadPayload(std::string("payload field '") + name + "' must be printable ASCII");
+// A reason from a fixed vocabulary (reasons.h): free text, even shaped like
+// a code, could carry PHI onto the chain, where nothing can be erased.
+std::optional<std::string> OptionalReason(const json& p, const char* name, bool (*in_vocabulary)(std::string_view)) {
+  auto s = state::OptionalString(p, name, 64);
+  if (s && !in_vocabulary(*s))
+    BadPayload(std::string("payload field '") + name + "' is not a reason code of the vocabulary (docs/RECORDS.md)");
   return s;
 }
 
@@ -51,8 +53,8 @@ Verdict ApplyAccessEvent(state::TxContext& ctx) {
   if (outcome != "granted" && outcome != "denied") BadPayload("payload field 'outcome' must be granted or denied");
   auto basis = state::OptionalString(p, "basis", 32);
   auto consent_id = OptionalHexId(p, "consent_id");
-  auto bg_reason = OptionalReason(p, "break_glass_reason");
-  auto denial = OptionalReason(p, "denial_reason");
+  auto bg_reason = OptionalReason(p, "break_glass_reason", IsBreakGlassReason);
+  auto denial = OptionalReason(p, "denial_reason", IsDenialReason);
   int64_t at_ms = RequireTime(p, "at_ms");
   if (at_ms > int64_t(ctx.timestamp_ms) + kMaxClockSkewMs) BadPayload("'at_ms' is in the future");
 

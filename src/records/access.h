@@ -9,8 +9,9 @@
 //   consent, break-glass): consent needs consent_id, a consent of the
 //   record's patient; break-glass needs purpose ETREAT and a reason.
 //   outcome "denied" needs denial_reason and takes no basis or consent_id.
-//   Reasons are short ASCII text (kMaxReasonChars): the API puts a reason
-//   code or the Decide() reason there, never free text that could hold PHI.
+//   Both reasons are codes of fixed vocabularies (reasons.h:
+//   kBreakGlassReasons, kDenialReasons); the API seals a clinician's free
+//   text in the vault and puts "other" on chain.
 //   at_ms may be at most kMaxClockSkewMs after the block time.
 //   Events are kept per patient pseudonym in commit order, and each granted
 //   accessor is kept per record (GDPR Art. 19 recipients).
@@ -34,7 +35,6 @@
 
 namespace medledger::records {
 
-inline constexpr size_t kMaxReasonChars = 200;
 inline constexpr int64_t kMaxClockSkewMs = 5 * 60 * 1000;
 
 class AccessModule : public state::Module {

@@ -1,5 +1,6 @@
 #include "records/access.h"
 
+#include "records/reasons.h"
 #include "records/test_util.h"
 
 namespace medledger::records {
@@ -47,7 +48,7 @@ class AccessTest : public ::testing::Test {
   }
   json Denied(const std::string& ev, const crypto::KeyPair& who) {
     return {{"event_id", Id(ev)}, {"accessor", who.id()}, {"record_id", Id("r1")}, {"version", 1},
-            {"purpose", "HPAYMT"}, {"outcome", "denied"}, {"denial_reason", "no consent covers this purpose of use"},
+            {"purpose", "HPAYMT"}, {"outcome", "denied"}, {"denial_reason", "purpose-not-permitted"},
             {"at_ms", int64_t(c.now_ms)}};
   }
   TestChain c;
@@ -61,7 +62,7 @@ TEST_F(AccessTest, EventsAreListedPerPatientInOrderAndAccessorsPerRecord) {
   // Two in one block keep their order in the block.
   auto v = c.Run({c.Tx(c.node_a, tx::kAccessEvent,
                        Granted("e3", doc_a, {{"purpose", "ETREAT"}, {"basis", "break-glass"}, {"consent_id", nullptr},
-                                             {"break_glass_reason", "unconscious-on-arrival"}})),
+                                             {"break_glass_reason", "patient-unconscious"}})),
                   c.Tx(c.node_a, tx::kAccessEvent, Granted("e4", pat, {{"basis", "patient"}, {"consent_id", nullptr}}))});
   ASSERT_TRUE(v[0].ok()) << v[0].detail;
   ASSERT_TRUE(v[1].ok()) << v[1].detail;
@@ -81,9 +82,9 @@ TEST_F(AccessTest, EventsAreListedPerPatientInOrderAndAccessorsPerRecord) {
   EXPECT_EQ(events[0].accessor_org, "hosp-b");
   EXPECT_EQ(events[0].resource_type, "Observation");
   EXPECT_FALSE(events[1].granted);
-  EXPECT_EQ(events[1].denial_reason, "no consent covers this purpose of use");
+  EXPECT_EQ(events[1].denial_reason, "purpose-not-permitted");
   EXPECT_TRUE(events[2].break_glass);
-  EXPECT_EQ(events[2].break_glass_reason, "unconscious-on-arrival");
+  EXPECT_EQ(events[2].break_glass_reason, "patient-unconscious");
   EXPECT_FALSE(events[3].break_glass);
   EXPECT_EQ(events[2].height, events[3].height);
 
@@ -134,12 +135,12 @@ TEST_F(AccessTest, AccessEventRejections) {
   expect(c.node_a, Granted("e2", doc_b, {{"basis", nullptr}, {"consent_id", nullptr}}), Reject::kInvalidPayload);
   expect(c.node_a, Granted("e2", doc_b, {{"consent_id", nullptr}}), Reject::kInvalidPayload);
   expect(c.node_a, Granted("e2", doc_b, {{"basis", "patient"}}), Reject::kInvalidPayload);  // consent_id without consent
-  expect(c.node_a, Granted("e2", doc_a, {{"basis", "break-glass"}, {"consent_id", nullptr}, {"break_glass_reason", "x"}}),
+  expect(c.node_a, Granted("e2", doc_a, {{"basis", "break-glass"}, {"consent_id", nullptr}, {"break_glass_reason", "other"}}),
          Reject::kInvalidPayload);  // break-glass needs ETREAT
   expect(c.node_a, Granted("e2", doc_a, {{"basis", "break-glass"}, {"consent_id", nullptr}, {"purpose", "ETREAT"}}),
          Reject::kInvalidPayload);  // ... and a reason
   expect(c.node_a, Granted("e2", doc_b, {{"purpose", "ETREAT"}}), Reject::kInvalidPayload);  // ETREAT is break-glass
-  expect(c.node_a, Granted("e2", doc_b, {{"denial_reason", "x"}}), Reject::kInvalidPayload);
+  expect(c.node_a, Granted("e2", doc_b, {{"denial_reason", "no-consent"}}), Reject::kInvalidPayload);
   expect(c.node_a, Granted("e2", doc_b, {{"at_ms", int64_t(c.now_ms) + kMaxClockSkewMs + 1}}), Reject::kInvalidPayload);
   expect(c.node_a, Granted("e2", doc_b, {{"at_ms", -1}}), Reject::kInvalidPayload);
   json d = Denied("e2", doc_a);
@@ -151,7 +152,7 @@ TEST_F(AccessTest, AccessEventRejections) {
   d = Denied("e2", doc_a);
   d["denial_reason"] = "caf\xc3\xa9";
   expect(c.node_a, d, Reject::kInvalidPayload);
-  d["denial_reason"] = std::string(kMaxReasonChars + 1, 'x');
+  d["denial_reason"] = std::string(65, 'x');
   expect(c.node_a, d, Reject::kInvalidPayload);
   EXPECT_EQ(ListAccessEvents(c.state, "hosp-a", Id("p1")).size(), 1u);
 }
@@ -159,6 +160,49 @@ TEST_F(AccessTest, AccessEventRejections) {
 TEST_F(AccessTest, RepresentativeAccessIsRecordable) {
   ASSERT_TRUE(c.Do(pat, tx::kRepresentativeAppoint, {{"patient", pat.id()}, {"representative", rep.id()}, {"kind", "guardian"}}).ok());
   EXPECT_TRUE(c.Do(c.node_a, tx::kAccessEvent, Granted("e7", rep, {{"basis", "representative"}, {"consent_id", nullptr}})).ok());
+}
+
+// Issue 12, defect 11: a reason shaped like a code can carry PHI, and the
+// chain cannot forget it. Only vocabulary codes go on chain.
+TEST_F(AccessTest, ReasonsAreCodesOfTheVocabularyOnly) {
+  auto break_glass = [&](const std::string& ev, const std::string& reason) {
+    return c.Do(c.node_a, tx::kAccessEvent,
+                Granted(ev, doc_a, {{"purpose", "ETREAT"}, {"basis", "break-glass"}, {"consent_id", nullptr},
+                                    {"break_glass_reason", reason}}));
+  };
+  auto denied = [&](const std::string& ev, const std::string& reason) {
+    json d = Denied(ev, doc_a);
+    d["denial_reason"] = reason;
+    return c.Do(c.admin_a, tx::kAccessEvent, d);
+  };
+  // Given: a patient name and birth date, shaped like a code.
+  const std::string phi = "Ned.Hintz-born-1993-12-08";
+  // Then: refused as either reason, and so is free text.
+  EXPECT_EQ(break_glass("b1", phi).reason, Reject::kInvalidPayload);
+  EXPECT_EQ(denied("d1", phi).reason, Reject::kInvalidPayload);
+  EXPECT_EQ(break_glass("b1", "patient arrived unconscious, no ID").reason, Reject::kInvalidPayload);
+  EXPECT_EQ(denied("d1", "no consent covers this purpose of use").reason, Reject::kInvalidPayload);
+  // A code of the other list does not count.
+  EXPECT_EQ(break_glass("b1", "no-consent").reason, Reject::kInvalidPayload);
+  EXPECT_EQ(denied("d1", "patient-unconscious").reason, Reject::kInvalidPayload);
+  EXPECT_TRUE(ListAccessEvents(c.state, "hosp-a", Id("p1")).empty());
+
+  // Every code of the vocabularies is accepted.
+  int n = 0;
+  for (auto code : kBreakGlassReasons) {
+    auto v = break_glass("b" + std::to_string(n++), std::string(code));
+    EXPECT_TRUE(v.ok()) << code << ": " << v.detail;
+  }
+  for (auto code : kDenialReasons) {
+    auto v = denied("d" + std::to_string(n++), std::string(code));
+    EXPECT_TRUE(v.ok()) << code << ": " << v.detail;
+  }
+  EXPECT_EQ(ListAccessEvents(c.state, "hosp-a", Id("p1")).size(), size_t(n));
+
+  // What the API puts on chain for a clinician's text.
+  EXPECT_EQ(BreakGlassReasonCode("patient-unconscious"), "patient-unconscious");
+  EXPECT_EQ(BreakGlassReasonCode(phi), kOtherBreakGlassReason);
+  EXPECT_EQ(BreakGlassReasonCode("Patient-Unconscious"), kOtherBreakGlassReason);
 }
 
 json Disclosure(const std::string& id, const std::string& purpose, int64_t at, const std::string& recipient = "court") {

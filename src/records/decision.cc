@@ -4,6 +4,7 @@
 
 #include "model/tx_types.h"
 #include "records/consent.h"
+#include "records/reasons.h"
 #include "records/schema.h"
 #include "state/identity_record.h"
 
@@ -22,9 +23,10 @@ const char* BasisName(Basis b) {
 
 namespace {
 
-Decision Deny(std::string reason) {
+Decision Deny(std::string_view code, std::string reason) {
   Decision d;
   d.reason = std::move(reason);
+  d.code = std::string(code);
   return d;
 }
 
@@ -52,42 +54,44 @@ Stage Evaluate(const ConsentInfo& c, const AccessRequest& req, const std::string
   return kMatch;
 }
 
-const char* StageReason(Stage s) {
+Decision StageDenial(Stage s) {
   switch (s) {
-    case kGrantee: return "no consent names this accessor or its organisation";
-    case kOrg: return "no consent covers records of this custodian";
-    case kType: return "no consent covers this resource type";
-    case kPurpose: return "no consent covers this purpose of use";
-    case kPeriod: return "no consent is in force at this time";
-    case kLabels: return "the record carries a sensitive label that no consent names";
-    case kRevoked: return "the consent was revoked";
+    case kGrantee: return Deny(denial::kNoConsent, "no consent names this accessor or its organisation");
+    case kOrg: return Deny(denial::kCustodianNotConsented, "no consent covers records of this custodian");
+    case kType: return Deny(denial::kTypeNotConsented, "no consent covers this resource type");
+    case kPurpose: return Deny(denial::kPurposeNotPermitted, "no consent covers this purpose of use");
+    case kPeriod: return Deny(denial::kConsentNotInForce, "no consent is in force at this time");
+    case kLabels: return Deny(denial::kSensitiveLabel, "the record carries a sensitive label that no consent names");
+    case kRevoked: return Deny(denial::kConsentRevoked, "the consent was revoked");
     case kMatch: break;
   }
-  return "";
+  return Deny(denial::kNoConsent, "no consent names this accessor or its organisation");
 }
 
 }  // namespace
 
 Decision Decide(const state::StateReader& st, const AccessRequest& req) {
-  if (!IsPurpose(req.purpose)) return Deny("unknown purpose of use");
+  if (!IsPurpose(req.purpose)) return Deny(denial::kUnknownPurpose, "unknown purpose of use");
   auto accessor = state::LoadIdentity(st, req.accessor);
-  if (!accessor || !accessor->active()) return Deny("accessor is not an active registered identity");
-  if (req.accessor == req.patient) return {true, Basis::kPatient, "", false, ""};
+  if (!accessor || !accessor->active())
+    return Deny(denial::kNotRegistered, "accessor is not an active registered identity");
+  if (req.accessor == req.patient) return {true, Basis::kPatient, "", false, "", ""};
   if (IsActiveRepresentative(st, req.patient, req.accessor, req.now_ms))
-    return {true, Basis::kRepresentative, "", false, ""};
+    return {true, Basis::kRepresentative, "", false, "", ""};
   if (req.purpose == kBreakGlassPurpose) {
-    if (!(req.accessor_roles & model::kRolePractitioner)) return Deny("break-glass needs the practitioner role");
-    if (IsBlank(req.break_glass_reason)) return Deny("break-glass needs a reason");
-    return {true, Basis::kBreakGlass, "", true, ""};
+    if (!(req.accessor_roles & model::kRolePractitioner))
+      return Deny(denial::kRoleNotPermitted, "break-glass needs the practitioner role");
+    if (IsBlank(req.break_glass_reason)) return Deny(denial::kReasonMissing, "break-glass needs a reason");
+    return {true, Basis::kBreakGlass, "", true, "", ""};
   }
   const std::string accessor_id = crypto::PublicId(req.accessor);
   Stage best = kGrantee;
   for (const auto& c : ListConsents(st, req.patient)) {
     Stage s = Evaluate(c, req, accessor_id);
-    if (s == kMatch) return {true, Basis::kConsent, c.consent_id, false, ""};
+    if (s == kMatch) return {true, Basis::kConsent, c.consent_id, false, "", ""};
     best = std::max(best, s);
   }
-  return Deny(StageReason(best));
+  return StageDenial(best);
 }
 
 }  // namespace medledger::records

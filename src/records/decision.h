@@ -19,6 +19,8 @@
 //     (kConsent, consent_id set).
 //  6. Otherwise denied. The reason names which condition failed for the
 //     nearest consent but never which sensitive label the record carries.
+// Every denial also carries a code from reasons.h (kDenialReasons): that
+// code, not the sentence, is what an access.event puts on chain.
 #pragma once
 
 #include <string>
@@ -50,7 +52,8 @@ struct Decision {
   Basis basis = Basis::kNone;
   std::string consent_id;  // set when basis is kConsent
   bool break_glass = false;
-  std::string reason;      // why it was denied; empty when allowed
+  std::string reason;      // why it was denied, for people; empty when allowed
+  std::string code;        // the same as a denial code (reasons.h); empty when allowed
 };
 
 Decision Decide(const state::StateReader& st, const AccessRequest& req);

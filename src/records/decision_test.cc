@@ -1,5 +1,6 @@
 #include "records/decision.h"
 
+#include "records/reasons.h"
 #include "records/test_util.h"
 
 namespace medledger::records {
@@ -125,6 +126,11 @@ TEST_F(DecisionTest, ConsentMatrix) {
     EXPECT_EQ(d.basis, e.break_glass ? Basis::kBreakGlass : e.by_consent ? Basis::kConsent : Basis::kNone) << where;
     EXPECT_EQ(d.consent_id, e.by_consent ? k.consent_id : "") << where;
     EXPECT_EQ(d.reason.empty(), d.allowed) << where;
+    // What goes on chain is a code of the vocabulary, never the sentence.
+    EXPECT_EQ(d.code.empty(), d.allowed) << where;
+    if (!d.allowed) {
+      EXPECT_TRUE(IsDenialReason(d.code)) << where << " code=" << d.code;
+    }
     allowed += d.allowed;
     // Same state, same request: same answer.
     Decision again = Decide(c.state, r);
@@ -139,12 +145,15 @@ TEST_F(DecisionTest, DefaultDenyAndSpecificReasons) {
   auto d = Decide(c.state, Req(doc_x, model::kRolePractitioner, "TREAT", 1));
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, "no consent names this accessor or its organisation");
+  EXPECT_EQ(d.code, "no-consent");
   EXPECT_EQ(Decide(c.state, Req(doc_x, model::kRolePractitioner, "TREATX", 1)).reason, "unknown purpose of use");
+  EXPECT_EQ(Decide(c.state, Req(doc_x, model::kRolePractitioner, "TREATX", 1)).code, "unknown-purpose");
   EXPECT_EQ(Decide(c.state, Req(doc_x, model::kRolePractitioner, "", 1)).reason, "unknown purpose of use");
   auto stranger = Key("stranger");
   auto bg = Req(stranger, model::kRolePractitioner, "ETREAT", 1);
   bg.break_glass_reason = "cardiac-arrest";
   EXPECT_EQ(Decide(c.state, bg).reason, "accessor is not an active registered identity");
+  EXPECT_EQ(Decide(c.state, bg).code, "not-registered");
 
   // A consent scoped to another custodian's records.
   ASSERT_TRUE(c.Do(pat, tx::kConsentGrant,
@@ -153,6 +162,7 @@ TEST_F(DecisionTest, DefaultDenyAndSpecificReasons) {
                   .ok());
   EXPECT_EQ(Decide(c.state, Req(doc_x, model::kRolePractitioner, "TREAT", 1)).reason,
             "no consent covers records of this custodian");
+  EXPECT_EQ(Decide(c.state, Req(doc_x, model::kRolePractitioner, "TREAT", 1)).code, "custodian-not-consented");
   ASSERT_TRUE(c.Do(pat, tx::kConsentGrant,
                    {{"consent_id", Id("c-a")}, {"patient_org", "*"}, {"grantee", doc_x.id()}, {"types", {"*"}},
                     {"purposes", {"TREAT"}}, {"labels", {"hiv"}}})
@@ -160,6 +170,7 @@ TEST_F(DecisionTest, DefaultDenyAndSpecificReasons) {
   d = Decide(c.state, Req(doc_x, model::kRolePractitioner, "TREAT", 1, {"mental-health"}));
   EXPECT_EQ(d.reason, "the record carries a sensitive label that no consent names");
   EXPECT_EQ(d.reason.find("mental"), std::string::npos);  // never names the label
+  EXPECT_EQ(d.code, "sensitive-label");
   d = Decide(c.state, Req(doc_x, model::kRolePractitioner, "TREAT", 1, {"hiv"}));
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.consent_id, Id("c-a"));
@@ -202,6 +213,7 @@ TEST_F(DecisionTest, BreakGlassNeedsPractitionerAndReasonAndIsFlagged) {
   auto d = Decide(c.state, r);
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, "break-glass needs a reason");
+  EXPECT_EQ(d.code, "reason-missing");
   r.break_glass_reason = " \t ";
   EXPECT_EQ(Decide(c.state, r).reason, "break-glass needs a reason");
   r.break_glass_reason = "cardiac-arrest";
@@ -217,6 +229,7 @@ TEST_F(DecisionTest, BreakGlassNeedsPractitionerAndReasonAndIsFlagged) {
   d = Decide(c.state, clerk_req);
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, "break-glass needs the practitioner role");
+  EXPECT_EQ(d.code, "role-not-permitted");
   // A consent for TREAT does not turn ETREAT into a consented access.
   ASSERT_TRUE(c.Do(pat, tx::kConsentGrant,
                    {{"consent_id", Id("c")}, {"patient_org", "*"}, {"grantee", clerk.id()}, {"types", {"*"}},

@@ -4,6 +4,7 @@
 
 #include "model/tx_types.h"
 #include "records/access.h"
+#include "records/legal_hold.h"
 #include "records/schema.h"
 
 namespace medledger::records {
@@ -61,6 +62,10 @@ Verdict DecideRequest(state::TxContext& ctx) {
   std::string record_id = (*req)["record_id"].get<std::string>();
   if (org != ctx.signer.org) return Verdict::No(Reject::kRoleNotPermitted, "only the record's custodian decides its erasure");
   if ((*req)["status"] != "pending") return Verdict::No(Reject::kConflict, "request was already decided");
+  // The hold is on chain, so it binds every node of the custodian, not only
+  // the one through which it was set.
+  if (decision == "erased" && GetLegalHold(ctx.state, record_id))
+    return Verdict::No(Reject::kConflict, "record is under a legal hold: it cannot be erased");
 
   (*req)["status"] = decision;
   if (reason) (*req)["reason"] = *reason;

@@ -8,7 +8,8 @@
 // - erasure.decision {request_id, decision, reason?, legal_hold?}: the
 //   record's custodian (node or org admin). decision "refused" needs a reason
 //   code, or legal_hold true (reason then defaults to "legal-hold");
-//   "erased" cannot carry legal_hold. An erased record takes no new
+//   "erased" cannot carry legal_hold, and is rejected while the record is
+//   under a legal hold (legal_hold.h). An erased record takes no new
 //   versions, reads of it answer Gone, and "erased/<record_id>" lists it,
 //   with the organisations that were granted access to it (Art. 19), so a
 //   node restored from backup re-applies the erasure before serving. The

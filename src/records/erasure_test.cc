@@ -33,7 +33,7 @@ class ErasureTest : public ::testing::Test {
                     .ok());
     ASSERT_TRUE(c.Do(c.node_a, tx::kAccessEvent,
                      {{"event_id", Id("e2")}, {"accessor", doc_a.id()}, {"record_id", Id("r1")}, {"version", 2},
-                      {"purpose", "TREAT"}, {"outcome", "denied"}, {"denial_reason", "no consent"}, {"at_ms", 2}})
+                      {"purpose", "TREAT"}, {"outcome", "denied"}, {"denial_reason", "no-consent"}, {"at_ms", 2}})
                     .ok());
   }
   json Request(const std::string& id, const std::string& record = "r1") {
@@ -94,7 +94,7 @@ TEST_F(ErasureTest, RefusedUnderLegalHoldThenErased) {
   // A read after erasure (answered Gone) can still be logged.
   EXPECT_TRUE(c.Do(c.node_a, tx::kAccessEvent,
                    {{"event_id", Id("e3")}, {"accessor", doc_b.id()}, {"record_id", Id("r1")}, {"version", 3},
-                    {"purpose", "TREAT"}, {"outcome", "denied"}, {"denial_reason", "gone"}, {"at_ms", 3}})
+                    {"purpose", "TREAT"}, {"outcome", "denied"}, {"denial_reason", "no-consent"}, {"at_ms", 3}})
                   .ok());
 }
 

@@ -1,5 +1,6 @@
-// Registers the health-record modules (records, consent, access, erasure)
-// with an executor. Call once per executor, after the core modules.
+// Registers the health-record modules (records, consent, access, erasure,
+// legal holds) with an executor. Call once per executor, after the core
+// modules.
 #pragma once
 
 #include "state/executor.h"

@@ -149,6 +149,7 @@ std::string SuspensionKey(std::string_view pid, std::string_view s) { return Joi
 std::string ErasureRequestKey(std::string_view r) { return Join({"erq", r}); }
 std::string PendingErasureKey(std::string_view org, std::string_view r) { return Join({"erp", org, r}); }
 std::string ErasedKey(std::string_view r) { return Join({"erased", r}); }
+std::string LegalHoldKey(std::string_view r) { return Join({"hold", r}); }
 
 std::optional<crypto::PublicKey> BoundPatient(const state::StateReader& st, std::string_view org,
                                               std::string_view pseudonym) {

@@ -78,6 +78,7 @@ std::string SuspensionKey(std::string_view patient_id, std::string_view suspensi
 std::string ErasureRequestKey(std::string_view request_id);                   // erq/<request_id>
 std::string PendingErasureKey(std::string_view org, std::string_view request_id);  // erp/<org>/<request_id>
 std::string ErasedKey(std::string_view record_id);                            // erased/<record_id>
+std::string LegalHoldKey(std::string_view record_id);                         // hold/<record_id>
 
 // The patient key bound to a custodian's pseudonym, if any.
 std::optional<crypto::PublicKey> BoundPatient(const state::StateReader& st, std::string_view org,
