@@ -26,10 +26,10 @@ std::string Checksum(std::string_view text) {
 
 Status Errno(const std::string& what) { return Unavailable(what + ": " + std::strerror(errno)); }
 
-Status SyncDir(const std::string& dir) {
+Status SyncDir(const std::string& dir, JournalSync& sync) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Errno("open journal directory");
-  int rc = ::fsync(fd);
+  int rc = sync.Fsync(fd, dir);
   ::close(fd);
   return rc == 0 ? Status::Ok() : Errno("fsync journal directory");
 }
@@ -49,6 +49,9 @@ Status WriteAllAt(int fd, std::string_view data, size_t offset) {
 
 }  // namespace
 
+int JournalSync::Fdatasync(int fd, const std::string& path) { return ::fdatasync(fd); }
+int JournalSync::Fsync(int fd, const std::string& path) { return ::fsync(fd); }
+
 std::string AccessJournal::SegmentPath(uint64_t seq) const {
   char name[40];
   std::snprintf(name, sizeof name, "access-%010llu.log", static_cast<unsigned long long>(seq));
@@ -60,6 +63,7 @@ Result<std::unique_ptr<AccessJournal>> AccessJournal::Open(const std::string& di
   fs::create_directories(dir, ec);
   if (ec) return Unavailable("create journal directory: " + ec.message());
   ::chmod(dir.c_str(), 0700);
+  if (!opts.file_sync) opts.file_sync = std::make_shared<JournalSync>();
   std::unique_ptr<AccessJournal> j(new AccessJournal(dir, opts));
   ML_RETURN_IF_ERROR(j->Load());
   ML_RETURN_IF_ERROR(j->OpenSegment(j->current_seq_));
@@ -119,7 +123,7 @@ Status AccessJournal::Load() {
       good_end = pos;
     }
     if (torn) {
-      if (::ftruncate(fd, static_cast<off_t>(good_end)) != 0 || ::fsync(fd) != 0) {
+      if (::ftruncate(fd, static_cast<off_t>(good_end)) != 0 || opts_.file_sync->Fsync(fd, path) != 0) {
         ::close(fd);
         return Errno("truncate torn tail of " + path);
       }
@@ -153,7 +157,7 @@ Status AccessJournal::OpenSegment(uint64_t seq) {
   segments_[seq] = Segment{};
   // The directory sync below also makes the first zero-filled stretch durable.
   ML_RETURN_IF_ERROR(Preallocate(0));
-  return SyncDir(dir_);
+  return SyncDir(dir_, *opts_.file_sync);
 }
 
 // Zero-fills the segment up to at least current_size_ + need (in chunks of
@@ -174,7 +178,8 @@ Status AccessJournal::Preallocate(size_t need) {
     if (w < 0) return Errno("preallocate access journal");
     off += static_cast<size_t>(w);
   }
-  if (opts_.sync && ::fdatasync(fd_) != 0) return Errno("fdatasync access journal");
+  if (opts_.sync && opts_.file_sync->Fdatasync(fd_, SegmentPath(current_seq_)) != 0)
+    return Errno("fdatasync access journal");
   allocated_ = target;
   return Status::Ok();
 }
@@ -183,7 +188,8 @@ Status AccessJournal::Preallocate(size_t need) {
 // closed segment holds entries only.
 void AccessJournal::CloseSegmentFile() {
   if (fd_ < 0) return;
-  if (::ftruncate(fd_, static_cast<off_t>(current_size_)) == 0 && opts_.sync) (void)::fdatasync(fd_);
+  if (::ftruncate(fd_, static_cast<off_t>(current_size_)) == 0 && opts_.sync)
+    (void)opts_.file_sync->Fdatasync(fd_, SegmentPath(current_seq_));
   ::close(fd_);
   fd_ = -1;
 }
@@ -248,7 +254,8 @@ void AccessJournal::WriterLoop() {
     }
     if (st.ok()) {
       st = WriteAllAt(fd, buf, offset);
-      if (st.ok() && opts_.sync && ::fdatasync(fd) != 0) st = Errno("fdatasync access journal");
+      if (st.ok() && opts_.sync && opts_.file_sync->Fdatasync(fd, SegmentPath(seq)) != 0)
+        st = Errno("fdatasync access journal");
       if (st.ok()) {
         lock.lock();
         current_size_ += buf.size();

@@ -51,11 +51,25 @@
 
 namespace medledger::api {
 
+// How the journal makes its writes durable. The default calls fdatasync(2)
+// and fsync(2); a power-loss test substitutes one that also notes what each
+// call made durable, so that it can drop the rest (tests/power_loss_test.cc).
+// Both return 0, or -1 with errno set, as the system calls do.
+class JournalSync {
+ public:
+  virtual ~JournalSync() = default;
+  // fdatasync of `fd`, the open segment file `path`.
+  virtual int Fdatasync(int fd, const std::string& path);
+  // fsync of `fd`: the file or directory `path`.
+  virtual int Fsync(int fd, const std::string& path);
+};
+
 class AccessJournal {
  public:
   struct Options {
     size_t segment_bytes = 64 << 20;
     bool sync = true;  // fdatasync each group (off only in tests of other things)
+    std::shared_ptr<JournalSync> file_sync;  // null: the system calls
   };
   struct Entry {
     nlohmann::json payload;

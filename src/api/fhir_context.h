@@ -22,9 +22,14 @@
 #include "http/server.h"
 #include "vault/vault.h"
 
+namespace rocksdb {
+class FileSystem;
+}
+
 namespace medledger::api {
 
 class FhirIndex;  // custodian-local, off-chain index (defined by fhir_write)
+class JournalSync;  // api/access_journal.h
 
 struct FhirContext {
   LedgerContext* ledger = nullptr;
@@ -33,6 +38,10 @@ struct FhirContext {
   std::string org;           // the custodian organisation (the node key's org)
   std::string data_dir;
   std::shared_ptr<FhirIndex> index;
+  // Tests only (tests/power_loss_test.cc), null in the node: the FHIR
+  // index's file system and the access journal's syncs.
+  std::shared_ptr<rocksdb::FileSystem> index_file_system;
+  std::shared_ptr<JournalSync> journal_sync;
 
   // Signs `payload` as a transaction of `type` with the node key, admits it
   // and, with wait > 0, waits up to that long for its block. The outcome says

@@ -1,6 +1,8 @@
 #include "api/fhir_index.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -88,6 +90,8 @@ IndexedResource ResourceFrom(const json& j) {
 }  // namespace
 
 struct FhirIndex::Impl {
+  std::shared_ptr<rocksdb::FileSystem> fs;  // a test's, or null
+  std::unique_ptr<rocksdb::Env> env;        // over fs; outlives db
   std::unique_ptr<rocksdb::DB> db;
   crypto::AeadKey blind{};
   crypto::AeadKey seal{};
@@ -134,7 +138,8 @@ struct FhirIndex::Impl {
 FhirIndex::FhirIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FhirIndex::~FhirIndex() = default;
 
-Result<std::shared_ptr<FhirIndex>> FhirIndex::Open(const std::string& dir, vault::Vault* vault) {
+Result<std::shared_ptr<FhirIndex>> FhirIndex::Open(const std::string& dir, vault::Vault* vault,
+                                                   std::shared_ptr<rocksdb::FileSystem> file_system) {
   // The index key lives in the vault, sealed under the vault's key hierarchy.
   std::string key_bytes;
   auto got = vault->Get({kIndexKeyRecord, 1});
@@ -172,6 +177,11 @@ Result<std::shared_ptr<FhirIndex>> FhirIndex::Open(const std::string& dir, vault
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.memtable_whole_key_filtering = true;
   o.memtable_prefix_bloom_size_ratio = 0.05;
+  if (file_system) {
+    impl->fs = std::move(file_system);
+    impl->env = rocksdb::NewCompositeEnv(impl->fs);
+    o.env = impl->env.get();
+  }
   rocksdb::DB* raw = nullptr;
   ML_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(o, dir, &raw), "open"));
   impl->db.reset(raw);

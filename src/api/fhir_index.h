@@ -24,6 +24,10 @@
 #include "common/status.h"
 #include "vault/vault.h"
 
+namespace rocksdb {
+class FileSystem;
+}
+
 namespace medledger::api {
 
 struct IndexedResource {
@@ -46,7 +50,9 @@ class FhirIndex {
  public:
   // Opens (or creates) the index in `dir` (mode 0700). The index key is read
   // from `vault` (record kIndexKeyRecord), created there on first use.
-  static Result<std::shared_ptr<FhirIndex>> Open(const std::string& dir, vault::Vault* vault);
+  // `file_system` is for tests (a fault-injecting one); null: the real disk.
+  static Result<std::shared_ptr<FhirIndex>> Open(const std::string& dir, vault::Vault* vault,
+                                                 std::shared_ptr<rocksdb::FileSystem> file_system = nullptr);
   ~FhirIndex();
 
   Result<std::optional<IndexedResource>> Lookup(std::string_view type, std::string_view id) const;

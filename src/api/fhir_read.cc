@@ -998,7 +998,9 @@ Status Recover(const Svc& s) {
 Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
   auto s = std::make_shared<ReadService>();
   s->ctx = ctx;
-  ML_ASSIGN_OR_RETURN(s->journal, AccessJournal::Open(ctx->data_dir + "/access-journal"));
+  AccessJournal::Options jo;
+  jo.file_sync = ctx->journal_sync;
+  ML_ASSIGN_OR_RETURN(s->journal, AccessJournal::Open(ctx->data_dir + "/access-journal", jo));
   ML_RETURN_IF_ERROR(Recover(s));
   // The thread holds a weak reference: the service owns the thread.
   s->StartSubmitter([w = std::weak_ptr<ReadService>(s)](const json& payload, uint64_t ticket) {

@@ -870,7 +870,7 @@ Status RegisterFhirWriteRoutes(http::Server& server, FhirContext* ctx) {
   auto w = std::make_shared<Writer>();
   w->ctx = ctx;
   if (!ctx->index) {
-    ML_ASSIGN_OR_RETURN(ctx->index, FhirIndex::Open(ctx->data_dir + "/fhir-index", ctx->vault));
+    ML_ASSIGN_OR_RETURN(ctx->index, FhirIndex::Open(ctx->data_dir + "/fhir-index", ctx->vault, ctx->index_file_system));
   }
   w->index = ctx->index;
   // The custodian subject key binds the custodian pseudonym (resources that

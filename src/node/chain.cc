@@ -99,6 +99,7 @@ Result<std::unique_ptr<Chain>> Chain::Open(const std::string& data_dir, ChainOpt
   so.sync = opts.sync;
   so.create_if_missing = false;
   so.point_state_prefixes = c->executor_->PointKeyPrefixes();
+  so.testing = opts.store_testing;
   auto store = ledger::Store::Open(LedgerDir(data_dir), so);
   if (!store.ok()) {
     if (store.status().code() == StatusCode::kNotFound)

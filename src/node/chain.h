@@ -53,6 +53,8 @@ struct CommittedBlock {
 struct ChainOptions {
   bool sync = true;               // fsync every block commit
   int verify_threads = 0;         // 0: all cores
+  // Tests only (a fault-injecting file system under the store); null in the node.
+  std::shared_ptr<ledger::StoreTestHooks> store_testing;
 };
 
 class Chain {

@@ -1,6 +1,8 @@
 #include "vault/vault.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/snapshot.h>
@@ -231,6 +233,7 @@ std::string NewRecordId() {
 struct Vault::Impl {
   std::string dir;
   VaultOptions opts;
+  std::unique_ptr<rocksdb::Env> env;  // set only with a test file system; outlives db
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::WriteOptions write;
   // The master key, in guarded, mlock-ed memory from sodium_malloc; freed
@@ -572,8 +575,13 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& dir,
     crypto::Wipe(k.data(), k.size());
   }
 
+  rocksdb::Options rocks_opts = VaultRocksOptions(opts.create_if_missing);
+  if (opts.file_system) {
+    impl->env = rocksdb::NewCompositeEnv(opts.file_system);
+    rocks_opts.env = impl->env.get();
+  }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(VaultRocksOptions(opts.create_if_missing), dir, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(rocks_opts, dir, &raw);
   if (!s.ok()) return FromRocks(s, "opening the vault in " + dir, true);
   impl->db.reset(raw);
 

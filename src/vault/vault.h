@@ -44,6 +44,10 @@
 #include "common/status.h"
 #include "crypto/aead.h"
 
+namespace rocksdb {
+class FileSystem;
+}
+
 namespace medledger::vault {
 
 // The seam through which the vault obtains its master key.
@@ -101,6 +105,9 @@ struct VaultOptions {
   // are physically gone when they return. Turn off to erase many records and
   // call Compact() once.
   bool compact_after_erase = true;
+  // Tests only: every file of the vault goes through this file system (a
+  // fault-injecting one, tests/power_loss_test.cc). Null: the real disk.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 struct RecordVersionId {
