@@ -102,8 +102,9 @@ class CrossOrgTest : public ::testing::Test {
 
   // A read signed by `k`, sent to node i.
   http::ClientResponse Read(int i, const crypto::KeyPair& k, const std::string& target, http::HeaderList extra = {}) {
-    auto h = api::SignRequest(k, "GET", target, {}, {{std::string(api::kPurposeHeader), "TREAT"}});
-    for (auto& kv : extra) h.push_back(kv);
+    // Every header the server acts on (the custodian, here) is signed.
+    extra.emplace_back(std::string(api::kPurposeHeader), "TREAT");
+    auto h = api::SignRequest(k, "GET", target, {}, std::move(extra));
     auto r = Client(i).Request("GET", target, {}, h);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::ClientResponse{};
@@ -129,6 +130,8 @@ size_t Count(const json& bundle, const std::string& outcome, const std::string& 
 
 TEST_F(CrossOrgTest, ReadThroughAnotherOrganisationsNodeWithAndWithoutConsent) {
   const int kA = 0, kB = 1, kC = 2;  // org1, org2 (the custodian), org3
+  // `network up` names each node's organisation: what --custodian takes.
+  ASSERT_EQ(net_.info()["nodes"][kB].value("org", ""), "org2") << net_.info().dump();
   auto admin_a = Key(net_.AdminKeyFile(kA));
   auto admin_b = Key(net_.AdminKeyFile(kB));
   patient_.emplace(crypto::KeyPair::Generate());

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <future>
 #include <nlohmann/json.hpp>
 #include <queue>
 #include <thread>
@@ -38,6 +37,10 @@ std::string Short(const std::string& id) { return id.substr(0, 16); }
 
 AuthFailure Fail(StatusCode code, std::string msg, int retry_after_s = 0) {
   return AuthFailure{Status(code, std::move(msg)), retry_after_s};
+}
+
+bool BreakGlass(const http::Request& req, const AuthNeed& need) {
+  return need.break_glass_without_head && req.Header(kBreakGlassHeader).has_value();
 }
 
 }  // namespace
@@ -242,13 +245,20 @@ std::optional<AuthFailure> Authenticator::CheckSignatures(const http::Request& r
   return std::nullopt;
 }
 
-Result<state::Caller> Authenticator::Admit(const Checked& c, AuthFailure* failure) {
+Result<state::Caller> Authenticator::Admit(const Checked& c, const Status& head, bool break_glass,
+                                           AuthFailure* failure) {
   auto fail = [&](AuthFailure f, const std::string& who, const std::string& why) -> Result<state::Caller> {
     Refuse(f, who, why);
     Status st = f.status;
     if (failure) *failure = std::move(f);
     return st;
   };
+  if (!head.ok()) {
+    barrier_unavailable_++;
+    if (!break_glass) return fail(Fail(StatusCode::kUnavailable, head.message(), 1), c.client.keyid, "no head:");
+    security_log_->warn("break-glass request of {} served without a confirmed chain head: {}", Short(c.client.keyid),
+                        head.message());
+  }
   if (closed_) return fail(Fail(StatusCode::kUnavailable, "the node is shutting down", 1), c.client.keyid, "");
   const auto& st = chain_->state();
   std::string hop_org;
@@ -294,6 +304,7 @@ Result<state::Caller> Authenticator::Admit(const Checked& c, AuthFailure* failur
   caller.id = c.client.keyid;
   caller.identity = std::move(*rec);
   if (c.hop) caller.via = c.hop->keyid;
+  caller.head_unconfirmed = !head.ok();
   return caller;
 }
 
@@ -305,18 +316,8 @@ Result<state::Caller> Authenticator::Verify(const http::Request& req, const Auth
     if (failure) *failure = std::move(*f);
     return st;
   }
-  if (orderer_) {
-    auto done = std::make_shared<std::promise<Status>>();
-    auto fut = done->get_future();
-    orderer_->AwaitHead([done](Status st) { done->set_value(std::move(st)); }, opts_.barrier_bound);
-    Status head = fut.get();
-    if (!head.ok()) {
-      barrier_unavailable_++;
-      if (failure) *failure = Fail(StatusCode::kUnavailable, head.message(), 1);
-      return Unavailable(head.message());
-    }
-  }
-  return Admit(c, failure);
+  Status head = orderer_ ? orderer_->AwaitHeadSync(opts_.barrier_bound) : Status::Ok();
+  return Admit(c, head, BreakGlass(req, need), failure);
 }
 
 void Authenticator::Authenticate(http::Request& req, http::Reply reply, AuthNeed need, bool fhir, Then then) {
@@ -326,13 +327,10 @@ void Authenticator::Authenticate(http::Request& req, http::Reply reply, AuthNeed
     Refuse(*f, c->client.keyid, "");
     return reply(AuthFailureResponse(*f, fhir));
   }
-  auto admit = [this, r, c, reply, fhir, then](Status head) {
-    if (!head.ok()) {
-      barrier_unavailable_++;
-      return reply(AuthFailureResponse(Fail(StatusCode::kUnavailable, head.message(), 1), fhir));
-    }
+  const bool break_glass = BreakGlass(*r, need);
+  auto admit = [this, r, c, reply, fhir, then, break_glass](Status head) {
     AuthFailure f;
-    auto caller = Admit(*c, &f);
+    auto caller = Admit(*c, head, break_glass, &f);
     if (!caller.ok()) return reply(AuthFailureResponse(f, fhir));
     then(*r, *caller, reply);
   };

@@ -71,6 +71,11 @@ struct AuthOptions {
 struct AuthNeed {
   bool bound_to_node = false;  // X-Medledger-Node required (writes, erasure)
   bool allow_hop = false;      // may arrive forwarded by another organisation's node
+  // A declared emergency (X-Break-Glass-Reason) is served even when the
+  // chain head cannot be confirmed (no etcd quorum, a partition): the caller
+  // is marked head_unconfirmed and the answer says so. Every other request
+  // gets 503 then, since consent or a key may have been revoked meanwhile.
+  bool break_glass_without_head = false;
 };
 
 // A failed authentication: the status (kUnauthenticated 401,
@@ -118,7 +123,7 @@ class Authenticator {
   Authenticator(node::Chain* chain, node::Orderer* orderer, AuthOptions opts);
   std::optional<AuthFailure> CheckSignatures(const http::Request& req, const AuthNeed& need, int64_t now_s,
                                              Checked* out);
-  Result<state::Caller> Admit(const Checked& c, AuthFailure* failure);
+  Result<state::Caller> Admit(const Checked& c, const Status& head, bool break_glass, AuthFailure* failure);
   Status RaiseBound(int64_t created);
   void Refuse(const AuthFailure& f, const std::string& who, const std::string& why);
 

@@ -1,5 +1,8 @@
 #include "cli/api_client.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "api/http_signature.h"
 #include "crypto/aead.h"
 #include "model/block.h"
@@ -33,23 +36,79 @@ Result<json> Decode(const Result<http::ClientResponse>& r) {
                                     : StatusCode::kInvalidArgument;
   return medledger::Status(c, msg);
 }
+
+// A 503 with Retry-After from a transaction submission means the node
+// neither admitted nor rejected it (it could not confirm that it holds the
+// latest blocks: node::Orderer::AwaitHead) and recorded nothing, so the same
+// bytes are sent again after the delay it asks for (capped), a few times.
+Result<http::ClientResponse> PostRetrying(http::Client& http, std::string_view target, std::string_view body) {
+  constexpr int kAttempts = 10;
+  for (int attempt = 1;; ++attempt) {
+    auto r = http.Post(target, body);
+    if (!r.ok() || r->status != 503 || attempt == kAttempts) return r;
+    auto after = r->Header("retry-after");
+    if (!after) return r;
+    int secs = 1;
+    if (!after->empty() && after->size() <= 3 && after->find_first_not_of("0123456789") == std::string::npos)
+      secs = std::clamp(std::stoi(*after), 0, 10);
+    std::this_thread::sleep_for(std::chrono::seconds(secs));
+  }
+}
 }  // namespace
 
 Result<http::ClientResponse> ApiClient::Raw(std::string_view method, const std::string& target, std::string_view body,
                                             std::string_view content_type, const http::HeaderList& headers) {
   http::HeaderList h = headers;
-  if (!body.empty()) h.emplace_back("Content-Type", std::string(content_type));
+  bool typed = std::any_of(h.begin(), h.end(), [](const auto& kv) {
+    std::string l = kv.first;
+    for (char& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return l == "content-type";
+  });
+  if (!body.empty() && !typed) h.emplace_back("Content-Type", std::string(content_type));
   return http_.Request(method, target, body, h);
+}
+
+Result<http::ClientResponse> ApiClient::SignedRequest(const crypto::KeyPair& key, std::string_view method,
+                                                      const std::string& target, std::string_view body,
+                                                      http::HeaderList headers) {
+  if (method != "GET" && method != "HEAD") {
+    // Writes name the node they are for, so a capture cannot be replayed at
+    // a sibling node (api/auth.h).
+    ML_ASSIGN_OR_RETURN(std::string node, node_id());
+    headers.emplace_back(std::string(api::kNodeHeader), node);
+  }
+  constexpr int kAttempts = 10;
+  for (int attempt = 1;; ++attempt) {
+    // A fresh signature each try: a node that restarted after a crash
+    // refuses signatures made before it came back (Retry-After says when).
+    auto r = http_.Request(method, target, body, api::SignRequest(key, method, target, body, headers));
+    if (!r.ok() || (r->status != 503 && r->status != 429) || attempt == kAttempts) return r;
+    auto after = r->Header("retry-after");
+    if (!after) return r;
+    int secs = 1;
+    if (!after->empty() && after->size() <= 3 && after->find_first_not_of("0123456789") == std::string::npos)
+      secs = std::clamp(std::stoi(*after), 0, 10);
+    std::this_thread::sleep_for(std::chrono::seconds(secs));
+  }
+}
+
+Result<std::string> ApiClient::node_id() {
+  if (node_id_.empty()) {
+    ML_ASSIGN_OR_RETURN(auto s, Status());
+    node_id_ = s.value("node_id", "");
+    if (node_id_.empty()) return Internal("the node's status names no node_id");
+  }
+  return node_id_;
 }
 
 Result<json> ApiClient::GetJson(const std::string& target) { return Decode(http_.Get(target)); }
 
 Result<json> ApiClient::GetSignedJson(const crypto::KeyPair& key, const std::string& target) {
-  return Decode(http_.Get(target, api::SignRequest(key, "GET", target, "", {})));
+  return Decode(SignedRequest(key, "GET", target));
 }
 
 Result<json> ApiClient::PostJson(const std::string& target, const json& body) {
-  return Decode(http_.Post(target, body.dump()));
+  return Decode(PostRetrying(http_, target, body.dump()));
 }
 
 Result<json> ApiClient::Status() { return GetJson("/v1/status"); }
@@ -88,7 +147,7 @@ Result<json> ApiClient::WaitTx(const crypto::KeyPair& key, const std::string& id
 Result<json> ApiClient::Submit(const crypto::KeyPair& key, uint16_t type, const json& payload, bool wait) {
   ML_ASSIGN_OR_RETURN(model::Transaction tx, Build(key, type, payload));
   std::string id = ToHex(tx.Id());
-  auto r = http_.Post(wait ? "/v1/tx?wait_ms=30000" : "/v1/tx", model::TxToJson(tx).dump());
+  auto r = PostRetrying(http_, wait ? "/v1/tx?wait_ms=30000" : "/v1/tx", model::TxToJson(tx).dump());
   if (!r.ok()) return r.status();
   json j = json::parse(r->body, nullptr, false);
   if (j.is_discarded()) return Internal("node answered with invalid JSON");

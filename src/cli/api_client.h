@@ -26,6 +26,16 @@ class ApiClient {
                                    std::string_view content_type = "application/json",
                                    const http::HeaderList& headers = {});
 
+  // Signs the request (RFC 9421, api/http_signature.h) and sends it: the one
+  // way the CLI talks to signed routes. A request other than GET names this
+  // node (X-Medledger-Node). A 503 or 429 with Retry-After is tried again
+  // after the delay, newly signed, up to 10 times.
+  Result<http::ClientResponse> SignedRequest(const crypto::KeyPair& key, std::string_view method,
+                                             const std::string& target, std::string_view body = {},
+                                             http::HeaderList headers = {});
+  // The public id of the node's key (GET /v1/status), fetched once.
+  Result<std::string> node_id();
+
   Result<nlohmann::json> Status();
   // Builds, signs and submits a transaction (expiry: current height + 1000,
   // random nonce). With wait, returns once it is committed or rejected:
@@ -43,6 +53,7 @@ class ApiClient {
   std::string url_;
   http::Client http_;
   std::string chain_id_;
+  std::string node_id_;
 };
 
 }  // namespace medledger::cli

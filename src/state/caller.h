@@ -20,6 +20,10 @@ struct Caller {
   // The node that forwarded this request from another organisation
   // (its public id), or empty when the client came straight here.
   std::string via;
+  // Set only for break-glass reads served while the node could not confirm
+  // that it holds the chain head (api/auth.h): decided on possibly stale
+  // state, and flagged as such.
+  bool head_unconfirmed = false;
 
   const std::string& org() const { return identity.org; }
   bool Has(uint32_t role_bits) const { return identity.Has(role_bits); }
