@@ -4,8 +4,10 @@
 // same data dir, and every acknowledged transaction must be there, committed;
 // then the offline audit of the whole chain must be clean.
 //
-// (kill -9 leaves the page cache intact; src/ledger/crash_test.cc covers
-// power loss with a file system that drops unsynced writes.)
+// (kill -9 leaves the page cache intact, so this test cannot see a missing
+// fsync: tests/power_loss_test.cc runs the node in process with every store
+// and the access journal on fault layers that drop unsynced writes, and
+// src/ledger/crash_test.cc does the same for the block store alone.)
 #include <gtest/gtest.h>
 
 #include <atomic>
