@@ -75,10 +75,13 @@ class NetworkTest : public ::testing::Test {
 
   // Submits `count` transactions, round robin over `nodes`, from `threads`
   // client threads; each waits for its commit. Mixed: anchors, identity
-  // registrations, and one deliberately rejected transaction per thread.
-  // Returns the ids of committed (acknowledged) transactions.
+  // registrations, and one deliberately rejected transaction per thread,
+  // which must be rejected for its own reason (a conflict) and no other.
+  // Returns the ids of committed (acknowledged) transactions; a submission
+  // that was not acknowledged adds its error to `failures` (if given), so a
+  // caller that needs every one can say which failed and why.
   std::vector<std::string> Load(const std::vector<int>& nodes, int count, int threads = 3,
-                                std::atomic<bool>* stop = nullptr) {
+                                std::atomic<bool>* stop = nullptr, std::vector<std::string>* failures = nullptr) {
     std::mutex mu;
     std::vector<std::string> acked;
     std::atomic<int> next{0};
@@ -99,15 +102,25 @@ class NetworkTest : public ::testing::Test {
           } else {
             r = c.Submit(admin, model::tx::kAnchorPut, {{"hash", test::RandomHex32()}, {"tag", "net"}});
           }
-          if (r.ok()) {
+          {
             std::lock_guard lock(mu);
-            acked.push_back((*r)["id"].get<std::string>());
+            if (r.ok()) acked.push_back((*r)["id"].get<std::string>());
+            else if (failures) failures->push_back("submission " + std::to_string(i) + " via node " +
+                                                   std::to_string(node) + ": " + r.status().ToString());
           }
           if (!sent_bad) {
-            // Rejected by every node alike: registering an existing key.
+            // Rejected by every node alike: registering an existing key. Its
+            // reason is asserted, so that a lagging node's unknown_signer or a
+            // transport error cannot pass for it.
             sent_bad = true;
             auto bad = c.Submit(admin, model::tx::kIdentityRegister, {{"pubkey", admin.id()}, {"roles", {"practitioner"}}});
-            EXPECT_FALSE(bad.ok());
+            EXPECT_FALSE(bad.ok()) << "registering an existing key was accepted";
+            if (!bad.ok()) {
+              EXPECT_EQ(bad.status().code(), StatusCode::kFailedPrecondition) << bad.status().ToString();
+              EXPECT_NE(bad.status().message().find(" rejected: conflict: key is already registered"),
+                        std::string::npos)
+                  << bad.status().ToString();
+            }
           }
         }
       });
@@ -133,8 +146,11 @@ class NetworkTest : public ::testing::Test {
 
 TEST_F(NetworkTest, ThreeNodesAgreeAfterMixedLoad) {
   Up();
-  auto acked = Load({0, 1, 2}, 90, 6);
-  EXPECT_GE(acked.size(), 80u);
+  std::vector<std::string> failures;
+  auto acked = Load({0, 1, 2}, 90, 6, nullptr, &failures);
+  // Every valid submission commits, whichever node it went to.
+  EXPECT_EQ(acked.size(), 90u) << ::testing::PrintToString(failures);
+  EXPECT_TRUE(failures.empty()) << ::testing::PrintToString(failures);
   uint64_t h = net_.Height(0);
   ASSERT_TRUE(WaitUntil([&] { return Converged({0, 1, 2}, h); })) << "nodes did not converge";
   ExpectCommittedEverywhere(acked);
