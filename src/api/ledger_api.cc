@@ -121,8 +121,29 @@ node::TxOutcome Admitted(LedgerContext* ctx, const Hash32& id, const Status& add
   return o;
 }
 
+// A batch whose signatures are checked: the stateless half of admission,
+// done on the I/O thread before waiting for the head (AtHead), since it
+// does not depend on state and is most of the cost.
+struct Verified {
+  std::vector<model::Transaction> txs;
+  std::vector<Bytes> signing;
+  std::vector<uint8_t> sig_ok;
+};
+
+Verified VerifyAll(std::vector<model::Transaction> txs) {
+  Verified v;
+  v.txs = std::move(txs);
+  // Each transaction is encoded once, for both its id and its signature,
+  // and the whole batch's signatures are checked together (the batch
+  // equation costs well under half of one check per signature).
+  v.sig_ok.resize(v.txs.size());
+  model::VerifyTxSignatures(v.txs, &v.signing, v.sig_ok.data());
+  return v;
+}
+
 // The outcome of each transaction of a batch, in order.
-std::vector<node::TxOutcome> AdmitAll(LedgerContext* ctx, std::vector<model::Transaction> txs) {
+std::vector<node::TxOutcome> AdmitVerified(LedgerContext* ctx, Verified v) {
+  std::vector<model::Transaction>& txs = v.txs;
   std::vector<node::TxOutcome> outs(txs.size());
   std::vector<model::Transaction> add;
   std::vector<Hash32> add_ids;
@@ -130,15 +151,9 @@ std::vector<node::TxOutcome> AdmitAll(LedgerContext* ctx, std::vector<model::Tra
   add.reserve(txs.size());
   add_ids.reserve(txs.size());
   add_pos.reserve(txs.size());
-  // Each transaction is encoded once, for both its id and its signature,
-  // and the whole batch's signatures are checked together (the batch
-  // equation costs well under half of one check per signature).
-  std::vector<Bytes> signing;
-  std::vector<uint8_t> sig_ok(txs.size());
-  model::VerifyTxSignatures(txs, &signing, sig_ok.data());
   for (size_t i = 0; i < txs.size(); ++i) {
-    const Hash32 id = crypto::Sha256(signing[i]);
-    if (auto done = Screen(ctx, txs[i], id, sig_ok[i])) {
+    const Hash32 id = crypto::Sha256(v.signing[i]);
+    if (auto done = Screen(ctx, txs[i], id, v.sig_ok[i])) {
       outs[i] = std::move(*done);
       continue;
     }
@@ -155,7 +170,31 @@ std::vector<node::TxOutcome> AdmitAll(LedgerContext* ctx, std::vector<model::Tra
 node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
   std::vector<model::Transaction> one;
   one.push_back(std::move(tx));
-  return std::move(AdmitAll(ctx, std::move(one)).front());
+  return std::move(AdmitVerified(ctx, VerifyAll(std::move(one))).front());
+}
+
+// Screening against local state is only as good as that state: a follower
+// applies each block after its producer, so a transaction that is valid
+// against the chain (its signer registered a block ago, a proposal it
+// approves) would be rejected, and the rejection recorded, by a node that has
+// not applied the latest blocks yet. So admission first waits until this
+// node has applied every block ordered before the request arrived
+// (Orderer::AwaitHead). When that cannot be established in time (etcd
+// unreachable, the node far behind or halted) the answer is 503 with
+// Retry-After, and nothing is recorded: the client retries (cli::ApiClient
+// does), here or at another node. `then` runs on the orderer's completion
+// thread, or on this one in solo mode.
+void AtHead(LedgerContext* ctx, http::Reply reply, std::function<void(http::Reply&)> then) {
+  if (!ctx->orderer) return then(reply);
+  ctx->orderer->AwaitHead([reply, then = std::move(then)](Status st) mutable {
+    if (st.ok()) return then(reply);
+    auto r = http::Response::Error(503, "unavailable",
+                                   "this node cannot confirm that it holds the latest blocks, so it neither admits "
+                                   "nor rejects; retry (here or at another node): " +
+                                       st.message());
+    r.headers.emplace_back("Retry-After", "1");
+    reply(std::move(r));
+  });
 }
 
 // Committed or in-block-rejected transactions are looked up in the store;
@@ -341,17 +380,20 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
         return reply(http::Response::Error(413, "oversized", txs.status().message()));
       return reply(http::Response::Error(400, "malformed", txs.status().message()));
     }
-    node::TxOutcome o = AdmitImpl(ctx, std::move((*txs)[0]));
-    if (o.state == node::TxState::kRejected && o.height == 0) {
-      json j = {{"id", ToHex(o.id)},
-                {"status", "rejected"},
-                {"error", {{"code", model::RejectName(o.verdict.reason)}, {"message", o.verdict.detail}}}};
-      return reply(JsonResponse(model::RejectHttpStatus(o.verdict.reason), j));
-    }
     uint64_t wait_ms = QueryU64(req, "wait_ms", req.Query("wait") ? 30000 : 0, 120000);
-    if (wait_ms == 0 || o.state != node::TxState::kPending) return reply(JsonResponse(o.state == node::TxState::kPending ? 202 : 200, OutcomeJson(o)));
-    ctx->pool->WaitAll({o.id}, std::chrono::milliseconds(wait_ms), [reply](std::vector<node::TxOutcome> outs) {
-      reply(JsonResponse(outs[0].state == node::TxState::kPending ? 202 : 200, OutcomeJson(outs[0])));
+    auto v = std::make_shared<Verified>(VerifyAll(std::move(*txs)));
+    AtHead(ctx, reply, [ctx, v, wait_ms](http::Reply& reply) {
+      node::TxOutcome o = std::move(AdmitVerified(ctx, std::move(*v)).front());
+      if (o.state == node::TxState::kRejected && o.height == 0) {
+        json j = {{"id", ToHex(o.id)},
+                  {"status", "rejected"},
+                  {"error", {{"code", model::RejectName(o.verdict.reason)}, {"message", o.verdict.detail}}}};
+        return reply(JsonResponse(model::RejectHttpStatus(o.verdict.reason), j));
+      }
+      if (wait_ms == 0 || o.state != node::TxState::kPending) return reply(JsonResponse(o.state == node::TxState::kPending ? 202 : 200, OutcomeJson(o)));
+      ctx->pool->WaitAll({o.id}, std::chrono::milliseconds(wait_ms), [reply](std::vector<node::TxOutcome> outs) {
+        reply(JsonResponse(outs[0].state == node::TxState::kPending ? 202 : 200, OutcomeJson(outs[0])));
+      });
     });
   });
 
@@ -359,46 +401,49 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     auto txs = ParseTxBody(req, true);
     if (!txs.ok()) return reply(http::Response::Error(400, "malformed", txs.status().message()));
     if (txs->size() > 10000) return reply(http::Response::Error(413, "oversized", "at most 10000 transactions per batch"));
-    std::vector<node::TxOutcome> outs = AdmitAll(ctx, std::move(*txs));
-    std::vector<Hash32> wait_ids;
-    std::vector<uint32_t> wait_pos;  // index in outs of each wait_ids entry
-    for (size_t i = 0; i < outs.size(); ++i) {
-      if (outs[i].state == node::TxState::kPending) {
-        wait_ids.push_back(outs[i].id);
-        wait_pos.push_back(uint32_t(i));
-      }
-    }
-    auto respond = [](std::vector<node::TxOutcome> results, http::Reply& reply) {
-      // Written directly rather than through a json tree: a full batch is
-      // thousands of results, answered at the node's peak rate.
-      std::string arr;
-      arr.reserve(results.size() * 110 + 2);
-      arr += '[';
-      size_t accepted = 0, rejected = 0, committed = 0;
-      for (const auto& o : results) {
-        if (arr.size() > 1) arr += ',';
-        AppendOutcomeJson(o, &arr);
-        if (o.state == node::TxState::kRejected) rejected++;
-        else accepted++;
-        if (o.state == node::TxState::kCommitted) committed++;
-      }
-      arr += ']';
-      reply(http::Response::Json(200, "{\"accepted\":" + std::to_string(accepted) + ",\"committed\":" +
-                                          std::to_string(committed) + ",\"rejected\":" + std::to_string(rejected) +
-                                          ",\"results\":" + arr + "}"));
-    };
     uint64_t wait_ms = QueryU64(req, "wait_ms", req.Query("wait") ? 30000 : 0, 120000);
-    if (wait_ms == 0 || wait_ids.empty()) return respond(std::move(outs), reply);
-    auto shared = std::make_shared<std::vector<node::TxOutcome>>(std::move(outs));
-    // WaitAll answers in the order of wait_ids: put each outcome back where
-    // its transaction stands in the batch.
-    ctx->pool->WaitAll(std::move(wait_ids), std::chrono::milliseconds(wait_ms),
-                       [shared, wait_pos = std::move(wait_pos), reply,
-                        respond](std::vector<node::TxOutcome> resolved) mutable {
-                         for (size_t k = 0; k < resolved.size() && k < wait_pos.size(); ++k)
-                           (*shared)[wait_pos[k]] = std::move(resolved[k]);
-                         respond(std::move(*shared), reply);
-                       });
+    auto v = std::make_shared<Verified>(VerifyAll(std::move(*txs)));
+    AtHead(ctx, reply, [ctx, v, wait_ms](http::Reply& reply) {
+      std::vector<node::TxOutcome> outs = AdmitVerified(ctx, std::move(*v));
+      std::vector<Hash32> wait_ids;
+      std::vector<uint32_t> wait_pos;  // index in outs of each wait_ids entry
+      for (size_t i = 0; i < outs.size(); ++i) {
+        if (outs[i].state == node::TxState::kPending) {
+          wait_ids.push_back(outs[i].id);
+          wait_pos.push_back(uint32_t(i));
+        }
+      }
+      auto respond = [](std::vector<node::TxOutcome> results, http::Reply& reply) {
+        // Written directly rather than through a json tree: a full batch is
+        // thousands of results, answered at the node's peak rate.
+        std::string arr;
+        arr.reserve(results.size() * 110 + 2);
+        arr += '[';
+        size_t accepted = 0, rejected = 0, committed = 0;
+        for (const auto& o : results) {
+          if (arr.size() > 1) arr += ',';
+          AppendOutcomeJson(o, &arr);
+          if (o.state == node::TxState::kRejected) rejected++;
+          else accepted++;
+          if (o.state == node::TxState::kCommitted) committed++;
+        }
+        arr += ']';
+        reply(http::Response::Json(200, "{\"accepted\":" + std::to_string(accepted) + ",\"committed\":" +
+                                            std::to_string(committed) + ",\"rejected\":" + std::to_string(rejected) +
+                                            ",\"results\":" + arr + "}"));
+      };
+      if (wait_ms == 0 || wait_ids.empty()) return respond(std::move(outs), reply);
+      auto shared = std::make_shared<std::vector<node::TxOutcome>>(std::move(outs));
+      // WaitAll answers in the order of wait_ids: put each outcome back where
+      // its transaction stands in the batch.
+      ctx->pool->WaitAll(std::move(wait_ids), std::chrono::milliseconds(wait_ms),
+                         [shared, wait_pos = std::move(wait_pos), reply,
+                          respond](std::vector<node::TxOutcome> resolved) mutable {
+                           for (size_t k = 0; k < resolved.size() && k < wait_pos.size(); ++k)
+                             (*shared)[wait_pos[k]] = std::move(resolved[k]);
+                           respond(std::move(*shared), reply);
+                         });
+    });
   });
 
   // Members read any transaction. Any other signer reads the whole of a
