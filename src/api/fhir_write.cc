@@ -27,6 +27,7 @@
 #include <set>
 #include <thread>
 
+#include "api/auth.h"
 #include "api/fhir_context.h"
 #include "api/fhir_index.h"
 #include "api/http_signature.h"
@@ -53,7 +54,6 @@ using nlohmann::json;
 constexpr const char* kFhirJson = "application/fhir+json";
 constexpr auto kCommitWait = std::chrono::seconds(60);
 constexpr size_t kMaxAnchorPayloadBytes = 56 * 1024;  // model::kMaxPayloadBytes is 64 KiB
-constexpr int64_t kMaxSignatureAgeS = 300;
 constexpr const char* kExtTx = "https://medledger.dev/fhir/StructureDefinition/anchor-tx";
 constexpr const char* kExtHash = "https://medledger.dev/fhir/StructureDefinition/anchor-hash";
 
@@ -91,11 +91,6 @@ std::string NowInstant() {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct Job;
 
 struct Writer {
@@ -107,7 +102,6 @@ struct Writer {
   // Parsing, validation, encryption and fsyncs never run on the HTTP I/O
   // threads.
   std::unique_ptr<WorkQueue> work;
-  NonceCache nonces;
   // Validated jobs waiting for the committer; `committing` while a worker
   // thread is the committer (it drains the queue before it stops being one).
   std::mutex qmu;
@@ -117,49 +111,28 @@ struct Writer {
 
 // --- Authentication ---------------------------------------------------------
 
-// The signer of a write: an RFC 9421 signature (http_signature.h, the same
-// scheme as signed reads, with replay protection) when Signature-Input is
-// present, else the interim scheme (fhir_index.h, WriteSigningMessage).
-Result<crypto::PublicKey> VerifyWriteSignature(const http::Request& req, NonceCache& nonces) {
-  if (req.Header("Signature-Input"))
-    return VerifyRequestSignature(req, std::chrono::seconds(kMaxSignatureAgeS), nonces);
-  auto key = req.Header(kWriteKeyHeader);
-  auto sig = req.Header(kWriteSignatureHeader);
-  auto created = req.Header(kWriteCreatedHeader);
-  if (!key || !sig || !created)
-    return Unauthenticated("writes must be signed (X-Medledger-Key, X-Medledger-Signature, X-Medledger-Created)");
-  auto pk = crypto::ParsePublicId(*key);
-  if (!pk.ok()) return Unauthenticated("X-Medledger-Key is not a public id");
-  auto sig_bytes = FromHexFixed<64>(*sig);
-  if (!sig_bytes.ok()) return Unauthenticated("X-Medledger-Signature is not 64 hex bytes");
-  int64_t t = 0;
-  try {
-    size_t pos = 0;
-    t = std::stoll(*created, &pos);
-    if (pos != created->size()) throw std::invalid_argument("x");
-  } catch (...) {
-    return Unauthenticated("X-Medledger-Created is not unix seconds");
-  }
-  int64_t now = NowSeconds();
-  if (t < now - kMaxSignatureAgeS || t > now + kMaxSignatureAgeS)
-    return Unauthenticated("signature is older than 300 s (or from the future)");
-  std::string msg = WriteSigningMessage(req.method, req.target, req.body, t);
-  if (!crypto::Verify(*pk, reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), *sig_bytes))
-    return Unauthenticated("bad write signature");
-  return *pk;
+// Checks the signature (api/auth.h: bound to this node, since a write
+// replayed at a sibling node would be a second write) and that the signer is
+// a member of the custodian org holding org_admin or practitioner. Runs on a
+// write-pool thread: the head barrier may wait there.
+Result<state::Caller> AuthenticateWriter(const http::Request& req, const FhirContext& ctx, AuthFailure* failure) {
+  ML_ASSIGN_OR_RETURN(auto c, ctx.ledger->auth->Verify(req, AuthNeed{.bound_to_node = true}, failure));
+  if (c.org() != ctx.org) return PermissionDenied("the signing key belongs to another organisation");
+  if (!c.Has(model::kRoleOrgAdmin | model::kRolePractitioner))
+    return PermissionDenied("writing records needs the org_admin or practitioner role");
+  return c;
 }
 
-// Checks the signature and that the signer is an active member of the
-// custodian org holding org_admin or practitioner.
-Result<state::IdentityRecord> AuthenticateWriter(const http::Request& req, const FhirContext& ctx,
-                                                 NonceCache& nonces) {
-  ML_ASSIGN_OR_RETURN(auto pk, VerifyWriteSignature(req, nonces));
-  auto id = state::LoadIdentity(ctx.ledger->chain->state(), pk);
-  if (!id || !id->active()) return PermissionDenied("the signing key is not an active identity");
-  if (id->org != ctx.org) return PermissionDenied("the signing key belongs to another organisation");
-  if (!id->Has(model::kRoleOrgAdmin | model::kRolePractitioner))
-    return PermissionDenied("writing records needs the org_admin or practitioner role");
-  return *id;
+// FHIR's own type, or plain JSON (RFC 8259); anything else is not a
+// resource (FHIR R4 http.html#mime-type).
+Status CheckFhirContentType(const http::Request& req) {
+  auto ct = req.Header("content-type");
+  if (!ct) return Status(StatusCode::kInvalidArgument, "Content-Type is required (application/fhir+json)");
+  std::string t = ct->substr(0, ct->find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  for (char& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (t == "application/fhir+json" || t == "application/json") return Status::Ok();
+  return Status(StatusCode::kInvalidArgument, "Content-Type " + t.substr(0, 64) + " is not accepted (application/fhir+json)");
 }
 
 // --- Planning ---------------------------------------------------------------
@@ -833,8 +806,17 @@ void HandleWrite(std::shared_ptr<Writer> w, http::Request& req, http::Reply repl
   // Everything, including the signature check, runs on the write pool.
   auto r = std::make_shared<http::Request>(std::move(req));
   w->work->Post([w, r, reply, mode, type = std::move(type), id = std::move(id)] {
-    auto who = AuthenticateWriter(*r, *w->ctx, w->nonces);
-    if (!who.ok()) return reply(OutcomeResponse(who.status()));
+    AuthFailure failure;
+    auto who = AuthenticateWriter(*r, *w->ctx, &failure);
+    if (!who.ok()) {
+      if (failure.status.ok()) return reply(OutcomeResponse(who.status()));
+      return reply(AuthFailureResponse(failure, true));
+    }
+    if (Status ct = CheckFhirContentType(*r); !ct.ok()) {
+      http::Response resp = OutcomeResponse(ct);
+      resp.status = 415;
+      return reply(resp);
+    }
     auto job = ParseJob(*r, mode, type, id);
     if (!job.ok()) return reply(OutcomeResponse(job.status()));
     r->body.clear();
@@ -875,7 +857,7 @@ Status RegisterFhirWriteRoutes(http::Server& server, FhirContext* ctx) {
   w->index = ctx->index;
   // The custodian subject key binds the custodian pseudonym (resources that
   // belong to no patient). It signs nothing; it only names the binding.
-  std::string subject_path = ctx->data_dir + "/keys/fhir-custodian-subject.key";
+  std::string subject_path = ctx->data_dir + "/" + FhirIndex::kCustodianSubjectKeyFile;
   auto subject = crypto::ReadKeyFile(subject_path);
   if (!subject.ok()) {
     auto kp = crypto::KeyPair::Generate();

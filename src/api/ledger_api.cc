@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/auth.h"
 #include "api/http_signature.h"
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
@@ -240,21 +241,10 @@ json TxDetail(LedgerContext* ctx, const Hash32& id, node::TxOutcome mem, std::op
 constexpr uint32_t kLedgerReaderRoles =
     model::kRoleMember | model::kRoleOrgAdmin | model::kRoleNode | model::kRoleAuditor | model::kRoleRegulator;
 
-// A signed GET is valid this long, as for the FHIR reads.
-constexpr auto kReadSignatureMaxAge = std::chrono::seconds(300);
-
-// The ledger reads' own nonces: commit polling and peer catch-up cannot fill
-// the cache that FHIR reads rely on.
-NonceCache& ReadNonces() {
-  static NonceCache cache;
-  return cache;
-}
-
 struct LedgerReader {
   crypto::PublicKey pk{};
-  bool registered = false;  // state holds an identity record for the key (any status)
-  bool member = false;      // may read every block and transaction
-  std::string why_not;      // when !member: why, for the 403
+  bool member = false;  // may read every block and transaction
+  std::string why_not;  // when !member: why, for the 403
 };
 
 http::Response Forbidden(const std::string& what, const std::string& why) {
@@ -263,34 +253,34 @@ http::Response Forbidden(const std::string& what, const std::string& why) {
                                       "auditor, regulator); the signing key " + why);
 }
 
-// Verifies the RFC 9421 signature of a ledger read and looks the signer up
-// in the latest committed state. Returns the error response (401: missing or
-// bad signature; 503: nonce cache full), or nullopt with *out filled in.
-std::optional<http::Response> AuthenticateReader(LedgerContext* ctx, const http::Request& req, LedgerReader* out) {
-  auto pk = VerifyRequestSignature(req, kReadSignatureMaxAge, ReadNonces());
-  if (!pk.ok()) {
-    if (pk.status().code() == StatusCode::kUnavailable)
-      return http::Response::Error(503, "unavailable", pk.status().message());
-    return http::Response::Error(401, "unauthenticated",
-                                 pk.status().message() +
-                                     "; blocks and transactions are read with an RFC 9421 signed request "
-                                     "(medledger block/tx get --key; docs/RECORDS.md)");
-  }
-  out->pk = *pk;
-  auto rec = state::LoadIdentity(ctx->chain->state(), *pk);
-  out->registered = rec.has_value();
-  if (!rec) {
-    out->why_not = "is not registered";
-  } else if (!rec->active()) {
-    out->why_not = "is revoked or rotated";
-  } else if (!rec->Has(kLedgerReaderRoles)) {
-    out->why_not = "holds none of those roles";
-  } else if (auto org = state::LoadOrg(ctx->chain->state(), rec->org); !org || !org->active) {
-    out->why_not = "belongs to an organisation that is not an active member";
-  } else {
-    out->member = true;
-  }
-  return std::nullopt;
+// api/auth.h verified the caller (an active identity of an active
+// organisation); members are those holding a reader role.
+LedgerReader ReaderOf(const state::Caller& c) {
+  LedgerReader r;
+  r.pk = c.pk;
+  r.member = c.Has(kLedgerReaderRoles);
+  if (!r.member) r.why_not = "holds none of those roles";
+  return r;
+}
+
+// A route that needs a verified caller (api/auth.h) before `then` runs.
+void Signed(http::Server& server, LedgerContext* ctx, const char* method, const char* path, Authenticator::Then then) {
+  server.Route(method, path, [ctx, then](http::Request& req, http::Reply reply) {
+    ctx->auth->Authenticate(req, std::move(reply), AuthNeed{}, false, then);
+  });
+}
+
+// Transactions come as JSON or in their binary encoding, labelled so: a
+// body labelled anything else (text/plain, a form) is refused, not guessed.
+std::optional<http::Response> UnsupportedMediaType(const http::Request& req) {
+  auto ct = req.Header("content-type");
+  if (!ct) return http::Response::Error(415, "unsupported_media_type", "Content-Type is required (application/json or application/octet-stream)");
+  std::string t = ct->substr(0, ct->find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  for (char& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (t == "application/json" || t == "application/octet-stream") return std::nullopt;
+  return http::Response::Error(415, "unsupported_media_type",
+                               "Content-Type " + t.substr(0, 64) + " is not accepted (application/json or application/octet-stream)");
 }
 
 std::optional<Hash32> ParseId(const std::string& s) {
@@ -372,6 +362,7 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
   });
 
   server.Route("POST", "/v1/tx", [ctx](http::Request& req, http::Reply reply) {
+    if (auto e = UnsupportedMediaType(req)) return reply(std::move(*e));
     auto txs = ParseTxBody(req, false);
     if (!txs.ok()) {
       if (txs.status().code() == StatusCode::kNotFound)
@@ -398,6 +389,7 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
   });
 
   server.Route("POST", "/v1/txs", [ctx](http::Request& req, http::Reply reply) {
+    if (auto e = UnsupportedMediaType(req)) return reply(std::move(*e));
     auto txs = ParseTxBody(req, true);
     if (!txs.ok()) return reply(http::Response::Error(400, "malformed", txs.status().message()));
     if (txs->size() > 10000) return reply(http::Response::Error(413, "oversized", "at most 10000 transactions per batch"));
@@ -451,10 +443,8 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
   // to commit), and only the state of one not yet in a block: the mempool
   // does not keep signers, and an id with its state (pending, or an admission
   // rejection's reason) carries no payload. Keys state does not know get 403.
-  server.Route("GET", "/v1/tx/{id}", [ctx](http::Request& req, http::Reply reply) {
-    LedgerReader who;
-    if (auto e = AuthenticateReader(ctx, req, &who)) return reply(std::move(*e));
-    if (!who.member && !who.registered) return reply(Forbidden("reading transactions", who.why_not));
+  Signed(server, ctx, "GET", "/v1/tx/{id}", [ctx](http::Request& req, const state::Caller& c, http::Reply reply) {
+    LedgerReader who = ReaderOf(c);
     auto id = ParseId(req.params[0]);
     if (!id) return reply(http::Response::Error(400, "malformed", "transaction id must be 64 hex characters"));
     node::TxOutcome mem = ctx->pool->Lookup(*id);
@@ -475,9 +465,8 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     finish(mem, reply);
   });
 
-  server.Route("GET", "/v1/blocks/{height}", [ctx](http::Request& req, http::Reply reply) {
-    LedgerReader who;
-    if (auto e = AuthenticateReader(ctx, req, &who)) return reply(std::move(*e));
+  Signed(server, ctx, "GET", "/v1/blocks/{height}", [ctx](http::Request& req, const state::Caller& c, http::Reply reply) {
+    LedgerReader who = ReaderOf(c);
     if (!who.member) return reply(Forbidden("reading blocks", who.why_not));
     const std::string& hs = req.params[0];
     if (hs.empty() || hs.size() > 19 || hs.find_first_not_of("0123456789") != std::string::npos)
@@ -500,9 +489,12 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     reply(JsonResponse(200, model::BlockToJson(*b, req.Query("txs").value_or("1") != "0")));
   });
 
-  server.Route("GET", "/v1/identities/{id}", [ctx](http::Request& req, http::Reply reply) {
+  // Whether a key is a patient, and where, is for members and the key itself.
+  Signed(server, ctx, "GET", "/v1/identities/{id}", [ctx](http::Request& req, const state::Caller& c, http::Reply reply) {
     auto pk = crypto::ParsePublicId(req.params[0]);
     if (!pk.ok()) return reply(http::Response::Error(400, "malformed", pk.status().message()));
+    if (!c.Has(kLedgerReaderRoles) && c.pk != *pk)
+      return reply(Forbidden("reading another key's identity", "holds none of those roles"));
     auto rec = state::LoadIdentity(ctx->chain->state(), *pk);
     if (!rec) return reply(http::Response::Error(404, "not_found", "identity not registered"));
     json j = rec->ToJson();
@@ -529,6 +521,8 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     metric("medledger_block_txs_total", "counter", "Transactions in blocks committed since start.", mt->block_txs);
     if (ctx->orderer)
       for (const auto& om : ctx->orderer->Metrics()) metric(om.name.c_str(), om.type.c_str(), om.help.c_str(), om.value);
+    if (ctx->auth)
+      for (const auto& am : ctx->auth->Metrics()) metric(am.name.c_str(), am.type.c_str(), am.help.c_str(), am.value);
     if (ctx->server) {
       metric("medledger_http_requests_total", "counter", "HTTP requests served.", ctx->server->requests_total());
       metric("medledger_http_open_connections", "gauge", "Open HTTP connections.", ctx->server->open_connections());

@@ -14,7 +14,7 @@
 // key of an active organisation with role member, org_admin, node, auditor or
 // regulator. Other registered keys (patients) may read a transaction they
 // signed themselves, and the state (no payload) of one not yet in a block.
-//   GET  /v1/identities/{id}    an identity record
+//   GET  /v1/identities/{id}    an identity record: signed, by a member key or the key itself
 //   GET  /metrics               Prometheus text format
 #pragma once
 
@@ -37,8 +37,11 @@ struct Metrics {
   std::atomic<uint64_t> commit_latency_us_sum{0};
 };
 
+class Authenticator;  // api/auth.h: verifies every signed request
+
 struct LedgerContext {
   node::Chain* chain = nullptr;
+  Authenticator* auth = nullptr;
   node::Mempool* pool = nullptr;
   node::Orderer* orderer = nullptr;
   http::Server* server = nullptr;
