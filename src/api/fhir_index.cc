@@ -73,8 +73,10 @@ std::string AdFor(const std::string& raw_key) {
 constexpr char kMeta = 'M', kRes = 'R', kRec = 'D', kPat = 'P', kIdent = 'I';
 
 json ResourceJson(const IndexedResource& r) {
-  return {{"type", r.type}, {"id", r.id}, {"record_id", r.record_id}, {"pseudonym", r.pseudonym},
-          {"version", r.version}, {"identifiers", r.identifiers}};
+  json j = {{"type", r.type}, {"id", r.id}, {"record_id", r.record_id}, {"pseudonym", r.pseudonym},
+            {"version", r.version}, {"identifiers", r.identifiers}};
+  if (r.erased) j["erased"] = true;
+  return j;
 }
 IndexedResource ResourceFrom(const json& j) {
   IndexedResource r;
@@ -84,6 +86,7 @@ IndexedResource ResourceFrom(const json& j) {
   r.pseudonym = j.value("pseudonym", "");
   r.version = j.value("version", 0u);
   if (j.contains("identifiers")) r.identifiers = j["identifiers"].get<std::vector<std::string>>();
+  r.erased = j.value("erased", false);
   return r;
 }
 
@@ -96,6 +99,7 @@ struct FhirIndex::Impl {
   crypto::AeadKey blind{};
   crypto::AeadKey seal{};
   std::mutex write_mu;
+  std::mutex compact_mu;  // one Compact() at a time (file deletions are paused and resumed)
   rocksdb::WriteOptions wo;
 
   ~Impl() {
@@ -168,8 +172,16 @@ Result<std::shared_ptr<FhirIndex>> FhirIndex::Open(const std::string& dir, vault
   o.create_if_missing = true;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.keep_log_file_num = 2;
+  // As in the vault (docs/VAULT.md): obsolete WAL files are deleted, never
+  // archived or recycled, and nothing is compressed, so that after an
+  // erasure's Compact() no file holds an older version of an erased entry,
+  // and a byte scan of the directory sees what is there.
   o.WAL_ttl_seconds = 0;
   o.WAL_size_limit_MB = 0;
+  o.recycle_log_file_num = 0;
+  o.compression = rocksdb::kNoCompression;
+  o.bottommost_compression = rocksdb::kNoCompression;
+  o.compression_per_level.clear();
   // Most look-ups while ingesting miss (new server-assigned ids): a bloom
   // filter answers those without reading every SST file.
   rocksdb::BlockBasedTableOptions t;
@@ -298,6 +310,38 @@ Status FhirIndex::Write(const Batch& batch, Undo* undo, bool sync) {
 }
 
 Status FhirIndex::Sync() { return FromRocks(impl_->db->SyncWAL(), "sync"); }
+
+Status FhirIndex::EraseRecords(const std::vector<std::string>& record_ids) {
+  Batch b = NewBatch();
+  for (const auto& rid : record_ids) {
+    ML_ASSIGN_OR_RETURN(auto e, LookupRecord(rid));
+    if (!e || (e->erased && e->identifiers.empty())) continue;
+    // Type/id, record id, pseudonym and version stay: no PHI, and what a
+    // read needs to find the record and answer 410.
+    IndexedResource tomb = *e;
+    tomb.identifiers.clear();
+    tomb.erased = true;
+    b.PutResource(tomb, &*e);
+  }
+  if (!b.empty()) ML_RETURN_IF_ERROR(Write(b));
+  return Compact();
+}
+
+Status FhirIndex::Compact() {
+  std::lock_guard<std::mutex> l(impl_->compact_mu);
+  rocksdb::DB* db = impl_->db.get();
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  ML_RETURN_IF_ERROR(FromRocks(db->Flush(fo), "flush"));
+  rocksdb::CompactRangeOptions cro;
+  cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  cro.exclusive_manual_compaction = true;
+  ML_RETURN_IF_ERROR(FromRocks(db->CompactRange(cro, nullptr, nullptr), "compaction"));
+  // A forced EnableFileDeletions deletes every file no longer live (the old
+  // SSTs, the flushed WAL) before it returns, rather than in the background.
+  ML_RETURN_IF_ERROR(FromRocks(db->DisableFileDeletions(), "pausing file deletions"));
+  return FromRocks(db->EnableFileDeletions(/*force=*/true), "purging obsolete files");
+}
 
 Status FhirIndex::Restore(const Undo& undo) {
   std::lock_guard<std::mutex> l(impl_->write_mu);

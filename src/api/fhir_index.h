@@ -39,6 +39,9 @@ struct IndexedResource {
   // Identifiers indexed for this version ("system|value"), so the next
   // version can remove the ones it drops. Sealed like every value.
   std::vector<std::string> identifiers;
+  // The record was erased: the entry is a tombstone without identifiers,
+  // kept so that reads of Type/id still find the record and answer 410.
+  bool erased = false;
 };
 
 struct IndexedPatient {
@@ -98,6 +101,26 @@ class FhirIndex {
   Status Restore(const Undo& undo);
   // Makes every earlier write durable (one WAL sync).
   Status Sync();
+
+  // Erasure of records (GDPR Art. 17; docs/RECORDS.md, "Erasure"): for each
+  // record the index knows, removes its FHIR id from every identifier entry
+  // it was indexed under (deleting entries left empty) and rewrites its
+  // Type/id and record entries as tombstones without identifiers, in one
+  // synced write; then Compact(), so that no file of the index directory
+  // still holds an older version of those entries. Record ids the index does
+  // not know are skipped; erasing again only compacts.
+  Status EraseRecords(const std::vector<std::string>& record_ids);
+  // Flushes the memtable (the WAL holding older versions becomes obsolete),
+  // rewrites every SST file (bottommost level forced) and deletes obsolete
+  // SST and WAL files, as vault::Vault::Compact does. Cost grows with the
+  // index's size.
+  Status Compact();
+
+  // The key that binds the custodian pseudonym on chain (the custodian
+  // subject; it signs nothing), relative to DATA_DIR. `init` makes it for a
+  // development chain and lists it in the genesis with the patient role; a
+  // node without one makes it at first start.
+  static constexpr const char* kCustodianSubjectKeyFile = "keys/fhir-custodian-subject.key";
 
   // The fixed vault coordinates of the index key.
   static constexpr const char* kIndexKeyRecord = "medledger-fhir-index-key";
