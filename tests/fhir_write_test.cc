@@ -6,6 +6,8 @@
 // loaded Patients appears anywhere in the data directory (the PHI scan).
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/sst_file_reader.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -18,6 +20,7 @@
 
 #include "api/fhir_index.h"
 #include "api/http_signature.h"
+#include "crypto/aead.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
 #include "fhir/json.h"
@@ -520,9 +523,280 @@ TEST_F(FhirWriteTest, NoPhiInAnyFileOfTheDataDirectory) {
   EXPECT_GT(entries, 100u);
   EXPECT_TRUE(hits.empty()) << hits.size() << " hits, first: " << hits[0];
 
-  // The scan would find PHI if it were there: the vault decrypts it.
+  // The scan would find PHI if it were there: the same scan of one record
+  // the vault decrypts (Buster's Patient, found by his SSN) finds a needle.
   Offline off(node_->data_dir());
   ASSERT_TRUE(off.index);
+  auto ids = off.index->FindByIdentifier("Patient", "*", "999-59-2277");
+  ASSERT_TRUE(ids.ok() && ids->size() == 1u);
+  auto entry = off.index->Lookup("Patient", (*ids)[0]);
+  ASSERT_TRUE(entry.ok() && entry->has_value());
+  auto plain = off.vault->Get({(*entry)->record_id, (*entry)->version});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  const size_t before = hits.size();
+  scan("decrypted Patient/" + (*ids)[0], *plain);
+  EXPECT_TRUE(std::any_of(hits.begin() + before, hits.end(),
+                          [](const std::string& h) { return h.find("999-59-2277") != std::string::npos; }))
+      << hits.size() - before << " hits in the decrypted record";
+}
+
+
+// --- Erasure takes the record's identifiers out of the index -----------------
+
+// Every key and value stored in the SST and WAL files of the RocksDB database
+// in `dir`, stale versions and files RocksDB no longer uses included: SST
+// files through rocksdb::SstFileReader, WAL files (*.log) parsed by their
+// record format (RocksDB's db/log_format.h: 32 KiB blocks of fragments, each
+// with a 7-byte header, 11 bytes for the recyclable types; a whole record is
+// a WriteBatch).
+using EntryFn = std::function<void(std::string_view key, std::string_view value)>;
+
+struct EntryCollector : rocksdb::WriteBatch::Handler {
+  const EntryFn* fn = nullptr;
+  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
+    (*fn)(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()));
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
+    return PutCF(0, k, v);
+  }
+};
+
+void ForEachWalEntry(const std::string& data, const EntryFn& fn) {
+  constexpr size_t kBlock = 32768;
+  auto emit = [&](const std::string& rep) {
+    if (rep.size() < 12) return;  // sequence and count
+    rocksdb::WriteBatch wb(rep);
+    EntryCollector c;
+    c.fn = &fn;
+    (void)wb.Iterate(&c);
+  };
+  std::string record;
+  bool open = false;
+  for (size_t block = 0; block < data.size(); block += kBlock) {
+    const size_t end = std::min(block + kBlock, data.size());
+    for (size_t pos = block; pos + 7 <= end;) {
+      const auto* h = reinterpret_cast<const uint8_t*>(data.data() + pos);
+      const size_t len = h[4] | (size_t(h[5]) << 8);
+      const uint8_t type = h[6];
+      const size_t header = ((type >= 5 && type <= 8) || type == 11) ? 11 : 7;
+      if (type == 0 || pos + header + len > end) break;  // padding, or a torn tail
+      std::string frag(data.data() + pos + header, len);
+      pos += header + len;
+      switch (type) {
+        case 1: case 5: emit(frag); open = false; break;                          // full
+        case 2: case 6: record = frag; open = true; break;                        // first
+        case 3: case 7: if (open) record += frag; break;                          // middle
+        case 4: case 8: if (open) emit(record + frag); open = false; break;       // last
+        default: break;  // metadata records
+      }
+    }
+  }
+}
+
+void ForEachStoredEntry(const std::string& dir, const EntryFn& fn) {
+  for (const auto& de : fs::directory_iterator(dir)) {
+    const std::string path = de.path().string();
+    if (de.path().extension() == ".sst") {
+      rocksdb::SstFileReader r{rocksdb::Options()};
+      ASSERT_TRUE(r.Open(path).ok()) << path;
+      std::unique_ptr<rocksdb::Iterator> it(r.NewIterator(rocksdb::ReadOptions()));
+      for (it->SeekToFirst(); it->Valid(); it->Next())
+        fn(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size()));
+    } else if (de.path().extension() == ".log") {
+      ForEachWalEntry(Slurp(path), fn);
+    }
+  }
+}
+
+std::unique_ptr<vault::Vault> OpenVault(const std::string& data_dir) {
+  auto mk = std::make_unique<vault::FileMasterKeyProvider>(data_dir + "/keys/vault-master.key",
+                                                            vault::FileMasterKeyProvider::Options{});
+  auto v = vault::Vault::Open(data_dir + "/vault", std::move(mk));
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  return v.ok() ? std::move(*v) : nullptr;
+}
+
+// What a forensic scan of a stopped node's data directory finds of
+// `needles`, each hit as "where: needle": the raw bytes of every file; every
+// key and value of every RocksDB database in it (ForEachStoredEntry); every
+// one of those index values that the index key decrypts (docs/RECORDS.md:
+// the seal key, with the RocksDB key as associated data); and every vault
+// record version named by those keys that the vault decrypts. The directory
+// is copied before anything opens it (opening a database rewrites its
+// files); the vault is opened on the original, for the keys.
+std::vector<std::string> ForensicScan(const std::string& data_dir, const std::vector<std::string>& needles,
+                                      size_t* decrypted = nullptr) {
+  TempDir copy("medledger-scan", false);
+  const std::string root = copy.path() + "/data";
+  fs::copy(data_dir, root, fs::copy_options::recursive);
+  std::vector<std::string> hits;
+  auto scan = [&](const std::string& where, std::string_view bytes) {
+    for (const auto& n : needles)
+      if (bytes.find(n) != std::string_view::npos) hits.push_back(where + ": " + n);
+  };
+  std::vector<fs::path> dbs;
+  for (const auto& de : fs::recursive_directory_iterator(root)) {
+    if (!de.is_regular_file()) continue;
+    scan("file " + de.path().string(), Slurp(de.path().string()));
+    if (de.path().filename() == "CURRENT") dbs.push_back(de.path().parent_path());
+  }
+  EXPECT_GE(dbs.size(), 3u);  // ledger, vault, fhir-index
+
+  auto vlt = OpenVault(data_dir);
+  if (!vlt) return {"the vault does not open"};
+  auto key_hex = vlt->Get({api::FhirIndex::kIndexKeyRecord, 1});
+  EXPECT_TRUE(key_hex.ok());
+  auto master = FromHexFixed<32>(key_hex.ok() ? *key_hex : "");
+  EXPECT_TRUE(master.ok());
+  if (!master.ok()) return {"no index key"};
+  const crypto::AeadKey seal = api::HmacSha256(master->data(), master->size(), "medledger/fhir-index/v1/seal");
+  size_t opened = 0;
+  for (const auto& db : dbs) {
+    const bool index = db.filename() == "fhir-index", vault = db.filename() == "vault";
+    ForEachStoredEntry(db.string(), [&](std::string_view k, std::string_view v) {
+      scan("entry in " + db.string(), k);
+      scan("entry in " + db.string(), v);
+      if (index) {
+        std::string ad = std::string("medledger/fhir-index/v1") + '\0' + std::string(k);
+        auto plain = crypto::Open(seal, Bytes(v.begin(), v.end()), ad);
+        if (plain.ok()) {
+          ++opened;
+          scan("decrypted index entry", std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
+        }
+      }
+      // C record_id \0 u32be(version): a version the vault may still open.
+      if (vault && k.size() > 6 && k[0] == 'C' && k[k.size() - 5] == '\0') {
+        std::string rid(k.substr(1, k.size() - 6));
+        const auto* b = reinterpret_cast<const uint8_t*>(k.data() + k.size() - 4);
+        uint32_t version = (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3];
+        auto plain = vlt->Get({rid, version});
+        if (plain.ok()) {
+          ++opened;
+          scan("decrypted vault record " + rid, *plain);
+        }
+      }
+    });
+  }
+  if (decrypted) *decrypted = opened;
+  return hits;
+}
+
+bool AnyHit(const std::vector<std::string>& hits, const std::string& where, const std::string& needle) {
+  return std::any_of(hits.begin(), hits.end(), [&](const std::string& h) {
+    return h.rfind(where, 0) == 0 && h.size() >= needle.size() && h.compare(h.size() - needle.size(), needle.size(), needle) == 0;
+  });
+}
+
+// After `erase Patient/X`, X's identifiers left the index: a conditional
+// reference by its MRN no longer resolves, Type/id stays as a tombstone
+// (reads answer 410), and a forensic scan of the data directory, every
+// version of every index entry decrypted, finds none of the record's
+// strings, nor the wrapped keys of its versions. The same scan before the
+// erasure finds them: it can see what it looks for.
+TEST_F(FhirWriteTest, ErasureTakesTheRecordsIdentifiersOutOfTheIndexAndEveryFile) {
+  auto patient = crypto::KeyPair::Generate();
+  Register(patient.id(), {"patient"});
+  const std::string sys = "urn:oid:2.16.840.1.113883.19.5.99", mrn = "MRN-4471-90233";
+  std::vector<std::string> needles = {mrn, "Quillfeather", "Ottoline", "1961-07-23", "+1-555-0148-3321", "INS-88412-7"};
+  json p = {{"resourceType", "Patient"},
+            {"id", "erase-me"},
+            {"identifier", {{{"system", sys}, {"value", mrn}}}},
+            {"name", {{{"family", "Quillfeather"}, {"given", {"Ottoline"}}}}},
+            {"telecom", {{{"system", "phone"}, {"value", "+1-555-0148-3321"}}}},
+            {"birthDate", "1961-07-23"}};
+  auto put = Send("PUT", "/fhir/Patient/erase-me", p.dump(), patient.id(), false);
+  ASSERT_EQ(put.status, 201) << put.body;
+  // A second version with one more identifier: older versions of the
+  // Patient's index entries now lie in the index's files as well.
+  p["identifier"].push_back({{"system", "urn:example:insurance"}, {"value", "INS-88412-7"}});
+  put = Send("PUT", "/fhir/Patient/erase-me", p.dump(), patient.id(), false);
+  ASSERT_EQ(put.status, 200) << put.body;
+  const std::string by_mrn =
+      json({{"resourceType", "Bundle"},
+            {"type", "transaction"},
+            {"entry", {{{"resource", {{"resourceType", "Observation"},
+                                      {"status", "final"},
+                                      {"code", {{"text", "body weight"}}},
+                                      {"subject", {{"reference", "Patient?identifier=" + sys + "|" + mrn}}}}},
+                        {"request", {{"method", "POST"}, {"url", "Observation"}}}}}}})
+          .dump();
+  auto resolved = Send("POST", "/fhir", by_mrn, patient.id());
+  ASSERT_EQ(resolved.status, 200) << resolved.body.substr(0, 300);
+  EXPECT_NE(resolved.body.find("Patient/erase-me"), std::string::npos) << resolved.body.substr(0, 300);
+
+  ASSERT_TRUE(node_->Stop().ok());
+  std::string rid;
+  {
+    Offline off(node_->data_dir());
+    ASSERT_TRUE(off.index);
+    auto e = off.index->Lookup("Patient", "erase-me");
+    ASSERT_TRUE(e.ok() && e->has_value());
+    rid = (*e)->record_id;
+  }
+  // The wrapped keys of the Patient's versions: whoever holds one (and the
+  // patient key) opens that version from any old file.
+  std::vector<std::string> wrapped;
+  ForEachStoredEntry(node_->data_dir() + "/vault", [&](std::string_view k, std::string_view v) {
+    if (k.rfind("K" + rid + std::string(1, '\0'), 0) == 0) wrapped.emplace_back(v.substr(v.size() - 72));
+  });
+  ASSERT_EQ(wrapped.size(), 2u);
+  size_t decrypted = 0;
+  auto before = ForensicScan(node_->data_dir(), needles, &decrypted);
+  EXPECT_GT(decrypted, 10u);
+  EXPECT_TRUE(AnyHit(before, "decrypted index entry", mrn)) << before.size() << " hits";
+  EXPECT_TRUE(AnyHit(before, "decrypted index entry", "INS-88412-7"));
+  EXPECT_TRUE(AnyHit(before, "decrypted vault record " + rid, "Quillfeather"));
+  for (const auto& w : wrapped) {
+    bool found = false;
+    for (const auto& de : fs::recursive_directory_iterator(node_->data_dir()))
+      if (de.is_regular_file() && Slurp(de.path().string()).find(w) != std::string::npos) found = true;
+    EXPECT_TRUE(found);
+  }
+
+  ASSERT_TRUE(node_->Restart().ok());
+  client_ = std::make_unique<http::Client>(node_->url(), std::chrono::seconds(120));
+  const std::string key_file = node_->dir() + "/patient.key";
+  ASSERT_TRUE(crypto::WriteKeyFile(key_file, patient).ok());
+  auto erased = RunCli({"erase", "--url", node_->url(), "--key", key_file, "Patient/erase-me"});
+  ASSERT_EQ(erased.exit_code, 0) << erased.Describe();
+  auto h = api::SignRequest(patient, "GET", "/fhir/Patient/erase-me", "", {{std::string(api::kPurposeHeader), "treatment"}});
+  auto gone = client_->Request("GET", "/fhir/Patient/erase-me", "", h);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->status, 410) << gone->body;
+  // The MRN no longer resolves.
+  auto unresolved = Send("POST", "/fhir", by_mrn, patient.id());
+  EXPECT_EQ(unresolved.status, 404) << unresolved.body.substr(0, 300);
+  EXPECT_TRUE(IsOutcome(unresolved));
+
+  ASSERT_TRUE(node_->Stop().ok());
+  auto after = ForensicScan(node_->data_dir(), needles, &decrypted);
+  EXPECT_GT(decrypted, 0u);  // the tombstone, the Observation and the vault's records still decrypt
+  EXPECT_TRUE(after.empty()) << after.size() << " hits, first: " << after[0];
+  for (const auto& de : fs::recursive_directory_iterator(node_->data_dir())) {
+    if (!de.is_regular_file()) continue;
+    std::string bytes = Slurp(de.path().string());
+    for (const auto& w : wrapped) EXPECT_EQ(bytes.find(w), std::string::npos) << "a wrapped key in " << de.path();
+  }
+  // The Type/id entry is a tombstone: the record id, no identifiers.
+  Offline off(node_->data_dir());
+  ASSERT_TRUE(off.index);
+  auto tomb = off.index->Lookup("Patient", "erase-me");
+  ASSERT_TRUE(tomb.ok() && tomb->has_value());
+  EXPECT_EQ((*tomb)->record_id, rid);
+  EXPECT_TRUE((*tomb)->erased);
+  EXPECT_TRUE((*tomb)->identifiers.empty());
+  for (const auto& [system, value] : std::vector<std::pair<std::string, std::string>>{
+           {sys, mrn}, {"*", mrn}, {"urn:example:insurance", "INS-88412-7"}, {"*", "INS-88412-7"}}) {
+    auto found = off.index->FindByIdentifier("Patient", system, value);
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE(found->empty()) << system << "|" << value;
+  }
 }
 
 }  // namespace

@@ -845,6 +845,11 @@ void DecideErasure(const Svc& s, std::string ref, std::string record_id, std::st
   // the start-up re-application destroys them before serving.
   Status st = s->ctx->vault->Erase(record_id);
   if (!st.ok()) return reply(Oo(500, fhir::IssueCode::kException, "vault erase failed: " + st.message()));
+  // The record's identifiers (an MRN, say) leave the index too, older
+  // versions of its entries included; the Type/id entry stays as a
+  // tombstone, so reads still find the record and answer 410.
+  if (s->ctx->index) st = s->ctx->index->EraseRecords({record_id});
+  if (!st.ok()) return reply(Oo(500, fhir::IssueCode::kException, "index erase failed: " + st.message()));
   auto er = records::GetErased(State(s), record_id);
   json versions = json::array();
   for (int64_t v = 1; er && v <= er->versions; ++v) versions.push_back(v);
@@ -978,7 +983,10 @@ Status Recover(const Svc& s) {
   for (const auto& e : records::ListErased(State(s)))
     if (e.org == s->ctx->org) erased.push_back(e.record_id);
   ML_RETURN_IF_ERROR(s->ctx->vault->ReapplyErasures(erased));
-  if (!erased.empty()) spdlog::info("re-applied {} on-chain erasures to the vault", erased.size());
+  // The index too: a node stopped between the vault and the index, or an
+  // index restored from a backup, still holds the identifiers.
+  if (!erased.empty() && s->ctx->index) ML_RETURN_IF_ERROR(s->ctx->index->EraseRecords(erased));
+  if (!erased.empty()) spdlog::info("re-applied {} on-chain erasures to the vault and the index", erased.size());
   size_t resubmitted = 0;
   for (const auto& e : s->journal->Pending()) {
     std::string id = e.payload.value("event_id", "");
