@@ -1,11 +1,9 @@
 // Access-side health-record subcommands: record get, record bench-read,
 // consent grant|revoke|list, audit, disclose, erase, legal-hold. Every call
 // to the FHIR read API is an RFC 9421 signed request (api/http_signature.h).
-//
-// Exit codes: 0 success; 1 usage or transport error; 3 access denied (403);
-// 4 gone (410, erased); 5 refused or failed verification (a hash that does
-// not match its anchor, an erasure refused under legal hold, a receipt whose
-// signature does not verify).
+// Exit codes: cli/exit_codes.h (3 denied, 4 erased, 5 refused under legal
+// hold, 6 bytes that do not match their anchor or a receipt whose signature
+// does not verify).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -103,13 +101,6 @@ std::string ErrorText(const http::ClientResponse& r) {
   return "HTTP " + std::to_string(r.status);
 }
 
-int ExitFor(int status) {
-  if (status == 403) return 3;
-  if (status == 410) return 4;
-  if (status == 409) return 5;
-  return 1;
-}
-
 struct ReadOpts {
   ClientOpts c;
   std::string purpose;
@@ -131,7 +122,7 @@ http::HeaderList PurposeHeaders(const ReadOpts& o) {
 void RecordGet(const ReadOpts& o) {
   auto key = LoadKey(o.c.key);
   if (!key.ok()) return Fail(key.status());
-  if (o.reference.find('/') == std::string::npos) return Fail("TYPE/ID expected, e.g. Observation/123");
+  if (o.reference.find('/') == std::string::npos) return Fail("TYPE/ID expected, e.g. Observation/123", Exit::kUsage);
   ApiClient c(o.c.url);
   std::string target = "/fhir/" + o.reference + (o.version.empty() ? "" : "/_history/" + o.version);
   // Cross-organisation read: the node forwards it to the custodian's node
@@ -139,23 +130,23 @@ void RecordGet(const ReadOpts& o) {
   if (!o.custodian.empty()) target += "?custodian=" + o.custodian;
   auto r = Signed(c, *key, "GET", target, {}, PurposeHeaders(o));
   if (!r.ok()) return Fail(r.status());
-  if (r->status != 200) return Fail(o.reference + ": " + ErrorText(*r), ExitFor(r->status));
+  if (r->status != 200) return Fail(o.reference + ": " + ErrorText(*r), ExitForHttp(r->status));
   auto rid = r->Header("X-Medledger-Record-Id");
   auto ver = r->Header("X-Medledger-Version");
-  if (!rid || !ver) return Fail("the node did not name the record's anchor; refusing unverified bytes", 5);
+  if (!rid || !ver) return Fail("the node did not name the record's anchor; refusing unverified bytes", Exit::kIntegrity);
   auto a = Signed(c, *key, "GET", "/v1/records/" + *rid + "/" + *ver);
   if (!a.ok()) return Fail(a.status());
-  if (a->status != 200) return Fail("anchor lookup failed: " + ErrorText(*a), 5);
+  if (a->status != 200) return Fail("anchor lookup failed: " + ErrorText(*a), Exit::kIntegrity);
   json anchor = json::parse(a->body, nullptr, false);
   std::string got = ToHex(crypto::Sha256(r->body));
   if (!anchor.is_discarded() && !o.custodian.empty() && anchor.value("org", "") != o.custodian)
     return Fail("record " + *rid + " is anchored by " + anchor.value("org", "") + ", not " + o.custodian +
                     "; nothing printed",
-                5);
+                Exit::kIntegrity);
   if (anchor.is_discarded() || anchor.value("hash", "") != got)
     return Fail("SHA-256 of the returned bytes does not match the on-chain anchor of record " + *rid + " version " +
                     *ver + "; nothing printed",
-                5);
+                Exit::kIntegrity);
   std::cout << r->body;
   if (r->body.empty() || r->body.back() != '\n') std::cout << '\n';
   std::cout.flush();
@@ -248,7 +239,7 @@ void VerifyReceipt(const json& receipt) {
   auto sig = FromHexFixed<64>(receipt.value("signature", ""));
   if (!pk.ok() || !sig.ok() ||
       !crypto::Verify(*pk, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), *sig))
-    return Fail("the receipt's signature does not verify", 5);
+    return Fail("the receipt's signature does not verify", Exit::kIntegrity);
   std::cerr << "receipt signature verifies (custodian node key " << receipt.value("node_key", "") << ")" << std::endl;
 }
 
@@ -357,7 +348,7 @@ void RegisterAccessCommands(CLI::App& app) {
       ApiClient c(lo.url);
       auto r = Signed(c, *key, "GET", "/fhir/Consent?patient=" + list_patient);
       if (!r.ok()) return Fail(r.status());
-      if (r->status != 200) return Fail(ErrorText(*r), ExitFor(r->status));
+      if (r->status != 200) return Fail(ErrorText(*r), ExitForHttp(r->status));
       std::cout << r->body << std::endl;
     });
   }
@@ -377,7 +368,7 @@ void RegisterAccessCommands(CLI::App& app) {
       auto r = Signed(c, *key, "GET",
                       "/fhir/AuditEvent?patient=" + patient + (accounting ? "&_accounting=true" : ""));
       if (!r.ok()) return Fail(r.status());
-      if (r->status != 200) return Fail(ErrorText(*r), ExitFor(r->status));
+      if (r->status != 200) return Fail(ErrorText(*r), ExitForHttp(r->status));
       std::cout << r->body << std::endl;
     });
   }
@@ -404,7 +395,7 @@ void RegisterAccessCommands(CLI::App& app) {
       ApiClient c(o.url);
       auto r = Signed(c, *key, "POST", "/v1/disclosures", body.dump());
       if (!r.ok()) return Fail(r.status());
-      if (r->status / 100 != 2) return Fail(ErrorText(*r), ExitFor(r->status));
+      if (r->status / 100 != 2) return Fail(ErrorText(*r), ExitForHttp(r->status));
       std::cout << r->body << std::endl;
     });
   }
@@ -422,10 +413,10 @@ void RegisterAccessCommands(CLI::App& app) {
       ApiClient c(o.url);
       auto look = Signed(c, *key, "GET", "/v1/records?reference=" + reference);
       if (!look.ok()) return Fail(look.status());
-      if (look->status != 200) return Fail(ErrorText(*look), ExitFor(look->status));
+      if (look->status != 200) return Fail(ErrorText(*look), ExitForHttp(look->status));
       json l = json::parse(look->body, nullptr, false);
       if (l.is_discarded()) return Fail("the node answered with invalid JSON");
-      if (l.value("erased", false)) return Fail(reference + " is already erased", 4);
+      if (l.value("erased", false)) return Fail(reference + " is already erased", Exit::kGone);
       json p = {{"request_id", NewHexId()}, {"record_id", l.value("record_id", "")}};
       if (!patient.empty()) p["patient"] = patient;
       auto tx = c.Build(*key, model::tx::kErasureRequest, p);
@@ -433,7 +424,7 @@ void RegisterAccessCommands(CLI::App& app) {
       std::string body = model::TxToJson(*tx).dump();
       auto r = Signed(c, *key, "POST", "/fhir/" + reference + "/$erase", body);
       if (!r.ok()) return Fail(r.status());
-      if (r->status != 200) return Fail(reference + ": " + ErrorText(*r), ExitFor(r->status));
+      if (r->status != 200) return Fail(reference + ": " + ErrorText(*r), ExitForHttp(r->status));
       json receipt = json::parse(r->body, nullptr, false);
       if (receipt.is_discarded()) return Fail("the node answered with invalid JSON");
       PrintJson(receipt);
@@ -453,13 +444,13 @@ void RegisterAccessCommands(CLI::App& app) {
     h->add_flag("--release", release, "Release the hold");
     h->add_option("reference", reference, "TYPE/ID")->required();
     h->callback([] {
-      if (release != reason.empty()) return Fail("a hold needs --reason; a release takes none");
+      if (release != reason.empty()) return Fail("a hold needs --reason; a release takes none", Exit::kUsage);
       auto key = LoadKey(o.key);
       if (!key.ok()) return Fail(key.status());
       ApiClient c(o.url);
       auto look = Signed(c, *key, "GET", "/v1/records?reference=" + reference);
       if (!look.ok()) return Fail(look.status());
-      if (look->status != 200) return Fail(ErrorText(*look), ExitFor(look->status));
+      if (look->status != 200) return Fail(ErrorText(*look), ExitForHttp(look->status));
       json l = json::parse(look->body, nullptr, false);
       if (l.is_discarded()) return Fail("the node answered with invalid JSON");
       json p = {{"record_id", l.value("record_id", "")}, {"hold", !release}};

@@ -4,12 +4,15 @@
 // and waits for each batch to commit (POST /v1/txs?wait=1), so the latency
 // it reports is submission-to-durable-commit. `committed` is read from the
 // node's own committed_txs counter, never counted by the client.
-// verify_tps is this machine's raw Ed25519 verification rate (libsodium, one
-// signature at a time) measured in the same run, with as many threads as the
-// node verifies with, so the result can be read as a ratio that does not
-// depend on how busy the host is. batch_verify_tps is the rate of the batch
-// verification the node itself uses (crypto/ed25519_batch.h), the node's
-// real floor cost per transaction.
+// batch_verify_tps is this machine's rate of the batch Ed25519 verification
+// the node itself uses (crypto/ed25519_batch.h), measured in the same run
+// with as many threads as the node verifies with: the node's floor cost per
+// transaction, so tps_over_batch_verify is the ratio to read first, and it
+// does not depend on how busy the host is. verify_tps is the raw rate of
+// libsodium's one-signature-at-a-time check, the yardstick of the original
+// targets (tps_over_verify).
+// If the node stops answering during a run, bench says so on stderr and
+// exits 8 (unavailable, cli/exit_codes.h).
 #include <sodium.h>
 
 #include <algorithm>
@@ -96,6 +99,17 @@ double MeasureBatchVerifyRate(const std::vector<model::Transaction>& txs, int th
 
 namespace {
 
+// The node's status during a run. A node that stopped answering (it died,
+// or it is wedged) ends the run with exit 8 and one line saying when.
+Result<json> NodeStatus(ApiClient& api, const char* when) {
+  auto st = api.Status();
+  if (!st.ok())
+    return Unavailable(std::string("the node stopped answering ") + when + ": " + st.status().message());
+  if (!st->is_object() || !st->contains("committed_txs") || !(*st)["committed_txs"].is_number_unsigned())
+    return Internal(std::string("the node's status ") + when + " has no committed_txs");
+  return st;
+}
+
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -108,7 +122,7 @@ void RunBench(const std::string& url, const std::vector<std::string>& also_urls,
   auto admin = crypto::ReadKeyFile(data_dir + "/keys/admin.key");
   if (!admin.ok()) return Fail("bench needs the chain's admin key: " + admin.status().message());
   ApiClient api(url);
-  auto st = api.Status();
+  auto st = NodeStatus(api, "before the run");
   if (!st.ok()) return Fail(st.status());
   std::string chain_id = st->value("chain_id", "");
   uint64_t height = st->value("height", uint64_t(0));
@@ -135,10 +149,11 @@ void RunBench(const std::string& url, const std::vector<std::string>& also_urls,
     if (j.is_discarded() || j.value("committed", 0) != signers)
       return Fail("registering bench identities failed: " + r->body.substr(0, 300));
   }
-  st = api.Status();
+  st = NodeStatus(api, "after registering the bench identities");
+  if (!st.ok()) return Fail(st.status());
   height = st->value("height", uint64_t(0));
   // Expiry as far ahead as the chain allows: a long run spans many blocks.
-  uint64_t window = (*st)["params"].value("max_expiry_window", uint64_t(10000));
+  uint64_t window = st->value("params", json::object()).value("max_expiry_window", uint64_t(10000));
 
   // 2. Sign everything before the timed phase.
   std::cerr << "bench: signing " << n << " transactions..." << std::endl;
@@ -165,7 +180,9 @@ void RunBench(const std::string& url, const std::vector<std::string>& also_urls,
   double batch_verify_tps = MeasureBatchVerifyRate(txs, threads, verify_seconds);
 
   // 4. Load.
-  uint64_t committed0 = api.Status()->value("committed_txs", uint64_t(0));
+  auto before = NodeStatus(api, "before the load");
+  if (!before.ok()) return Fail(before.status());
+  uint64_t committed0 = (*before)["committed_txs"].get<uint64_t>();
   std::cerr << "bench: submitting " << bodies.size() << " batches of " << batch << " over " << conns
             << " connections" << (rate > 0 ? " at " + std::to_string(int(rate)) + " tx/s" : "") << std::endl;
   std::atomic<size_t> next{0};
@@ -216,7 +233,12 @@ void RunBench(const std::string& url, const std::vector<std::string>& also_urls,
   uint64_t want = committed0 + (n - errors.load());
   uint64_t now_committed = 0;
   for (auto until = Clock::now() + std::chrono::seconds(10);;) {
-    now_committed = api.Status()->value("committed_txs", uint64_t(0));
+    auto after = NodeStatus(api, "after the load");
+    if (!after.ok()) {
+      if (!first_error.empty()) std::cerr << "bench: first error: " << first_error << std::endl;
+      return Fail(after.status());
+    }
+    now_committed = (*after)["committed_txs"].get<uint64_t>();
     if (now_committed >= want || Clock::now() > until) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

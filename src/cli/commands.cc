@@ -14,14 +14,15 @@ int g_exit = 0;
 }
 
 int ExitCode() { return g_exit; }
-void SetExit(int code) { g_exit = code; }
+void SetExit(Exit code) { g_exit = static_cast<int>(code); }
 
-void Fail(const std::string& message, int code) {
+void Fail(const std::string& message, Exit code) {
   std::cerr << "medledger: " << message << std::endl;
-  g_exit = code;
+  SetExit(code);
 }
 
-void Fail(const Status& st, int code) { Fail(st.message().empty() ? st.ToString() : st.message(), code); }
+void Fail(const Status& st, Exit code) { Fail(st.message().empty() ? st.ToString() : st.message(), code); }
+void Fail(const Status& st) { Fail(st, ExitForStatus(st)); }
 
 void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
 

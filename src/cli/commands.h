@@ -1,11 +1,13 @@
 // Subcommand registration. Each Register* adds its subcommands to the app
-// with callbacks that set the process exit code (ExitCode()).
+// with callbacks that set the process exit code (ExitCode(); the codes are
+// in cli/exit_codes.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/exit_codes.h"
 #include "common/status.h"
 #include "crypto/ed25519.h"
 
@@ -20,11 +22,14 @@ void RegisterGovernanceCommands(CLI::App& app);  // cli/governance_cmds.cc
 void RegisterAccessCommands(CLI::App& app);      // cli/access_cmds.cc: record get, consent, audit, erase...
 void RegisterRecordPutCommand(CLI::App& app);    // cli/record_cmds.cc: record put, bench-ingest
 
+// The process exit code (cli/exit_codes.h has the table).
 int ExitCode();
-void SetExit(int code);
+void SetExit(Exit code);
 // Prints "medledger: <message>" on stderr and sets the exit code.
-void Fail(const std::string& message, int code = 1);
-void Fail(const Status& st, int code = 1);
+void Fail(const std::string& message, Exit code = Exit::kFailure);
+// The exit code follows the status's code (ExitForStatus) unless given.
+void Fail(const Status& st);
+void Fail(const Status& st, Exit code);
 void PrintJson(const nlohmann::json& j);
 
 // Options shared by every client subcommand.

@@ -96,7 +96,7 @@ void RegisterLedgerCommands(CLI::App& app) {
       if (!genesis_file.empty()) {
         std::ifstream in(genesis_file);
         doc = json::parse(in, nullptr, false);
-        if (doc.is_discarded()) return Fail("genesis file " + genesis_file + " is not valid JSON");
+        if (doc.is_discarded()) return Fail("genesis file " + genesis_file + " is not valid JSON", Exit::kUsage);
         if (!fs::exists(node_key_path)) return Fail("with --genesis, put this node's key at " + node_key_path + " first (listed in the genesis, or registered on the chain later: the node then catches up before it serves)");
       } else {
         std::string admin_path = dir + "/keys/admin.key";
@@ -236,7 +236,7 @@ void RegisterLedgerCommands(CLI::App& app) {
         (*r)["proof_verified"] = ok;
         if (!ok) {
           PrintJson(*r);
-          return Fail("inclusion proof does not verify against the block header");
+          return Fail("inclusion proof does not verify against the block header", Exit::kIntegrity);
         }
       }
       PrintJson(*r);
@@ -247,9 +247,9 @@ void RegisterLedgerCommands(CLI::App& app) {
     send->add_option("--payload", payload, "Payload as JSON")->required();
     send->callback([] {
       auto code = model::TxTypeCode(type);
-      if (!code) return Fail("unknown transaction type " + type);
+      if (!code) return Fail("unknown transaction type " + type, Exit::kUsage);
       json p = json::parse(payload, nullptr, false);
-      if (p.is_discarded()) return Fail("--payload is not valid JSON");
+      if (p.is_discarded()) return Fail("--payload is not valid JSON", Exit::kUsage);
       SubmitAndReport(so, *code, p);
     });
   }
@@ -304,7 +304,7 @@ void RegisterLedgerCommands(CLI::App& app) {
         out["bad_block"] = *r->bad_block;
         out["problem"] = r->problem;
         PrintJson(out);
-        return Fail("verify failed at block " + std::to_string(*r->bad_block) + ": " + r->problem);
+        return Fail("verify failed at block " + std::to_string(*r->bad_block) + ": " + r->problem, Exit::kIntegrity);
       }
       PrintJson(out);
     });

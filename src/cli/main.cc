@@ -24,7 +24,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end parsing with a ParseError too; app.exit
+    // prints them and returns 0. Every real parse error is a usage error.
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(medledger::cli::Exit::kUsage);
+  } catch (const std::exception& e) {
+    // A bug (an answer of an unexpected shape, say) ends with one line and
+    // exit 1 rather than std::terminate's abort.
+    medledger::cli::Fail(std::string("internal error: ") + e.what(), medledger::cli::Exit::kFailure);
   }
   return medledger::cli::ExitCode();
 }

@@ -10,6 +10,9 @@
 // DIR/etcdI/        etcd member I's data dir
 // DIR/nodeI.pid, DIR/etcdI.pid, DIR/nodeI.log, DIR/etcdI.log
 //
+// `up` and `status` print every node's name, org (its organisation's id, as
+// `record get --custodian` takes it), url, data_dir, key files and pid.
+//
 // Processes are started detached (setsid, stdin from /dev/null, output to
 // their log), so `up` returns; `down` stops them by PID (SIGTERM, then
 // SIGKILL after a grace period) after checking that the PID still runs the
@@ -313,12 +316,28 @@ Status WaitNode(const Layout& l, size_t i, std::chrono::seconds budget) {
   return Unavailable(l.NodeName(i) + " did not answer at " + l.NodeUrl(i));
 }
 
+// The organisation whose nodes include node i's key, as the genesis lists
+// it: what `record get --custodian` names. Null when it cannot be told.
+json NodeOrg(const Layout& l, const json& genesis, size_t i) {
+  auto key = crypto::ReadKeyFile(l.NodeDir(i) + "/keys/node.key");
+  if (!key.ok() || !genesis.is_object() || !genesis.contains("organisations")) return nullptr;
+  for (const auto& org : genesis["organisations"]) {
+    if (!org.is_object() || !org.contains("nodes") || !org["nodes"].is_array()) continue;
+    for (const auto& n : org["nodes"])
+      if (n.is_string() && n.get<std::string>() == key->id()) return org.value("id", json(nullptr));
+  }
+  return nullptr;
+}
+
 json Describe(const Layout& l) {
   json out = {{"nodes", json::array()}, {"etcd", json::array()}};
+  std::ifstream genesis_in(l.dir + "/genesis.json");
+  json genesis = json::parse(genesis_in, nullptr, false);
   for (size_t i = 0; i < l.nodes(); ++i) {
     pid_t pid = 0;
     bool up = RunningFromPidFile(l.dir + "/" + l.NodeName(i) + ".pid", l.NodeDir(i), &pid);
     out["nodes"].push_back({{"name", l.NodeName(i)},
+                            {"org", NodeOrg(l, genesis, i)},
                             {"url", l.NodeUrl(i)},
                             {"data_dir", l.NodeDir(i)},
                             {"key", l.NodeDir(i) + "/keys/admin.key"},
@@ -478,7 +497,7 @@ void RegisterNetworkCommand(CLI::App& app) {
     bool agree = false;
     Status st = NetworkStatus(dir, &agree);
     if (!st.ok()) return Fail(st);
-    if (!agree) SetExit(3);
+    if (!agree) SetExit(Exit::kDisagree);
   });
 }
 

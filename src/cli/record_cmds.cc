@@ -105,12 +105,7 @@ Result<json> RecordPut(const std::string& url, const crypto::KeyPair& key, const
     ML_ASSIGN_OR_RETURN(r, SignedSend(c, key, method, target, body, patient_id));
   }
   if (r.status >= 400)
-    return Status(r.status == 404 ? StatusCode::kNotFound
-                  : r.status == 409 ? StatusCode::kAborted
-                  : r.status == 412 ? StatusCode::kFailedPrecondition
-                  : r.status < 500  ? StatusCode::kInvalidArgument
-                                    : StatusCode::kUnavailable,
-                  "HTTP " + std::to_string(r.status) + ": " + OutcomeMessage(r.body));
+    return Status(StatusCodeForHttp(r.status), "HTTP " + std::to_string(r.status) + ": " + OutcomeMessage(r.body));
   json out = json::array();
   if (type != "Bundle") {
     auto loc = r.Header("Location").value_or("");
@@ -215,7 +210,7 @@ void BenchIngest(const std::string& url, const std::string& key_path, const std:
               {"resources_per_s", secs > 0 ? double(stored.load()) / secs : 0.0}};
   if (!first_error.empty()) out["first_error"] = first_error;
   PrintJson(out);
-  if (failed.load() > 0) SetExit(1);
+  if (failed.load() > 0) SetExit(Exit::kFailure);
 }
 
 }  // namespace
