@@ -162,7 +162,7 @@ class TamperTest : public ::testing::Test {
   void ExpectVerifyFails(uint64_t block, const std::string& what) {
     db_.reset();
     CommandResult r = Verify();
-    EXPECT_NE(r.exit_code, 0) << r.Describe();
+    EXPECT_EQ(r.exit_code, 6) << r.Describe();  // integrity (cli/exit_codes.h)
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line on stderr: " << r.err;
     std::string names = "at block " + std::to_string(block) + ":";
     EXPECT_NE(r.err.find(names), std::string::npos) << "expected '" << names << "' in stderr: " << r.err;
