@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
+#include <thread>
 
 #include "crypto/ed25519.h"
 #include "crypto/keyfile.h"
@@ -59,6 +62,27 @@ int ClosedLoopbackPort() {
   return port;
 }
 
+// Connections to 127.0.0.1:`port` whose request the server has received but
+// not read yet (server side, bytes waiting in the receive queue), from
+// /proc/net/tcp. A stopped server still completes handshakes and receives
+// bytes, so this counts the requests it will find when it resumes.
+int QueuedRequests(int port) {
+  std::ifstream f("/proc/net/tcp");
+  std::string line;
+  std::getline(f, line);  // header
+  int n = 0;
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    std::string sl, local, remote, st, queues;
+    in >> sl >> local >> remote >> st >> queues;
+    auto colon = local.find(':'), q = queues.find(':');
+    if (colon == std::string::npos || q == std::string::npos) continue;
+    if (std::stoi(local.substr(colon + 1), nullptr, 16) != port || st != "01") continue;  // ESTABLISHED
+    if (std::stoul(queues.substr(q + 1), nullptr, 16) > 0) n++;
+  }
+  return n;
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -85,6 +109,48 @@ class CliTest : public ::testing::Test {
   }
 
   CommandResult Cli(std::vector<std::string> args) { return RunCli(args); }
+
+  // Eight `record put` of resources without a patient (anchored under the
+  // custodian pseudonym, which needs the custodian subject registered),
+  // started together: the node is stopped (SIGSTOP) until all eight
+  // requests have reached it, so that each finds the node as it was before
+  // any of them. Returns each command's result.
+  std::vector<CommandResult> EightConcurrentPuts() {
+    const int port = std::stoi(node_->url().substr(node_->url().rfind(':') + 1));
+    std::vector<std::unique_ptr<Process>> puts;
+    ::kill(node_->pid(), SIGSTOP);
+    for (int i = 0; i < 8; ++i) {
+      std::string file = node_->dir() + "/org-" + std::to_string(i) + ".json";
+      std::ofstream(file) << json({{"resourceType", "Organization"}, {"id", "org-" + std::to_string(i)},
+                                   {"name", "Clinic " + std::to_string(i)}})
+                                 .dump();
+      ProcessOptions o;
+      o.stdout_path = file + ".out";
+      o.stderr_path = file + ".err";
+      o.env = {"MEDLEDGER_URL", "MEDLEDGER_KEY"};
+      auto p = Process::Spawn({MedledgerBin(), "record", "put", "--url", node_->url(), "--key", node_->admin_key(), file}, o);
+      EXPECT_TRUE(p.ok()) << p.status().ToString();
+      if (p.ok()) puts.push_back(std::move(*p));
+    }
+    // Bounded against a hang (120 s), never a criterion on speed.
+    bool queued = false;
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+         !(queued = QueuedRequests(port) >= 8) && std::chrono::steady_clock::now() < deadline;)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::kill(node_->pid(), SIGCONT);
+    EXPECT_TRUE(queued) << QueuedRequests(port) << " requests queued at the stopped node";
+    std::vector<CommandResult> out;
+    for (auto& p : puts) {
+      CommandResult r;
+      auto code = p->Wait(std::chrono::seconds(180));
+      r.exit_code = code ? *code : -1;
+      r.timed_out = !code;
+      r.out = ReadFileOrEmpty(p->stdout_path());
+      r.err = ReadFileOrEmpty(p->stderr_path());
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
 
   std::unique_ptr<TestNode> node_;
   int files_ = 0;
@@ -338,6 +404,32 @@ TEST_F(CliTest, UrlAndKeyFromEnvironment) {
   CommandResult no_key = RunCli({"anchor", "put", NewFile(), "--url", node_->url()});
   EXPECT_NE(no_key.exit_code, 0) << no_key.Describe();
   EXPECT_NE(no_key.err.find("--key"), std::string::npos) << no_key.err;
+}
+
+// Issue 12: eight `record put` started together against a new node, and
+// some failed with "registering the custodian subject key ...: conflict: key
+// is already registered". `init` lists the subject in the development
+// genesis, so none has anything to register.
+TEST_F(CliTest, ConcurrentFirstWritesOnANewNodeAllSucceed) {
+  EXPECT_FALSE(node_->init_info().value("custodian_subject", "").empty()) << node_->init_info().dump();
+  for (const auto& r : EightConcurrentPuts()) {
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    EXPECT_NE(r.out.find("Organization/org-"), std::string::npos) << r.out;
+  }
+}
+
+// Where the subject is not in the genesis (a chain from a genesis file; here
+// a node given a new subject key), every put finds it unregistered and
+// registers it: one registration commits, the others are rejected "already
+// registered", which is what they wanted, and every put then succeeds.
+TEST_F(CliTest, ConcurrentPutsThatAllRegisterTheCustodianSubjectAllSucceed) {
+  ASSERT_TRUE(node_->Stop().ok());
+  ASSERT_TRUE(std::filesystem::remove(node_->data_dir() + "/keys/fhir-custodian-subject.key"));
+  ASSERT_TRUE(node_->Restart().ok());
+  for (const auto& r : EightConcurrentPuts()) {
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    EXPECT_NE(r.out.find("Organization/org-"), std::string::npos) << r.out;
+  }
 }
 
 TEST_F(CliTest, WrongUrlIsAClearError) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "api/fhir_index.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/daemon.h"
@@ -103,6 +104,23 @@ void RegisterLedgerCommands(CLI::App& app) {
         if (fs::exists(admin_path)) return Fail("a chain key already exists at " + admin_path);
         auto admin = crypto::KeyPair::Generate();
         doc = state::DevGenesisDoc(chain_id, admin.public_key(), node.public_key(), node::NowMs());
+        // The node's custodian subject (api/fhir_index.h), registered here
+        // once with the patient role, so that no write has to register it:
+        // eight first writes at once each found it missing and raced to.
+        std::string subject_path = dir + "/" + api::FhirIndex::kCustodianSubjectKeyFile;
+        crypto::KeyPair subject = crypto::KeyPair::Generate();
+        if (fs::exists(subject_path)) {
+          auto k = crypto::ReadKeyFile(subject_path);
+          if (!k.ok()) return Fail(k.status());
+          subject = *k;
+        } else if (Status st = crypto::WriteKeyFile(subject_path, subject); !st.ok()) {
+          return Fail(st);
+        }
+        doc["identities"] = json::array({{{"key", subject.id()},
+                                          {"org", doc["organisations"][0]["id"]},
+                                          {"roles", {"patient"}},
+                                          {"label", "fhir-custodian-subject"}}});
+        out["custodian_subject"] = subject.id();
         Status st = crypto::WriteKeyFile(admin_path, admin);
         if (!st.ok()) return Fail(st);
         out["admin_key"] = admin_path;
