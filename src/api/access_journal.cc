@@ -130,7 +130,11 @@ Status AccessJournal::Load() {
     }
     ::close(fd);
     segments_[seq] = Segment{found.size(), true};
-    for (auto& e : found) pending_.push_back(std::move(e));
+    for (auto& e : found) {
+      e.ticket = next_ticket_++;
+      unresolved_[e.ticket] = Live{seq, e.payload};
+      pending_.push_back(std::move(e));
+    }
     current_seq_ = seq + 1;
   }
   // Empty old segments go at once.
@@ -212,7 +216,7 @@ void AccessJournal::Append(nlohmann::json payload, Done done) {
     std::lock_guard lock(mu_);
     if (stop_) refused = Unavailable("access journal is closed");
     else if (!failed_.ok()) refused = failed_;
-    else queue_.emplace_back(std::move(line), std::move(done));
+    else queue_.push_back(Queued{std::move(line), std::move(payload), std::move(done)});
   }
   if (!refused.ok()) return done(refused, 0);
   cv_.notify_one();
@@ -249,9 +253,10 @@ void AccessJournal::WriterLoop() {
     // the destructor after it stopped), so reading them unlocked is safe.
     std::string buf;
     if (st.ok()) {
-      for (const auto& [line, cb] : batch) buf += line;
+      for (const auto& q : batch) buf += q.line;
       if (offset + buf.size() > allocated_) st = Preallocate(buf.size());
     }
+    std::vector<uint64_t> tickets(batch.size(), 0);
     if (st.ok()) {
       st = WriteAllAt(fd, buf, offset);
       if (st.ok() && opts_.sync && opts_.file_sync->Fdatasync(fd, SegmentPath(seq)) != 0)
@@ -261,6 +266,12 @@ void AccessJournal::WriterLoop() {
         current_size_ += buf.size();
         segments_[seq].outstanding += batch.size();
         syncs_++;
+        // Listed before the callbacks answer the reads: an answered read is
+        // in Unresolved() until its ticket is resolved.
+        for (size_t i = 0; i < batch.size(); ++i) {
+          tickets[i] = next_ticket_++;
+          unresolved_[tickets[i]] = Live{seq, std::move(batch[i].payload)};
+        }
         lock.unlock();
       }
     }
@@ -269,7 +280,7 @@ void AccessJournal::WriterLoop() {
       failed_ = st;
       lock.unlock();
     }
-    for (auto& [line, cb] : batch) cb(st, st.ok() ? seq : 0);
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(st, tickets[i]);
     // Extend the zero-filled stretch now, between groups, rather than in
     // front of a later group's replies.
     if (st.ok() && allocated_ - current_size_ < kPreallocLowBytes && current_size_ < opts_.segment_bytes) {
@@ -286,10 +297,22 @@ void AccessJournal::WriterLoop() {
 
 void AccessJournal::Resolved(uint64_t ticket) {
   std::lock_guard lock(mu_);
-  auto it = segments_.find(ticket);
+  auto live = unresolved_.find(ticket);
+  if (live == unresolved_.end()) return;
+  const uint64_t seq = live->second.seq;
+  unresolved_.erase(live);
+  auto it = segments_.find(seq);
   if (it == segments_.end() || it->second.outstanding == 0) return;
   it->second.outstanding--;
-  MaybeDeleteLocked(ticket);
+  MaybeDeleteLocked(seq);
+}
+
+std::vector<nlohmann::json> AccessJournal::Unresolved() const {
+  std::lock_guard lock(mu_);
+  std::vector<nlohmann::json> out;
+  out.reserve(unresolved_.size());
+  for (const auto& [ticket, live] : unresolved_) out.push_back(live.payload);
+  return out;
 }
 
 void AccessJournal::MaybeDeleteLocked(uint64_t seq) {

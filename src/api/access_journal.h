@@ -16,11 +16,16 @@
 // thread). At 500 reads/s that is far fewer syncs than reads.
 //
 // Segments and deletion: the current segment is closed once it exceeds
-// segment_bytes. Each entry holds a ticket (its segment) until the caller
-// says Resolved(ticket) (its transaction committed, or was rejected); a
-// closed segment with no outstanding entries is deleted. Segments found at
-// Open are closed segments whose entries are returned by Pending(); their
-// tickets are resolved the same way.
+// segment_bytes. Each durable entry has a ticket of its own (unique in this
+// process) until the caller says Resolved(ticket) (its transaction
+// committed, or was rejected); a closed segment with no outstanding entries
+// is deleted. Segments found at Open are closed segments whose entries are
+// returned by Pending(); their tickets are resolved the same way.
+//
+// Unresolved entries: the journal keeps the payload of every durable entry
+// not yet resolved (a few seconds' worth: until its block commits), so that
+// the AuditEvent search can show accesses that were answered but are not on
+// chain yet (Unresolved()).
 //
 // Preallocation: the open segment is zero-filled ahead of its entries (1 MiB
 // at a time, extended between groups), and groups are written in place at
@@ -93,8 +98,14 @@ class AccessJournal {
   // Append and wait.
   Result<uint64_t> AppendSync(nlohmann::json payload);
 
-  // The entry with this ticket no longer needs the journal.
+  // The entry with this ticket no longer needs the journal. Resolving a
+  // ticket twice, or ticket 0 (a failed Append), does nothing.
   void Resolved(uint64_t ticket);
+
+  // Payloads of the durable entries not yet resolved, in append order: every
+  // entry whose `done` ran with OK (or found at Open) and whose ticket has
+  // not been resolved. An entry is listed here before its `done` runs.
+  std::vector<nlohmann::json> Unresolved() const;
 
   // Segment files present now (for tests and metrics).
   std::vector<std::string> SegmentFiles() const;
@@ -121,10 +132,21 @@ class AccessJournal {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::pair<std::string, Done>> queue_;
+  struct Queued {
+    std::string line;
+    nlohmann::json payload;
+    Done done;
+  };
+  std::vector<Queued> queue_;
   bool stop_ = false;
   Status failed_;
   std::map<uint64_t, Segment> segments_;
+  struct Live {
+    uint64_t seq = 0;  // its segment
+    nlohmann::json payload;
+  };
+  std::map<uint64_t, Live> unresolved_;  // by ticket; tickets grow in append order
+  uint64_t next_ticket_ = 1;
   uint64_t current_seq_ = 0;
   int fd_ = -1;
   size_t current_size_ = 0;  // bytes of entries in the open segment

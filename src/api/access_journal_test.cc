@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 namespace medledger::api {
@@ -54,6 +55,58 @@ TEST(AccessJournal, ResolvedOldSegmentsAreDeleted) {
   (*j)->Resolved((*j)->Pending()[0].ticket);
   EXPECT_EQ((*j)->SegmentFiles().size(), 2u);
   (*j)->Resolved((*j)->Pending()[1].ticket);
+  EXPECT_EQ((*j)->SegmentFiles().size(), 1u);
+}
+
+// The AuditEvent search shows accesses answered but not yet on chain: an
+// entry is listed from the moment it is durable (before its callback
+// answers the read) until its ticket is resolved, across a restart too.
+TEST(AccessJournal, DurableEntriesAreListedUntilResolved) {
+  TmpDir d;
+  std::vector<uint64_t> tickets;
+  {
+    auto j = AccessJournal::Open(d.path + "/j");
+    ASSERT_TRUE(j.ok());
+    for (int i = 0; i < 3; ++i) {
+      auto t = (*j)->AppendSync(Event(i));
+      ASSERT_TRUE(t.ok());
+      tickets.push_back(*t);
+    }
+    auto u = (*j)->Unresolved();
+    ASSERT_EQ(u.size(), 3u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(u[i]["n"], i);
+    EXPECT_NE(tickets[0], tickets[1]);  // one ticket per entry
+
+    std::promise<bool> listed;
+    (*j)->Append(Event(7), [&](Status st, uint64_t) {
+      bool found = false;
+      for (const auto& p : (*j)->Unresolved()) found |= p["n"] == 7;
+      listed.set_value(st.ok() && found);
+    });
+    EXPECT_TRUE(listed.get_future().get());
+
+    (*j)->Resolved(tickets[1]);
+    u = (*j)->Unresolved();
+    ASSERT_EQ(u.size(), 3u);
+    EXPECT_EQ(u[0]["n"], 0);
+    EXPECT_EQ(u[1]["n"], 2);
+    EXPECT_EQ(u[2]["n"], 7);
+  }
+  auto j = AccessJournal::Open(d.path + "/j");
+  ASSERT_TRUE(j.ok());
+  ASSERT_EQ((*j)->Pending().size(), 4u);  // the segment still holds all four
+  EXPECT_EQ((*j)->Unresolved().size(), 4u);
+  // Resolving one entry twice releases it once: the segment stays while
+  // the others are outstanding.
+  (*j)->Resolved((*j)->Pending()[0].ticket);
+  (*j)->Resolved((*j)->Pending()[0].ticket);
+  (*j)->Resolved((*j)->Pending()[1].ticket);
+  (*j)->Resolved((*j)->Pending()[1].ticket);
+  EXPECT_EQ((*j)->Unresolved().size(), 2u);
+  EXPECT_EQ((*j)->SegmentFiles().size(), 2u);
+  (*j)->Resolved((*j)->Pending()[2].ticket);
+  (*j)->Resolved((*j)->Pending()[3].ticket);
+  EXPECT_TRUE((*j)->Unresolved().empty());
   EXPECT_EQ((*j)->SegmentFiles().size(), 1u);
 }
 
