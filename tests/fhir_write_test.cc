@@ -538,7 +538,6 @@ TEST_F(FhirWriteTest, NoPhiInAnyFileOfTheDataDirectory) {
       << hits.size() - before << " hits in the decrypted record";
 }
 
-
 // --- Erasure takes the record's identifiers out of the index -----------------
 
 // Every key and value stored in the SST and WAL files of the RocksDB database
