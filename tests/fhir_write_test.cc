@@ -91,12 +91,23 @@ class FhirWriteTest : public ::testing::Test {
     return k.id();
   }
 
+  // This node's public id: writes name it (X-Medledger-Node).
+  std::string NodeId() {
+    if (node_id_.empty()) {
+      auto s = client_->Get("/v1/status");
+      if (s.ok()) node_id_ = json::parse(s->body).value("node_id", "");
+    }
+    return node_id_;
+  }
+  std::string node_id_;
+
   http::ClientResponse Send(const std::string& method, const std::string& target, const std::string& body,
                             const std::string& patient = "", bool representation = true,
                             const crypto::KeyPair* key = nullptr) {
     http::HeaderList h = {{"Content-Type", "application/fhir+json"}};
     if (representation) h.push_back({"Prefer", "return=representation"});
     if (!patient.empty()) h.push_back({api::kPatientHeader, patient});
+    h.push_back({std::string(api::kNodeHeader), NodeId()});
     h = api::SignRequest(key ? *key : *admin_, method, target, body, std::move(h));
     auto r = client_->Request(method, target, body, h);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -217,13 +228,15 @@ TEST_F(FhirWriteTest, ConcurrentBundlesAreEachStoredWholeAndAnchored) {
     bodies.push_back(Slurp(DataFile(f)));
   }
   std::vector<http::ClientResponse> replies(files.size());
+  const std::string node_id = NodeId();
   std::vector<std::thread> ts;
   for (size_t i = 0; i < files.size(); ++i)
     ts.emplace_back([&, i] {
       http::Client c(node_->url(), std::chrono::seconds(120));
       http::HeaderList h = {{"Content-Type", "application/fhir+json"},
                             {"Prefer", "return=representation"},
-                            {api::kPatientHeader, patients[i]}};
+                            {api::kPatientHeader, patients[i]},
+                            {std::string(api::kNodeHeader), node_id}};
       h = api::SignRequest(*admin_, "POST", "/fhir", bodies[i], std::move(h));
       auto r = c.Request("POST", "/fhir", bodies[i], h);
       if (r.ok()) replies[i] = *r;

@@ -121,6 +121,7 @@ class Authenticator::NonceBook {
 struct Authenticator::Checked {
   SignatureCheck client;
   std::optional<SignatureCheck> hop;
+  bool allow_retired = false;
 };
 
 Authenticator::Authenticator(node::Chain* chain, node::Orderer* orderer, AuthOptions opts)
@@ -223,6 +224,7 @@ std::optional<AuthFailure> Authenticator::CheckSignatures(const http::Request& r
   auto c = CheckSignature(req, rules, now_s);
   if (!c.ok()) return Fail(StatusCode::kUnauthenticated, c.status().message() + " (RFC 9421; docs/RECORDS.md)");
   out->client = std::move(*c);
+  out->allow_retired = need.allow_retired;
 
   // Signed before the restart floor: possibly accepted before a crash.
   for (int64_t created : {out->client.created, out->hop ? out->hop->created : INT64_MAX}) {
@@ -271,8 +273,8 @@ Result<state::Caller> Authenticator::Admit(const Checked& c, const Status& head,
   }
   auto rec = state::LoadIdentity(st, c.client.pk);
   std::optional<state::OrgRecord> org;
-  if (rec && rec->active()) org = state::LoadOrg(st, rec->org);
-  if (!rec || !rec->active() || !org || !org->active)
+  if (rec && (rec->active() || c.allow_retired)) org = state::LoadOrg(st, rec->org);
+  if (!rec || !(rec->active() || c.allow_retired) || !org || !org->active)
     return fail(Fail(StatusCode::kPermissionDenied,
                      "the signing key is not a registered, active identity of an active organisation"),
                 c.client.keyid, "unregistered:");

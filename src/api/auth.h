@@ -76,6 +76,10 @@ struct AuthNeed {
   // is marked head_unconfirmed and the answer says so. Every other request
   // gets 503 then, since consent or a key may have been revoked meanwhile.
   bool break_glass_without_head = false;
+  // A revoked or rotated key may still authenticate (its identity comes back
+  // inactive, for the handler to confine): it may learn the fate of the
+  // transactions it signed, such as its own rotation. Unknown keys never.
+  bool allow_retired = false;
 };
 
 // A failed authentication: the status (kUnauthenticated 401,

@@ -45,15 +45,6 @@ Hash32 HmacSha256(const uint8_t* key, size_t key_len, std::string_view msg) {
   return out;
 }
 
-std::string WriteSigningMessage(std::string_view method, std::string_view target, std::string_view body,
-                                int64_t created) {
-  std::string m = "medledger-write\n";
-  m.append(method).append("\n").append(target).append("\n");
-  m += ToHex(crypto::Sha256(body));
-  m += "\n" + std::to_string(created);
-  return m;
-}
-
 namespace {
 
 Status FromRocks(const rocksdb::Status& s, const char* what) {

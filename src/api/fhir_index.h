@@ -140,16 +140,8 @@ class FhirIndex {
 // HMAC-SHA256 (RFC 2104) over the project's SHA-256.
 Hash32 HmacSha256(const uint8_t* key, size_t key_len, std::string_view msg);
 
-// The string a writer signs until RFC 9421 signatures replace it (see
-// fhir_write.cc, AuthenticateWriter):
-//   "medledger-write\n" METHOD "\n" TARGET "\n" hex(SHA-256(body)) "\n" CREATED
-// TARGET is the request target as sent (path and query, e.g.
-// "/fhir?patient=ab12..."); CREATED is unix seconds.
-std::string WriteSigningMessage(std::string_view method, std::string_view target, std::string_view body,
-                                int64_t created);
-inline constexpr const char* kWriteKeyHeader = "X-Medledger-Key";
-inline constexpr const char* kWriteSignatureHeader = "X-Medledger-Signature";
-inline constexpr const char* kWriteCreatedHeader = "X-Medledger-Created";
+// The patient a new Patient resource is bound to (public id); covered by the
+// writer's signature like every header the server acts on.
 inline constexpr const char* kPatientHeader = "X-Medledger-Patient";
 
 }  // namespace medledger::api

@@ -29,6 +29,8 @@
 #include <thread>
 
 #include "api/access_journal.h"
+#include "api/auth.h"
+#include "api/denial_limiter.h"
 #include "api/fhir_context.h"
 #include "api/fhir_forward.h"
 #include "api/fhir_index.h"
@@ -58,7 +60,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr auto kSignatureMaxAge = std::chrono::seconds(300);
 constexpr int64_t kAccountingWindowMs = int64_t(6) * 366 * 24 * 3600 * 1000;  // 45 CFR 164.528: six years
 constexpr const char* kIdSystem = "urn:medledger:public-id";
 constexpr const char* kOrgSystem = "urn:medledger:org";
@@ -131,19 +132,16 @@ std::string BaseUrl(const http::Request& req) {
   return "http://" + (host ? *host : std::string("localhost")) + "/fhir";
 }
 
-struct Caller {
-  crypto::PublicKey pk{};
-  std::string id;
-  std::optional<state::IdentityRecord> rec;
-  bool registered() const { return rec && rec->active(); }
-};
+// Every handler below runs after api/auth.h verified its caller (the
+// signature, the chain head, an active identity, an unspent nonce).
+using Caller = state::Caller;
 
 // One shared service per node: nonces, the journal and the erasure worker.
 // Handlers hold it by shared_ptr, so it lives as long as the server's routes.
 struct ReadService {
   FhirContext* ctx = nullptr;
-  NonceCache nonces;
   std::unique_ptr<AccessJournal> journal;
+  DenialLimiter denials;  // which denied reads go on chain
 
   // Erasures, one at a time. Its jobs hold the service by shared_ptr, so
   // this destructor may run on the worker's thread (WorkQueue allows that).
@@ -219,23 +217,6 @@ using Svc = std::shared_ptr<ReadService>;
 
 const state::StateReader& State(const Svc& s) { return s->ctx->ledger->chain->state(); }
 
-// Verifies the signature; with `require_registered`, the signer must be a
-// registered, active identity. Returns the error response, or nullopt.
-std::optional<http::Response> Authenticate(const Svc& s, const http::Request& req, Caller* c,
-                                           bool require_registered) {
-  auto pk = VerifyRequestSignature(req, kSignatureMaxAge, s->nonces);
-  if (!pk.ok()) {
-    if (pk.status().code() == StatusCode::kUnavailable) return Oo(503, fhir::IssueCode::kTooCostly, pk.status().message());
-    return Oo(401, fhir::IssueCode::kSecurity, pk.status().message() + " (see RFC 9421; docs/RECORDS.md)");
-  }
-  c->pk = *pk;
-  c->id = crypto::PublicId(*pk);
-  c->rec = state::LoadIdentity(State(s), *pk);
-  if (require_registered && !c->registered())
-    return Oo(403, fhir::IssueCode::kForbidden, "the signing key is not a registered, active identity");
-  return std::nullopt;
-}
-
 // Follows an access.event (or replayed journal entry) until it commits, then
 // releases its journal entry. One still pending after many tries, or one the
 // node forgot, stays journaled and is resubmitted at the next start.
@@ -298,15 +279,12 @@ ReadPlan PlanRead(const Svc& s, const Caller& c, const records::AnchorInfo& anch
   if (!patient) {
     // Organisational resources (Organization, Practitioner, Location) belong
     // to no patient: any registered identity may read them, unaudited.
-    p.decision.allowed = c.registered();
-    p.decision.reason = "the signing key is not a registered, active identity";
+    p.decision.allowed = true;
   } else {
     records::AccessRequest ar;
     ar.accessor = c.pk;
-    if (c.rec) {
-      ar.accessor_org = c.rec->org;
-      ar.accessor_roles = c.rec->roles;
-    }
+    ar.accessor_org = c.org();
+    ar.accessor_roles = c.identity.roles;
     ar.custodian_org = s->ctx->org;
     ar.patient = *patient;
     ar.resource_type = anchor.resource_type;
@@ -344,6 +322,13 @@ ReadPlan PlanRead(const Svc& s, const Caller& c, const records::AnchorInfo& anch
       }
     }
   } else {
+    // One on-chain denial per key, record and reason within the window: a
+    // retried read adds nothing, a new reason (revoked since) still shows.
+    if (!s->denials.Admit(c.id, anchor.record_id + "#" + d.code, now_ms)) {
+      // Answered 403 all the same; the chain is not the flood's to fill.
+      s->ctx->ledger->auth->NoteSuppressedDenial(c.id, anchor.record_id, d.reason);
+      return p;
+    }
     e["outcome"] = "denied";
     e["denial_reason"] = d.code;  // the vocabulary code; the sentence is for the 403
   }
@@ -380,18 +365,15 @@ void AddRecordHeaders(http::Response& r, const records::AnchorInfo& a) {
   r.headers.emplace_back("X-Medledger-Version", std::to_string(a.version));
 }
 
-void HandleRead(const Svc& s, http::Request& req, http::Reply reply, std::optional<std::string> vid) {
-  // Cross-organisation reads (fhir_forward.h): a hop from another node is
-  // checked first; `via` names that node.
-  std::string via;
-  if (auto e = CheckForwardedHop(s->ctx, req, &via)) return reply(*e);
+void HandleRead(const Svc& s, http::Request& req, const Caller& c, http::Reply reply, std::optional<std::string> vid) {
+  // Cross-organisation reads (fhir_forward.h): `via` names the node that
+  // forwarded this one, whose hop signature api/auth.h checked.
+  const std::string via = c.via;
   if (!via.empty())
     reply = [reply, via](http::Response r) {
       r.headers.emplace_back(std::string(kForwardedByHeader), via);
       reply(std::move(r));
     };
-  Caller c;
-  if (auto e = Authenticate(s, req, &c, false)) return reply(*e);
   std::string purpose, reason;
   if (auto e = ReadPurpose(req, &purpose, &reason)) return reply(*e);
   // Cross-organisation reads: another custodian named; answered by a worker.
@@ -418,7 +400,9 @@ void HandleRead(const Svc& s, http::Request& req, http::Reply reply, std::option
   // Cross-organisation reads: the forwarding node goes in the log (access.event has no field for it).
   if (!via.empty() && !plan.event.is_null())
     spdlog::info("access event {} was forwarded by node {}", plan.event["event_id"].get<std::string>(), via.substr(0, 16));
-  auto answer = [ref](const ReadPlan& p) {
+  // A break-glass read served without a confirmed chain head says so.
+  const bool unconfirmed = c.head_unconfirmed;
+  auto answer = [ref, unconfirmed](const ReadPlan& p) {
     const auto& d = p.decision;
     if (!d.allowed) return Oo(403, fhir::IssueCode::kForbidden, "access denied: " + d.reason);
     if (p.erased) return Oo(410, fhir::IssueCode::kDeleted, ref + " was erased at the patient's request");
@@ -433,6 +417,7 @@ void HandleRead(const Svc& s, http::Request& req, http::Reply reply, std::option
     AddRecordHeaders(r, p.anchor);
     if (!p.event.is_null()) r.headers.emplace_back("X-Medledger-Access-Event", p.event["event_id"].get<std::string>());
     if (d.break_glass) r.headers.emplace_back("X-Medledger-Break-Glass", "true");
+    if (unconfirmed) r.headers.emplace_back("X-Medledger-Head-Unconfirmed", "true");
     return r;
   };
   if (plan.event.is_null()) return reply(answer(plan));
@@ -445,9 +430,7 @@ void HandleRead(const Svc& s, http::Request& req, http::Reply reply, std::option
   });
 }
 
-void HandleEverything(const Svc& s, http::Request& req, http::Reply reply) {
-  Caller c;
-  if (auto e = Authenticate(s, req, &c, false)) return reply(*e);
+void HandleEverything(const Svc& s, http::Request& req, const Caller& c, http::Reply reply) {
   std::string purpose, reason;
   if (auto e = ReadPurpose(req, &purpose, &reason)) return reply(*e);
   if (auto e = RequireIndex(s)) return reply(*e);
@@ -519,8 +502,8 @@ void HandleEverything(const Svc& s, http::Request& req, http::Reply reply) {
 
 // Patient, active representative or auditor: who may see a patient's
 // consents and access log.
-std::optional<http::Response> PatientQuery(const Svc& s, const http::Request& req, Caller* c, crypto::PublicKey* patient) {
-  if (auto e = Authenticate(s, req, c, true)) return e;
+std::optional<http::Response> PatientQuery(const Svc& s, const http::Request& req, const Caller& c,
+                                           crypto::PublicKey* patient) {
   auto q = req.Query("patient");
   if (!q) return Oo(400, fhir::IssueCode::kInvalid, "patient=<patient public id> is required");
   std::string pid = *q;
@@ -528,8 +511,8 @@ std::optional<http::Response> PatientQuery(const Svc& s, const http::Request& re
   auto pk = crypto::ParsePublicId(pid);
   if (!pk.ok()) return Oo(400, fhir::IssueCode::kInvalid, "patient must be a public id (64 hex characters)");
   *patient = *pk;
-  bool ok = c->pk == *pk || c->rec->Has(model::kRoleAuditor) ||
-            records::IsActiveRepresentative(State(s), *pk, c->pk, NowMs());
+  bool ok = c.pk == *pk || c.Has(model::kRoleAuditor) ||
+            records::IsActiveRepresentative(State(s), *pk, c.pk, NowMs());
   if (!ok) return Oo(403, fhir::IssueCode::kForbidden, "only the patient, a representative or an auditor may read this");
   return std::nullopt;
 }
@@ -605,10 +588,9 @@ http::Response SearchBundle(const std::string& base, const std::vector<json>& re
   return Fhir(200, b.dump());
 }
 
-void HandleConsentSearch(const Svc& s, http::Request& req, http::Reply reply) {
-  Caller c;
+void HandleConsentSearch(const Svc& s, http::Request& req, const Caller& c, http::Reply reply) {
   crypto::PublicKey patient{};
-  if (auto e = PatientQuery(s, req, &c, &patient)) return reply(*e);
+  if (auto e = PatientQuery(s, req, c, &patient)) return reply(*e);
   std::vector<json> out;
   int64_t now = NowMs();
   for (const auto& ci : records::ListConsents(State(s), patient)) {
@@ -758,10 +740,9 @@ json DisclosureAuditEvent(const Svc& s, const records::DisclosureInfo& d) {
           {"entity", entities}};
 }
 
-void HandleAuditSearch(const Svc& s, http::Request& req, http::Reply reply) {
-  Caller c;
+void HandleAuditSearch(const Svc& s, http::Request& req, const Caller& c, http::Reply reply) {
   crypto::PublicKey patient{};
-  if (auto e = PatientQuery(s, req, &c, &patient)) return reply(*e);
+  if (auto e = PatientQuery(s, req, c, &patient)) return reply(*e);
   auto acc = req.Query("_accounting");
   bool accounting = acc && (*acc == "true" || *acc == "1");
   // Journal first, then the chain (see PendingAccessEvents).
@@ -789,17 +770,15 @@ void HandleAuditSearch(const Svc& s, http::Request& req, http::Reply reply) {
 }
 
 bool IsStaff(const Svc& s, const Caller& c) {
-  return c.registered() && c.rec->org == s->ctx->org &&
-         c.rec->Has(model::kRoleOrgAdmin | model::kRolePractitioner | model::kRoleNode);
+  return c.org() == s->ctx->org &&
+         c.Has(model::kRoleOrgAdmin | model::kRolePractitioner | model::kRoleNode);
 }
 
 std::string RecipientRef(std::string_view name, std::string_view address) {
   return ToHex(crypto::Sha256(std::string(name) + "\n" + std::string(address)));
 }
 
-void HandleDisclosure(const Svc& s, http::Request& req, http::Reply reply) {
-  Caller c;
-  if (auto e = Authenticate(s, req, &c, true)) return reply(*e);
+void HandleDisclosure(const Svc& s, http::Request& req, const Caller& c, http::Reply reply) {
   if (!IsStaff(s, c)) return reply(Oo(403, fhir::IssueCode::kForbidden, "only the custodian's staff record disclosures"));
   if (auto e = RequireIndex(s)) return reply(*e);
   json b = json::parse(req.body, nullptr, false);
@@ -854,10 +833,8 @@ void HandleDisclosure(const Svc& s, http::Request& req, http::Reply reply) {
 // the hold binds every node of the organisation. This lists the
 // organisation's holds from committed state, by record id, with the FHIR
 // reference when this node's index knows it.
-void HandleListHolds(const Svc& s, http::Request& req, http::Reply reply) {
-  Caller c;
-  if (auto e = Authenticate(s, req, &c, true)) return reply(*e);
-  if (!(c.rec->org == s->ctx->org && c.rec->Has(model::kRoleOrgAdmin | model::kRoleAuditor)))
+void HandleListHolds(const Svc& s, http::Request& req, const Caller& c, http::Reply reply) {
+  if (!(c.org() == s->ctx->org && c.Has(model::kRoleOrgAdmin | model::kRoleAuditor)))
     return reply(Oo(403, fhir::IssueCode::kForbidden, "org admins and auditors only"));
   json out = json::object();
   for (const auto& h : records::ListLegalHolds(State(s), s->ctx->org)) {
@@ -929,9 +906,7 @@ void DecideErasure(const Svc& s, std::string ref, std::string record_id, std::st
   reply(http::Response::Json(200, receipt.dump()));
 }
 
-void HandleErase(const Svc& s, http::Request& req, http::Reply reply) {
-  Caller c;
-  if (auto e = Authenticate(s, req, &c, true)) return reply(*e);
+void HandleErase(const Svc& s, http::Request& req, const Caller& c, http::Reply reply) {
   if (auto e = RequireIndex(s)) return reply(*e);
   const std::string type = req.params[0], id = req.params[1], ref = type + "/" + id;
   auto look = s->ctx->index->Lookup(type, id);
@@ -970,7 +945,7 @@ void HandleErase(const Svc& s, http::Request& req, http::Reply reply) {
 // the anchors of its own records, or of a patient it represents, which `record
 // get` and `erase` need to check what they receive; anyone else's are 403.
 std::optional<http::Response> CheckAnchorReader(const Svc& s, const Caller& c, const records::AnchorInfo& a) {
-  if (c.rec->roles & ~uint32_t(model::kRolePatient)) return std::nullopt;
+  if (c.identity.roles & ~uint32_t(model::kRolePatient)) return std::nullopt;
   auto bound = records::BoundPatient(State(s), a.org, a.pseudonym);
   if (bound && (*bound == c.pk || records::IsActiveRepresentative(State(s), *bound, c.pk, NowMs())))
     return std::nullopt;
@@ -978,9 +953,7 @@ std::optional<http::Response> CheckAnchorReader(const Svc& s, const Caller& c, c
                                "anchors are readable by member organisations' keys, and by a patient for their own records");
 }
 
-void HandleRecordLookup(const Svc& s, http::Request& req, http::Reply reply) {
-  Caller c;
-  if (auto e = Authenticate(s, req, &c, true)) return reply(*e);
+void HandleRecordLookup(const Svc& s, http::Request& req, const Caller& c, http::Reply reply) {
   if (auto e = RequireIndex(s)) return reply(*e);
   auto ref = req.Query("reference");
   auto slash = ref ? ref->find('/') : std::string::npos;
@@ -995,9 +968,7 @@ void HandleRecordLookup(const Svc& s, http::Request& req, http::Reply reply) {
                                       .dump()));
 }
 
-void HandleAnchor(const Svc& s, http::Request& req, http::Reply reply) {
-  Caller c;
-  if (auto e = Authenticate(s, req, &c, true)) return reply(*e);
+void HandleAnchor(const Svc& s, http::Request& req, const Caller& c, http::Reply reply) {
   char* end = nullptr;
   long long v = std::strtoll(req.params[1].c_str(), &end, 10);
   if (req.params[1].empty() || *end || v <= 0) return reply(http::Response::Error(400, "invalid_argument", "bad version"));
@@ -1072,27 +1043,35 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
   });
   DecideLeftoverErasures(s);
 
-  server.Route("GET", "/fhir/{type}/{id}",
-               [s](http::Request& req, http::Reply reply) { HandleRead(s, req, std::move(reply), std::nullopt); });
-  server.Route("GET", "/fhir/{type}/{id}/_history/{vid}", [s](http::Request& req, http::Reply reply) {
-    HandleRead(s, req, std::move(reply), req.params[2]);
+  // Every route is signed: api/auth.h verifies the caller first. Reads may
+  // come forwarded from another organisation's node; writes to the chain on
+  // the patient's behalf (erasure) are bound to this node.
+  Authenticator* auth = ctx->ledger->auth;
+  using Handler = void (*)(const Svc&, http::Request&, const Caller&, http::Reply);
+  auto signed_route = [&](const char* method, const char* path, AuthNeed need, Handler h) {
+    server.Route(method, path, [s, auth, need, h](http::Request& req, http::Reply reply) {
+      auth->Authenticate(req, std::move(reply), need, true,
+                         [s, h](http::Request& r, const Caller& c, http::Reply rep) { h(s, r, c, std::move(rep)); });
+    });
+  };
+  const AuthNeed read{.bound_to_node = false, .allow_hop = true, .break_glass_without_head = true};
+  const AuthNeed local{};
+  const AuthNeed bound{.bound_to_node = true, .allow_hop = false};
+  signed_route("GET", "/fhir/{type}/{id}", read, [](const Svc& s, http::Request& r, const Caller& c, http::Reply rep) {
+    HandleRead(s, r, c, std::move(rep), std::nullopt);
   });
-  server.Route("GET", "/fhir/Patient/{id}/$everything",
-               [s](http::Request& req, http::Reply reply) { HandleEverything(s, req, std::move(reply)); });
-  server.Route("GET", "/fhir/Consent",
-               [s](http::Request& req, http::Reply reply) { HandleConsentSearch(s, req, std::move(reply)); });
-  server.Route("GET", "/fhir/AuditEvent",
-               [s](http::Request& req, http::Reply reply) { HandleAuditSearch(s, req, std::move(reply)); });
-  server.Route("POST", "/fhir/{type}/{id}/$erase",
-               [s](http::Request& req, http::Reply reply) { HandleErase(s, req, std::move(reply)); });
-  server.Route("POST", "/v1/disclosures",
-               [s](http::Request& req, http::Reply reply) { HandleDisclosure(s, req, std::move(reply)); });
-  server.Route("GET", "/v1/admin/legal-hold",
-               [s](http::Request& req, http::Reply reply) { HandleListHolds(s, req, std::move(reply)); });
-  server.Route("GET", "/v1/records",
-               [s](http::Request& req, http::Reply reply) { HandleRecordLookup(s, req, std::move(reply)); });
-  server.Route("GET", "/v1/records/{record_id}/{version}",
-               [s](http::Request& req, http::Reply reply) { HandleAnchor(s, req, std::move(reply)); });
+  signed_route("GET", "/fhir/{type}/{id}/_history/{vid}", read,
+               [](const Svc& s, http::Request& r, const Caller& c, http::Reply rep) {
+                 HandleRead(s, r, c, std::move(rep), r.params[2]);
+               });
+  signed_route("GET", "/fhir/Patient/{id}/$everything", local, HandleEverything);
+  signed_route("GET", "/fhir/Consent", local, HandleConsentSearch);
+  signed_route("GET", "/fhir/AuditEvent", local, HandleAuditSearch);
+  signed_route("POST", "/fhir/{type}/{id}/$erase", bound, HandleErase);
+  signed_route("POST", "/v1/disclosures", bound, HandleDisclosure);
+  signed_route("GET", "/v1/admin/legal-hold", local, HandleListHolds);
+  signed_route("GET", "/v1/records", local, HandleRecordLookup);
+  signed_route("GET", "/v1/records/{record_id}/{version}", local, HandleAnchor);
   return Status::Ok();
 }
 

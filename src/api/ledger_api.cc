@@ -258,15 +258,16 @@ http::Response Forbidden(const std::string& what, const std::string& why) {
 LedgerReader ReaderOf(const state::Caller& c) {
   LedgerReader r;
   r.pk = c.pk;
-  r.member = c.Has(kLedgerReaderRoles);
-  if (!r.member) r.why_not = "holds none of those roles";
+  r.member = c.identity.active() && c.Has(kLedgerReaderRoles);
+  if (!r.member) r.why_not = c.identity.active() ? "holds none of those roles" : "is revoked or rotated";
   return r;
 }
 
 // A route that needs a verified caller (api/auth.h) before `then` runs.
-void Signed(http::Server& server, LedgerContext* ctx, const char* method, const char* path, Authenticator::Then then) {
-  server.Route(method, path, [ctx, then](http::Request& req, http::Reply reply) {
-    ctx->auth->Authenticate(req, std::move(reply), AuthNeed{}, false, then);
+void Signed(http::Server& server, LedgerContext* ctx, const char* method, const char* path, Authenticator::Then then,
+            AuthNeed need = {}) {
+  server.Route(method, path, [ctx, then, need](http::Request& req, http::Reply reply) {
+    ctx->auth->Authenticate(req, std::move(reply), need, false, then);
   });
 }
 
@@ -442,7 +443,8 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
   // transaction it signed itself (so a patient's CLI can wait for its consent
   // to commit), and only the state of one not yet in a block: the mempool
   // does not keep signers, and an id with its state (pending, or an admission
-  // rejection's reason) carries no payload. Keys state does not know get 403.
+  // rejection's reason) carries no payload. Keys state does not know get 403;
+  // a revoked or rotated key still reads what it signed (its own rotation).
   Signed(server, ctx, "GET", "/v1/tx/{id}", [ctx](http::Request& req, const state::Caller& c, http::Reply reply) {
     LedgerReader who = ReaderOf(c);
     auto id = ParseId(req.params[0]);
@@ -463,7 +465,7 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
       return;
     }
     finish(mem, reply);
-  });
+  }, AuthNeed{.allow_retired = true});
 
   Signed(server, ctx, "GET", "/v1/blocks/{height}", [ctx](http::Request& req, const state::Caller& c, http::Reply reply) {
     LedgerReader who = ReaderOf(c);

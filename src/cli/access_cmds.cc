@@ -85,8 +85,7 @@ std::string ToPurposeCode(const std::string& p) {
 Result<http::ClientResponse> Signed(ApiClient& c, const crypto::KeyPair& key, const std::string& method,
                                     const std::string& target, const std::string& body = {},
                                     http::HeaderList headers = {}) {
-  auto h = api::SignRequest(key, method, target, body, std::move(headers));
-  return c.Raw(method, target, body, "application/json", h);
+  return c.SignedRequest(key, method, target, body, std::move(headers));
 }
 
 // The diagnostics of an OperationOutcome, or the {"error":...} message.

@@ -1,6 +1,7 @@
 #include "cli/api_client.h"
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 
 #include "api/http_signature.h"
@@ -37,15 +38,17 @@ Result<json> Decode(const Result<http::ClientResponse>& r) {
   return medledger::Status(c, msg);
 }
 
-// A 503 with Retry-After from a transaction submission means the node
-// neither admitted nor rejected it (it could not confirm that it holds the
-// latest blocks: node::Orderer::AwaitHead) and recorded nothing, so the same
-// bytes are sent again after the delay it asks for (capped), a few times.
-Result<http::ClientResponse> PostRetrying(http::Client& http, std::string_view target, std::string_view body) {
+// Sends what `attempt` sends until the node stops answering "not now": a
+// 503 or 429 that carries Retry-After. A 503 with Retry-After means the node
+// neither admitted nor refused the request and recorded nothing (it could
+// not confirm the chain head, node::Orderer::AwaitHead, or restarted after a
+// crash, api/auth.h), so trying again after the delay it asks for (capped)
+// is safe. Up to 10 tries.
+Result<http::ClientResponse> Retrying(const std::function<Result<http::ClientResponse>()>& attempt) {
   constexpr int kAttempts = 10;
-  for (int attempt = 1;; ++attempt) {
-    auto r = http.Post(target, body);
-    if (!r.ok() || r->status != 503 || attempt == kAttempts) return r;
+  for (int n = 1;; ++n) {
+    auto r = attempt();
+    if (!r.ok() || (r->status != 503 && r->status != 429) || n == kAttempts) return r;
     auto after = r->Header("retry-after");
     if (!after) return r;
     int secs = 1;
@@ -77,19 +80,9 @@ Result<http::ClientResponse> ApiClient::SignedRequest(const crypto::KeyPair& key
     ML_ASSIGN_OR_RETURN(std::string node, node_id());
     headers.emplace_back(std::string(api::kNodeHeader), node);
   }
-  constexpr int kAttempts = 10;
-  for (int attempt = 1;; ++attempt) {
-    // A fresh signature each try: a node that restarted after a crash
-    // refuses signatures made before it came back (Retry-After says when).
-    auto r = http_.Request(method, target, body, api::SignRequest(key, method, target, body, headers));
-    if (!r.ok() || (r->status != 503 && r->status != 429) || attempt == kAttempts) return r;
-    auto after = r->Header("retry-after");
-    if (!after) return r;
-    int secs = 1;
-    if (!after->empty() && after->size() <= 3 && after->find_first_not_of("0123456789") == std::string::npos)
-      secs = std::clamp(std::stoi(*after), 0, 10);
-    std::this_thread::sleep_for(std::chrono::seconds(secs));
-  }
+  // A fresh signature each try: a node that restarted after a crash
+  // refuses signatures made before it came back (Retry-After says when).
+  return Retrying([&] { return http_.Request(method, target, body, api::SignRequest(key, method, target, body, headers)); });
 }
 
 Result<std::string> ApiClient::node_id() {
@@ -108,7 +101,7 @@ Result<json> ApiClient::GetSignedJson(const crypto::KeyPair& key, const std::str
 }
 
 Result<json> ApiClient::PostJson(const std::string& target, const json& body) {
-  return Decode(PostRetrying(http_, target, body.dump()));
+  return Decode(Retrying([&] { return http_.Post(target, body.dump()); }));
 }
 
 Result<json> ApiClient::Status() { return GetJson("/v1/status"); }
@@ -147,7 +140,8 @@ Result<json> ApiClient::WaitTx(const crypto::KeyPair& key, const std::string& id
 Result<json> ApiClient::Submit(const crypto::KeyPair& key, uint16_t type, const json& payload, bool wait) {
   ML_ASSIGN_OR_RETURN(model::Transaction tx, Build(key, type, payload));
   std::string id = ToHex(tx.Id());
-  auto r = PostRetrying(http_, wait ? "/v1/tx?wait_ms=30000" : "/v1/tx", model::TxToJson(tx).dump());
+  const std::string body = model::TxToJson(tx).dump();
+  auto r = Retrying([&] { return http_.Post(wait ? "/v1/tx?wait_ms=30000" : "/v1/tx", body); });
   if (!r.ok()) return r.status();
   json j = json::parse(r->body, nullptr, false);
   if (j.is_discarded()) return Internal("node answered with invalid JSON");

@@ -59,13 +59,12 @@ std::string OutcomeMessage(const std::string& body) {
   return body.substr(0, 300);
 }
 
-Result<http::ClientResponse> SignedSend(http::Client& c, const crypto::KeyPair& key, const std::string& method,
+Result<http::ClientResponse> SignedSend(ApiClient& c, const crypto::KeyPair& key, const std::string& method,
                                         const std::string& target, const std::string& body,
                                         const std::string& patient) {
   http::HeaderList h = {{"Content-Type", "application/fhir+json"}, {"Accept", "application/fhir+json"}};
   if (!patient.empty()) h.push_back({api::kPatientHeader, patient});
-  h = api::SignRequest(key, method, target, body, std::move(h));
-  return c.Request(method, target, body, h);
+  return c.SignedRequest(key, method, target, body, std::move(h));
 }
 
 // Registers the node's custodian subject key (binds the pseudonym of
@@ -111,7 +110,7 @@ Result<json> RecordPut(const std::string& url, const crypto::KeyPair& key, const
       target += "/" + doc["id"].get<std::string>();
     }
   }
-  http::Client c(url, std::chrono::minutes(5));
+  ApiClient c(url, std::chrono::minutes(5));
   ML_ASSIGN_OR_RETURN(auto r, SignedSend(c, key, method, target, body, patient_id));
   if (r.status == 412 && OutcomeMessage(r.body).find("custodian subject key") != std::string::npos) {
     ML_RETURN_IF_ERROR(RegisterCustodianSubject(url, key));
