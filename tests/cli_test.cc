@@ -62,27 +62,6 @@ int ClosedLoopbackPort() {
   return port;
 }
 
-// Connections to 127.0.0.1:`port` whose request the server has received but
-// not read yet (server side, bytes waiting in the receive queue), from
-// /proc/net/tcp. A stopped server still completes handshakes and receives
-// bytes, so this counts the requests it will find when it resumes.
-int QueuedRequests(int port) {
-  std::ifstream f("/proc/net/tcp");
-  std::string line;
-  std::getline(f, line);  // header
-  int n = 0;
-  while (std::getline(f, line)) {
-    std::istringstream in(line);
-    std::string sl, local, remote, st, queues;
-    in >> sl >> local >> remote >> st >> queues;
-    auto colon = local.find(':'), q = queues.find(':');
-    if (colon == std::string::npos || q == std::string::npos) continue;
-    if (std::stoi(local.substr(colon + 1), nullptr, 16) != port || st != "01") continue;  // ESTABLISHED
-    if (std::stoul(queues.substr(q + 1), nullptr, 16) > 0) n++;
-  }
-  return n;
-}
-
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -29,27 +29,8 @@ namespace medledger {
 namespace {
 
 using nlohmann::json;
+using test::QueuedRequests;
 using test::WaitUntil;
-
-// Requests a server on `port` has received but not read yet, from
-// /proc/net/tcp (as in cli_test.cc): a stopped node still accepts
-// connections and receives bytes, so this says the request is waiting there.
-int QueuedRequests(int port) {
-  std::ifstream f("/proc/net/tcp");
-  std::string line;
-  std::getline(f, line);  // header
-  int n = 0;
-  while (std::getline(f, line)) {
-    std::istringstream in(line);
-    std::string sl, local, remote, st, queues;
-    in >> sl >> local >> remote >> st >> queues;
-    auto colon = local.find(':'), q = queues.find(':');
-    if (colon == std::string::npos || q == std::string::npos) continue;
-    if (std::stoi(local.substr(colon + 1), nullptr, 16) != port || st != "01") continue;  // ESTABLISHED
-    if (std::stoul(queues.substr(q + 1), nullptr, 16) > 0) n++;
-  }
-  return n;
-}
 
 int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
 

@@ -227,4 +227,21 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const ProcessOpti
   return res;
 }
 
+int QueuedRequests(int port) {
+  std::ifstream f("/proc/net/tcp");
+  std::string line;
+  std::getline(f, line);  // header
+  int n = 0;
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    std::string sl, local, remote, st, queues;
+    in >> sl >> local >> remote >> st >> queues;
+    auto colon = local.find(':'), q = queues.find(':');
+    if (colon == std::string::npos || q == std::string::npos) continue;
+    if (std::stoi(local.substr(colon + 1), nullptr, 16) != port || st != "01") continue;  // ESTABLISHED
+    if (std::stoul(queues.substr(q + 1), nullptr, 16) > 0) n++;
+  }
+  return n;
+}
+
 }  // namespace medledger::test

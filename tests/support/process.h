@@ -116,4 +116,11 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv, const ProcessOptions& options = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
+// Connections to 127.0.0.1:`port` whose request the server has received but
+// not read yet (server side, bytes waiting in the receive queue), from
+// /proc/net/tcp. A stopped (SIGSTOP) server still completes handshakes and
+// receives bytes, so this counts the requests it will find when it resumes:
+// how a test knows a request reached a paused node without sleeping.
+int QueuedRequests(int port);
+
 }  // namespace medledger::test
