@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "api/ledger_api.h"
 #include "crypto/ed25519.h"
@@ -42,6 +43,11 @@ struct FhirContext {
   // index's file system and the access journal's syncs.
   std::shared_ptr<rocksdb::FileSystem> index_file_system;
   std::shared_ptr<JournalSync> journal_sync;
+  // Each stops one service's threads after finishing the job in hand. The
+  // daemon runs them once the server and the mempool have stopped, before
+  // the vault and the index close: a queued write or erasure holds its
+  // service alive, so destroying the routes does not end it.
+  std::vector<std::function<void()>> stoppers;
 
   // Signs `payload` as a transaction of `type` with the node key, admits it
   // and, with wait > 0, waits up to that long for its block. The outcome says

@@ -161,8 +161,13 @@ struct ReadService {
   };
   std::shared_ptr<SubmitQueue> sq = std::make_shared<SubmitQueue>();
   std::thread submitter;
+  std::mutex submitter_mu;  // Shutdown may run on the daemon's thread and in the destructor
 
-  ~ReadService() {
+  ~ReadService() { Shutdown(); }
+  // Finishes the erasure in progress and stops both threads. The daemon
+  // calls it (FhirContext::stoppers) before it closes the vault and the
+  // index: a job holds the service, so the routes going away is not enough.
+  void Shutdown() {
     worker.Stop();
     {
       std::lock_guard l(sq->mu);
@@ -172,6 +177,7 @@ struct ReadService {
     // What is still queued stays in the journal and is resubmitted at the
     // next start (Recover). When the submitter itself dropped the last
     // reference, it is running this destructor: it exits on its own.
+    std::lock_guard l(submitter_mu);
     if (submitter.joinable()) {
       if (submitter.get_id() == std::this_thread::get_id()) submitter.detach();
       else submitter.join();
@@ -1042,6 +1048,9 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
     if (auto sp = w.lock()) SubmitJournaled(sp, payload, ticket);
   });
   DecideLeftoverErasures(s);
+  ctx->stoppers.push_back([w = std::weak_ptr<ReadService>(s)] {
+    if (auto sp = w.lock()) sp->Shutdown();
+  });
 
   // Every route is signed: api/auth.h verifies the caller first. Reads may
   // come forwarded from another organisation's node; writes to the chain on

@@ -870,6 +870,9 @@ Status RegisterFhirWriteRoutes(http::Server& server, FhirContext* ctx) {
   // waiting for syncs; the others parse and validate the next bundles.
   int threads = std::max(4, 2 * int(std::thread::hardware_concurrency()));
   w->work = std::make_unique<WorkQueue>("fhir writes", threads);
+  ctx->stoppers.push_back([wk = std::weak_ptr<Writer>(w)] {
+    if (auto sp = wk.lock()) sp->work->Stop();
+  });
   std::string capability = CapabilityJson(*w);
 
   server.Route("GET", "/fhir/metadata", [capability](http::Request&, http::Reply reply) {

@@ -179,6 +179,9 @@ void Daemon::Stop() {
   api::DisableCrossOrgReads(&fhir_);
   if (orderer_) orderer_->Stop();
   if (pool_) pool_->Stop();
+  // Writes and erasures still running finish now (the mempool answers their
+  // waits at once), while the vault and the index they use are open.
+  for (auto& stop : fhir_.stoppers) stop();
 }
 
 Daemon::~Daemon() {
