@@ -167,7 +167,7 @@ class FhirAccessTest : public ::testing::Test {
       auto anchor = Signed(*patient_, "GET", "/v1/records/" + rid + "/" + std::to_string(l.value("latest", 0)));
       ASSERT_EQ(anchor.status, 200) << anchor.body;
       json a = json::parse(anchor.body);
-      for (const std::string v : {rid, a.value("hash", ""), a.value("tx", "")}) {
+      for (const std::string& v : {rid, a.value("hash", ""), a.value("tx", "")}) {
         ASSERT_FALSE(v.empty()) << ref << ": " << anchor.body;
         record_data_.push_back(v);
       }

@@ -46,7 +46,10 @@ class AuthTest : public ::testing::Test {
     dir_ = (fs::temp_directory_path() / ("ml-auth-" + std::to_string(::getpid()) + "-" + std::to_string(n++))).string();
     fs::remove_all(dir_);
     ASSERT_TRUE(node::Chain::Init(dir_ + "/chain", Genesis()).ok());
-    auto c = node::Chain::Open(dir_ + "/chain", {.sync = false, .verify_threads = 1});
+    node::ChainOptions co;
+    co.sync = false;
+    co.verify_threads = 1;
+    auto c = node::Chain::Open(dir_ + "/chain", co);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     chain_ = std::move(*c);
     opts_.state_dir = dir_ + "/auth";
@@ -61,7 +64,9 @@ class AuthTest : public ::testing::Test {
 
   // A clean stop when `clean`, else as after kill -9 (nothing saved).
   void Reopen(bool clean = true) {
-    if (auth_ && clean) ASSERT_TRUE(auth_->Close().ok());
+    if (auth_ && clean) {
+      ASSERT_TRUE(auth_->Close().ok());
+    }
     auth_.reset();
     auto a = Authenticator::Open(chain_.get(), nullptr, opts_);
     ASSERT_TRUE(a.ok()) << a.status().ToString();

@@ -51,7 +51,10 @@ class GovernanceChainTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(Chain::Init(dir_.path, Genesis()).ok());
-    auto c = Chain::Open(dir_.path, {.sync = false, .verify_threads = 1});
+    ChainOptions co;
+    co.sync = false;
+    co.verify_threads = 1;
+    auto c = Chain::Open(dir_.path, co);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     chain_ = std::move(*c);
   }
