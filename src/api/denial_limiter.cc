@@ -20,7 +20,7 @@ bool DenialLimiter::Admit(const std::string& accessor, const std::string& record
   size_t& n = per_key_[accessor];
   if (n >= per_key_limit_) return false;
   n++;
-  recorded_[k] = now_ms;
+  recorded_.insert(k);
   // Callers pass a clock that does not go backwards by much; an entry out of
   // order only expires a little late.
   order_.emplace_back(now_ms, std::move(k));

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace medledger::api {
 
@@ -32,7 +33,7 @@ class DenialLimiter {
   int64_t window_ms_;
   size_t per_key_limit_;
   std::mutex mu_;
-  std::unordered_map<std::string, int64_t> recorded_;  // accessor "/" record_id -> when recorded
+  std::unordered_set<std::string> recorded_;          // accessor "/" record_id, within the window
   std::unordered_map<std::string, size_t> per_key_;   // accessor -> recorded within the window
   std::deque<std::pair<int64_t, std::string>> order_;  // (when, accessor "/" record_id), ascending
 };

@@ -126,11 +126,8 @@ Result<state::Caller> AuthenticateWriter(const http::Request& req, const FhirCon
 // FHIR's own type, or plain JSON (RFC 8259); anything else is not a
 // resource (FHIR R4 http.html#mime-type).
 Status CheckFhirContentType(const http::Request& req) {
-  auto ct = req.Header("content-type");
-  if (!ct) return Status(StatusCode::kInvalidArgument, "Content-Type is required (application/fhir+json)");
-  std::string t = ct->substr(0, ct->find(';'));
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  for (char& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string t = req.MediaType();
+  if (t.empty()) return Status(StatusCode::kInvalidArgument, "Content-Type is required (application/fhir+json)");
   if (t == "application/fhir+json" || t == "application/json") return Status::Ok();
   return Status(StatusCode::kInvalidArgument, "Content-Type " + t.substr(0, 64) + " is not accepted (application/fhir+json)");
 }

@@ -274,11 +274,8 @@ void Signed(http::Server& server, LedgerContext* ctx, const char* method, const 
 // Transactions come as JSON or in their binary encoding, labelled so: a
 // body labelled anything else (text/plain, a form) is refused, not guessed.
 std::optional<http::Response> UnsupportedMediaType(const http::Request& req) {
-  auto ct = req.Header("content-type");
-  if (!ct) return http::Response::Error(415, "unsupported_media_type", "Content-Type is required (application/json or application/octet-stream)");
-  std::string t = ct->substr(0, ct->find(';'));
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  for (char& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string t = req.MediaType();
+  if (t.empty()) return http::Response::Error(415, "unsupported_media_type", "Content-Type is required (application/json or application/octet-stream)");
   if (t == "application/json" || t == "application/octet-stream") return std::nullopt;
   return http::Response::Error(415, "unsupported_media_type",
                                "Content-Type " + t.substr(0, 64) + " is not accepted (application/json or application/octet-stream)");

@@ -1,5 +1,6 @@
 #include "http/message.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
@@ -32,6 +33,15 @@ std::optional<std::string> Request::Header(std::string_view name) const {
     if (EqualsIgnoreCase(k, name)) return v;
   }
   return std::nullopt;
+}
+
+std::string Request::MediaType() const {
+  auto ct = Header("content-type");
+  if (!ct) return {};
+  std::string t = ct->substr(0, ct->find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
+  for (char& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return t;
 }
 
 Response Response::Json(int status, std::string body) {

@@ -25,6 +25,10 @@ struct Request {
   std::optional<std::string> Query(std::string_view key) const;
   // First header value for `name`, compared case-insensitively.
   std::optional<std::string> Header(std::string_view name) const;
+  // The Content-Type's media type, lower-case, without parameters
+  // ("application/fhir+json" for "Application/FHIR+json; charset=utf-8");
+  // empty when there is none.
+  std::string MediaType() const;
 };
 
 struct Response {
