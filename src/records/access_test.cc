@@ -1,7 +1,7 @@
 #include "records/access.h"
 
 #include "records/reasons.h"
-#include "records/test_util.h"
+#include "testing/test_chain.h"
 
 namespace medledger::records {
 namespace {

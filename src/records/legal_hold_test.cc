@@ -3,7 +3,7 @@
 #include "records/legal_hold.h"
 
 #include "records/reasons.h"
-#include "records/test_util.h"
+#include "testing/test_chain.h"
 
 namespace medledger::records {
 namespace {

@@ -1,6 +1,6 @@
 #include "records/records.h"
 
-#include "records/test_util.h"
+#include "testing/test_chain.h"
 
 namespace medledger::records {
 namespace {
