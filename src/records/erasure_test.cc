@@ -1,5 +1,7 @@
 #include "records/erasure.h"
 
+#include "records/access.h"
+#include "records/records.h"
 #include "testing/test_chain.h"
 
 namespace medledger::records {

@@ -2,6 +2,7 @@
 // other nodes of the organisation. On chain, it binds every node.
 #include "records/legal_hold.h"
 
+#include "records/erasure.h"
 #include "records/reasons.h"
 #include "testing/test_chain.h"
 

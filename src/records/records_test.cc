@@ -1,5 +1,6 @@
 #include "records/records.h"
 
+#include "records/schema.h"
 #include "testing/test_chain.h"
 
 namespace medledger::records {

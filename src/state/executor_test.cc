@@ -8,6 +8,7 @@
 #include "state/genesis.h"
 #include "state/identity.h"
 #include "model/value.h"
+#include "testing/test_chain.h"
 
 namespace medledger::state {
 namespace {
@@ -16,64 +17,17 @@ using model::Reject;
 using nlohmann::json;
 namespace tx = model::tx;
 
-crypto::KeyPair Key(uint8_t fill) {
-  std::array<uint8_t, 32> seed;
-  seed.fill(fill);
-  return crypto::KeyPair::FromSeed(seed);
-}
-
-// A chain in memory: genesis, then blocks executed and applied in order.
-class TestChain {
- public:
-  TestChain() : admin(Key(1)), node(Key(2)), exec(Executor::Core()), replay(10000) {
-    auto g = BuildGenesis(DevGenesisDoc("test-chain", admin.public_key(), node.public_key(), 1000));
-    EXPECT_TRUE(g.ok()) << g.status().ToString();
-    state.Apply(g->writes);
-    root = g->block.header.state_root;
-  }
-
-  model::Transaction Tx(const crypto::KeyPair& k, uint16_t type, const json& payload, uint64_t expiry = 100) {
-    auto t = model::MakeTransaction("test-chain", k, type, payload, nonce++, expiry);
-    EXPECT_TRUE(t.ok());
-    return *t;
-  }
-
-  std::vector<model::Verdict> Run(const std::vector<model::Transaction>& txs, std::vector<uint8_t> sig_ok = {}) {
-    height++;
-    std::vector<Hash32> ids;
-    for (const auto& t : txs) ids.push_back(t.Id());
-    if (sig_ok.empty())
-      for (const auto& t : txs) sig_ok.push_back(t.VerifySignature());
-    auto out = carried ? exec->Execute(state, root, height, 1000 + height, txs, ids, sig_ok, replay, *carried)
-                       : exec->Execute(state, root, height, 1000 + height, txs, ids, sig_ok, replay);
-    state.Apply(out.writes);
-    root = out.state_root;
-    replay.AddBlock(height, ids);
-    return out.verdicts;
-  }
-
-  model::Verdict RunOne(const model::Transaction& t) { return Run({t})[0]; }
-
-  model::Transaction Register(const crypto::KeyPair& k, const std::vector<std::string>& roles) {
-    return Tx(admin, tx::kIdentityRegister, {{"pubkey", k.id()}, {"roles", roles}, {"org", "dev"}});
-  }
-
-  crypto::KeyPair admin, node;
-  std::unique_ptr<Executor> exec;
-  ReplayGuard replay;
-  MemState state;
-  Hash32 root{};
-  uint64_t height = 0;
-  uint64_t nonce = 1;
-  Executor::SignerCache* carried = nullptr;  // signer records kept across blocks
-};
+using medledger::testing::Key;
+// The development chain: one organisation "dev" whose admin (admin_a) holds
+// every role (testing/test_chain.h).
+using medledger::testing::TestChain;
 
 json Anchor(int i) { return {{"hash", ToHex(crypto::Sha256("doc" + std::to_string(i)))}, {"tag", "t"}}; }
 
 TEST(Executor, AcceptsAndAppliesRegistration) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   auto alice = Key(10);
-  EXPECT_TRUE(c.RunOne(c.Register(alice, {"practitioner"})).ok());
+  EXPECT_TRUE(c.RunOne(c.RegisterTx(alice, {"practitioner"})).ok());
   auto rec = LoadIdentity(c.state, alice.public_key());
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->roles, uint32_t(model::kRolePractitioner));
@@ -82,9 +36,9 @@ TEST(Executor, AcceptsAndAppliesRegistration) {
 }
 
 TEST(Executor, AnchorRecordIsTheCanonicalDocument) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   auto alice = Key(10);
-  EXPECT_TRUE(c.RunOne(c.Register(alice, {"practitioner"})).ok());
+  EXPECT_TRUE(c.RunOne(c.RegisterTx(alice, {"practitioner"})).ok());
   auto t = c.Tx(alice, tx::kAnchorPut, Anchor(1));
   ASSERT_TRUE(c.RunOne(t).ok());
   auto stored = c.state.Get("anchor/" + ToHex(crypto::Sha256("doc1")));
@@ -145,9 +99,9 @@ TEST(Executor, AnchorFastPathMatchesJsonPath) {
 }
 
 TEST(Executor, EveryRejectionPathHasItsCode) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   auto alice = Key(10), stranger = Key(11);
-  ASSERT_TRUE(c.RunOne(c.Register(alice, {"patient"})).ok());
+  ASSERT_TRUE(c.RunOne(c.RegisterTx(alice, {"patient"})).ok());
 
   // unknown type
   auto t = c.Tx(alice, 999, Anchor(1));
@@ -186,28 +140,28 @@ TEST(Executor, EveryRejectionPathHasItsCode) {
   // conflict
   EXPECT_EQ(c.RunOne(c.Tx(alice, tx::kAnchorPut, Anchor(4))).reason, Reject::kConflict);
   // revoked key
-  ASSERT_TRUE(c.RunOne(c.Tx(c.admin, tx::kIdentityRevoke, {{"pubkey", alice.id()}})).ok());
+  ASSERT_TRUE(c.RunOne(c.Tx(c.admin_a, tx::kIdentityRevoke, {{"pubkey", alice.id()}})).ok());
   EXPECT_EQ(c.RunOne(c.Tx(alice, tx::kAnchorPut, Anchor(10))).reason, Reject::kRevokedKey);
 }
 
 TEST(Executor, RejectedTransactionLeavesNoWrites) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   auto alice = Key(10);
-  ASSERT_TRUE(c.RunOne(c.Register(alice, {"patient"})).ok());
+  ASSERT_TRUE(c.RunOne(c.RegisterTx(alice, {"patient"})).ok());
   MemState before = c.state;
   // rotate to a key that is already registered: rejected after nothing
   // should have been written.
-  auto v = c.RunOne(c.Tx(alice, tx::kIdentityRotate, {{"new_pubkey", c.admin.id()}}));
+  auto v = c.RunOne(c.Tx(alice, tx::kIdentityRotate, {{"new_pubkey", c.admin_a.id()}}));
   EXPECT_EQ(v.reason, Reject::kConflict);
   EXPECT_EQ(LoadIdentity(c.state, alice.public_key())->status, KeyStatus::kActive);
 }
 
 TEST(Executor, RevocationKeepsEarlierTransactionsValid) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   auto alice = Key(10);
-  ASSERT_TRUE(c.RunOne(c.Register(alice, {"practitioner"})).ok());
+  ASSERT_TRUE(c.RunOne(c.RegisterTx(alice, {"practitioner"})).ok());
   auto early = c.Tx(alice, tx::kAnchorPut, Anchor(1));
-  auto revoke = c.Tx(c.admin, tx::kIdentityRevoke, {{"pubkey", alice.id()}});
+  auto revoke = c.Tx(c.admin_a, tx::kIdentityRevoke, {{"pubkey", alice.id()}});
   auto late = c.Tx(alice, tx::kAnchorPut, Anchor(2));
   auto v = c.Run({early, revoke, late});
   EXPECT_TRUE(v[0].ok());
@@ -218,9 +172,9 @@ TEST(Executor, RevocationKeepsEarlierTransactionsValid) {
 }
 
 TEST(Executor, RotationMovesRolesToTheNewKey) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   auto alice = Key(10), alice2 = Key(12);
-  ASSERT_TRUE(c.RunOne(c.Register(alice, {"practitioner"})).ok());
+  ASSERT_TRUE(c.RunOne(c.RegisterTx(alice, {"practitioner"})).ok());
   ASSERT_TRUE(c.RunOne(c.Tx(alice, tx::kIdentityRotate, {{"new_pubkey", alice2.id()}})).ok());
   EXPECT_EQ(c.RunOne(c.Tx(alice, tx::kAnchorPut, Anchor(1))).reason, Reject::kRevokedKey);
   EXPECT_TRUE(c.RunOne(c.Tx(alice2, tx::kAnchorPut, Anchor(2))).ok());
@@ -230,11 +184,11 @@ TEST(Executor, RotationMovesRolesToTheNewKey) {
 }
 
 TEST(Executor, MemberRoleNeedsGovernance) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   // The dev admin holds every role, including member, so it may grant it;
   // an org admin without member may not.
   auto sub = Key(13), other = Key(14);
-  ASSERT_TRUE(c.RunOne(c.Register(sub, {"org_admin"})).ok());
+  ASSERT_TRUE(c.RunOne(c.RegisterTx(sub, {"org_admin"})).ok());
   EXPECT_EQ(c.RunOne(c.Tx(sub, tx::kIdentityRegister, {{"pubkey", other.id()}, {"roles", {"member"}}, {"org", "dev"}})).reason,
             Reject::kRoleNotPermitted);
   EXPECT_TRUE(c.RunOne(c.Tx(sub, tx::kIdentityRegister, {{"pubkey", other.id()}, {"roles", {"auditor"}}, {"org", "dev"}})).ok());
@@ -243,9 +197,9 @@ TEST(Executor, MemberRoleNeedsGovernance) {
 }
 
 TEST(Executor, CheckMatchesExecutionWithoutWriting) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   auto alice = Key(10);
-  auto reg = c.Register(alice, {"patient"});
+  auto reg = c.RegisterTx(alice, {"patient"});
   EXPECT_TRUE(c.exec->Check(c.state, c.height + 1, 0, reg, reg.Id(), c.replay).ok());
   EXPECT_FALSE(LoadIdentity(c.state, alice.public_key()));
   ASSERT_TRUE(c.RunOne(reg).ok());
@@ -256,13 +210,13 @@ TEST(Executor, CheckMatchesExecutionWithoutWriting) {
 // dependency upgrade (JSON library, hashing, encoding) changes it, consensus
 // changed: investigate before updating the constant.
 TEST(Executor, DeterminismGuard) {
-  TestChain c;
+  TestChain c(TestChain::Dev());
   EXPECT_EQ(ToHex(c.root), "f0c0a96f31452b70afe853f39f93bdc1a16be248ec31a73bf3498a375a8330aa");
   auto a = Key(20), b = Key(21), b2 = Key(22);
-  c.Run({c.Register(a, {"practitioner"}), c.Register(b, {"patient", "auditor"})});
+  c.Run({c.RegisterTx(a, {"practitioner"}), c.RegisterTx(b, {"patient", "auditor"})});
   c.Run({c.Tx(a, tx::kAnchorPut, Anchor(1)), c.Tx(b, tx::kAnchorPut, Anchor(1)),
          c.Tx(b, tx::kIdentityRotate, {{"new_pubkey", b2.id()}})});
-  c.Run({c.Tx(c.admin, tx::kIdentityRevoke, {{"pubkey", a.id()}}), c.Tx(a, tx::kAnchorPut, Anchor(2))});
+  c.Run({c.Tx(c.admin_a, tx::kIdentityRevoke, {{"pubkey", a.id()}}), c.Tx(a, tx::kAnchorPut, Anchor(2))});
   EXPECT_EQ(ToHex(c.root), "0b7fa96a96c1ec570615e9fda3d21c62327bb6bbaacf98cc3bfd8e361529d127");
 }
 
@@ -323,7 +277,7 @@ TEST(Genesis, RejectsBadDocuments) {
 // role change by rotation, a revocation and a deactivated organisation's
 // members: each write to identity or organisation state drops the cache.
 TEST(Executor, SignerRecordsCarriedAcrossBlocksMatchFreshOnes) {
-  TestChain fresh, carried;
+  TestChain fresh(TestChain::Dev()), carried(TestChain::Dev());
   Executor::SignerCache cache;
   carried.carried = &cache;
   auto alice = Key(10), bob = Key(11), bob2 = Key(12);
@@ -337,13 +291,13 @@ TEST(Executor, SignerRecordsCarriedAcrossBlocksMatchFreshOnes) {
     return b;
   };
   int n = 0;
-  both([&](TestChain& c) { return std::vector{c.Register(alice, {"patient"}), c.Register(bob, {"patient"})}; });
+  both([&](TestChain& c) { return std::vector{c.RegisterTx(alice, {"patient"}), c.RegisterTx(bob, {"patient"})}; });
   both([&](TestChain& c) { return std::vector{c.Tx(alice, tx::kAnchorPut, Anchor(n)), c.Tx(bob, tx::kAnchorPut, Anchor(n + 1))}; });
   n += 2;
   both([&](TestChain& c) { return std::vector{c.Tx(alice, tx::kAnchorPut, Anchor(n))}; });
   n += 1;
   // Revoked in one block, refused in the next.
-  both([&](TestChain& c) { return std::vector{c.Tx(c.admin, tx::kIdentityRevoke, {{"pubkey", alice.id()}})}; });
+  both([&](TestChain& c) { return std::vector{c.Tx(c.admin_a, tx::kIdentityRevoke, {{"pubkey", alice.id()}})}; });
   auto after_revoke = both([&](TestChain& c) { return std::vector{c.Tx(alice, tx::kAnchorPut, Anchor(n)), c.Tx(bob, tx::kAnchorPut, Anchor(n + 1))}; });
   ASSERT_EQ(after_revoke.size(), 2u);
   EXPECT_EQ(after_revoke[0].reason, Reject::kRevokedKey);

@@ -1,94 +1,105 @@
-// A two-organisation chain in memory for the record module tests: genesis,
-// then blocks executed and applied in order (after state/executor_test.cc).
+// A chain in memory for tests (library medledger_test_chain, test-only): a
+// genesis, then blocks executed by a real state::Executor and applied in
+// order, with no node, store or network. The state tests, the record module
+// tests and the rule scenarios (src/testing/scenario.h) all use it.
+//
+// Everything is deterministic: keys come from fixed seeds, nonces count up
+// from 1, block h has timestamp first_block_ms + (h - 1) * block_ms. The
+// determinism guards (state_test, records_test, tests/scenarios/*.scn) pin
+// the state roots this gives, so changing a default here changes them.
+//
+// Not thread-safe; one chain per test.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include "crypto/sha256.h"
-#include "model/tx_types.h"
-#include "records/access.h"
-#include "records/consent.h"
-#include "records/decision.h"
-#include "records/erasure.h"
-#include "records/records.h"
-#include "records/register.h"
-#include "records/schema.h"
-#include "state/executor.h"
-#include "state/genesis.h"
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
-namespace medledger::records::testing {
+#include <nlohmann/json.hpp>
+
+#include "crypto/ed25519.h"
+#include "model/transaction.h"
+#include "model/tx_types.h"
+#include "model/verdict.h"
+#include "state/executor.h"
+#include "state/replay_guard.h"
+#include "state/state_view.h"
+
+namespace medledger::testing {
 
 using model::Reject;
 using nlohmann::json;
 namespace tx = model::tx;
 
-inline crypto::KeyPair Key(uint8_t fill) {
-  std::array<uint8_t, 32> seed;
-  seed.fill(fill);
-  return crypto::KeyPair::FromSeed(seed);
-}
-
-inline crypto::KeyPair Key(const std::string& name) {
-  Hash32 h = crypto::Sha256(std::string("key:") + name);
-  return crypto::KeyPair::FromSeed(h);
-}
-
-// A 32-character hex id derived from a name (tests only: real ids are random).
-inline std::string Id(const std::string& name) { return ToHex(crypto::Sha256("id:" + name)).substr(0, 32); }
-inline std::string HashOf(const std::string& bytes) { return ToHex(crypto::Sha256(bytes)); }
+// A key whose 32-byte seed is `fill` repeated.
+crypto::KeyPair Key(uint8_t fill);
+// A key whose seed is SHA-256("key:" + name).
+crypto::KeyPair Key(const std::string& name);
+// A 32-character hex id derived from a name: the first 32 hex characters of
+// SHA-256("id:" + name). Tests only: real ids are random.
+std::string Id(const std::string& name);
+// Hex SHA-256 of `bytes`.
+std::string HashOf(const std::string& bytes);
 
 class TestChain {
  public:
-  TestChain()
-      : admin_a(Key(1)), node_a(Key(2)), admin_b(Key(3)), node_b(Key(4)), exec(state::Executor::Core()),
-        replay(100000) {
-    RegisterRecordModules(*exec);
-    json doc = {{"chain_id", "rec-chain"},
-                {"timestamp_ms", 1000},
-                {"governance_threshold", 1},
-                {"block", {{"max_txs", 5000}, {"interval_ms", 20}, {"max_expiry_window", 10000}}},
-                {"organisations",
-                 json::array({{{"id", "hosp-a"}, {"name", "Hospital A"}, {"admin", admin_a.id()},
-                               {"nodes", json::array({node_a.id()})}},
-                              {{"id", "hosp-b"}, {"name", "Hospital B"}, {"admin", admin_b.id()},
-                               {"nodes", json::array({node_b.id()})}}})}};
-    auto g = state::BuildGenesis(doc);
-    EXPECT_TRUE(g.ok()) << g.status().ToString();
-    state.Apply(g->writes);
-    root = g->block.header.state_root;
-  }
+  struct Options {
+    // A state::BuildGenesis document; its chain_id is the one Tx() signs for.
+    json genesis;
+    bool governance = false;  // add state::GovernanceModule
+    bool records = false;     // add the record modules (records::RegisterRecordModules)
+    uint64_t replay_window = 100000;
+    uint64_t first_block_ms = 1'000'000;  // timestamp of block 1
+    uint64_t block_ms = 1000;             // added per block
+    // Tx() without an expiry: this height when set, else the height of the
+    // last block + expiry_ahead.
+    std::optional<uint64_t> fixed_expiry;
+    uint64_t expiry_ahead = 1000;
+  };
 
-  model::Transaction Tx(const crypto::KeyPair& k, uint16_t type, const json& payload) {
-    auto t = model::MakeTransaction("rec-chain", k, type, payload, nonce++, height + 1000);
-    EXPECT_TRUE(t.ok()) << t.status().ToString();
-    return *t;
-  }
+  // "test-chain": state::DevGenesisDoc, one organisation "dev" whose admin
+  // (admin_a) holds every role, node key node_a; the core modules only;
+  // block h at 1000 + h ms; every Tx() expires at height 100.
+  static Options Dev();
+  // "rec-chain": organisations hosp-a (admin_a, node_a) and hosp-b (admin_b,
+  // node_b), admins with member + org_admin, threshold 1; the core and record
+  // modules; block h at 1,000,000 + (h - 1) * 1000 ms.
+  static Options Hospitals();
 
-  std::vector<model::Verdict> Run(const std::vector<model::Transaction>& txs) {
-    height++;
-    std::vector<Hash32> ids;
-    std::vector<uint8_t> sig_ok;
-    for (const auto& t : txs) {
-      ids.push_back(t.Id());
-      sig_ok.push_back(1);  // signed by MakeTransaction; verification is the executor tests' concern
-    }
-    auto out = exec->Execute(state, root, height, now_ms, txs, ids, sig_ok, replay);
-    state.Apply(out.writes);
-    root = out.state_root;
-    replay.AddBlock(height, ids);
-    now_ms += 1000;
-    return out.verdicts;
-  }
+  TestChain();  // Hospitals()
+  explicit TestChain(Options options);
 
-  model::Verdict Do(const crypto::KeyPair& k, uint16_t type, const json& payload) { return Run({Tx(k, type, payload)})[0]; }
+  const std::string& chain_id() const { return chain_id_; }
+  // The timestamp of block `h` (h >= 1).
+  uint64_t BlockTime(uint64_t h) const { return options_.first_block_ms + (h - 1) * options_.block_ms; }
 
-  // Registers `k` at `org` with `roles`, signed by that org's admin; expects acceptance.
-  void Register(const crypto::KeyPair& k, const std::vector<std::string>& roles, const std::string& org = "hosp-a") {
-    auto v = Do(org == "hosp-a" ? admin_a : admin_b, tx::kIdentityRegister,
-                {{"pubkey", k.id()}, {"roles", roles}, {"org", org}});
-    EXPECT_TRUE(v.ok()) << v.detail;
-  }
+  // A transaction signed by `k`, with the next nonce; expects success.
+  model::Transaction Tx(const crypto::KeyPair& k, uint16_t type, const json& payload,
+                        std::optional<uint64_t> expiry = std::nullopt);
+  // The same, with a payload that may not encode (floats, say): the error.
+  Result<model::Transaction> TryTx(const crypto::KeyPair& k, uint16_t type, const json& payload,
+                                   std::optional<uint64_t> expiry = std::nullopt);
+  // Executes `txs` as the next block and applies it. sig_ok[i] says whether
+  // tx i's signature checked out; empty: each is verified here.
+  std::vector<model::Verdict> Run(const std::vector<model::Transaction>& txs, std::vector<uint8_t> sig_ok = {});
+  model::Verdict RunOne(const model::Transaction& t) { return Run({t})[0]; }
+  // One transaction in a block of its own.
+  model::Verdict Do(const crypto::KeyPair& k, uint16_t type, const json& payload) { return RunOne(Tx(k, type, payload)); }
 
+  // identity.register of `k` at `org` with `roles`, signed by that
+  // organisation's admin (admin_a for the genesis's first organisation,
+  // admin_b for its second); `org` empty: the first organisation.
+  model::Transaction RegisterTx(const crypto::KeyPair& k, const std::vector<std::string>& roles,
+                                const std::string& org = "");
+  // The same, run in a block of its own; expects acceptance.
+  void Register(const crypto::KeyPair& k, const std::vector<std::string>& roles, const std::string& org = "");
+
+  // The keys Dev() and Hospitals() put in genesis: Key(1), Key(2), Key(3),
+  // Key(4). A one-organisation chain does not use the second pair.
   crypto::KeyPair admin_a, node_a, admin_b, node_b;
   std::unique_ptr<state::Executor> exec;
   state::ReplayGuard replay;
@@ -96,14 +107,19 @@ class TestChain {
   Hash32 root{};
   uint64_t height = 0;
   uint64_t nonce = 1;
-  uint64_t now_ms = 1'000'000;  // block timestamp of the next block; +1 s per block
+  uint64_t now_ms;  // timestamp of the next block
+  state::Executor::SignerCache* carried = nullptr;  // when set, signer records kept across blocks
+
+ private:
+  const crypto::KeyPair& AdminOf(const std::string& org) const;
+
+  Options options_;
+  std::string chain_id_;
 };
 
-// A record.anchor payload.
-inline json AnchorPayload(const std::string& record, const std::string& pseudonym, int64_t version,
-                          const std::string& type = "Observation", json labels = json::array()) {
-  return {{"record_id", Id(record)}, {"patient", Id(pseudonym)}, {"resource_type", type}, {"version", version},
-          {"hash", HashOf(record + "#" + std::to_string(version))}, {"labels", std::move(labels)}};
-}
+// A record.anchor payload: record and patient pseudonym ids from names, the
+// hash of "<record>#<version>".
+json AnchorPayload(const std::string& record, const std::string& pseudonym, int64_t version,
+                   const std::string& type = "Observation", json labels = json::array());
 
-}  // namespace medledger::records::testing
+}  // namespace medledger::testing
