@@ -10,6 +10,7 @@
 #include "model/block.h"
 #include "model/merkle.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "node/chain.h"
 #include "node/orderer.h"

@@ -1,5 +1,6 @@
 // Untrusted input: blocks from peers, etcd, or a tampered disk.
 #include "model/block.h"
+#include "model/tx_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   medledger::Bytes b(data, data + size);

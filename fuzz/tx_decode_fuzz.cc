@@ -1,5 +1,6 @@
 // Untrusted input: binary transactions (POST /v1/tx, batches, blocks).
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/value.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/transaction.h"
+#include "model/tx_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto j = nlohmann::json::parse(data, data + size, nullptr, false);

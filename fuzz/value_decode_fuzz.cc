@@ -1,5 +1,6 @@
 // Untrusted input: canonical payload values inside transactions.
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "model/value.h"
 

@@ -1,4 +1,4 @@
-// Catch-up from peers on a real etcd network (issue 4 part 4): nodes sign
+// Catch-up from peers on a real etcd network (node/peer_sync.h): nodes sign
 // checkpoints every 10 blocks and prune etcd's block keys 5 below the latest
 // majority checkpoint; a node stopped meanwhile finds its next blocks gone
 // from etcd and fetches them from peers, checked against the checkpoint.
@@ -30,6 +30,7 @@
 #include "api/http_signature.h"
 #include "cli/api_client.h"
 #include "crypto/keyfile.h"
+#include "etcd/etcd_client.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "model/block.h"
@@ -37,7 +38,6 @@
 #include "node/checkpoint.h"
 #include "node/etcd_orderer.h"
 #include "node/orderer.h"
-#include "ordering/etcd_client.h"
 #include "tests/support/network.h"
 #include "tests/support/process.h"
 #include "tests/support/shell.h"
@@ -139,7 +139,7 @@ class CatchupTest : public ::testing::TestWithParam<std::string> {
     for (auto& t : ts) t.join();
   }
 
-  bool BlockInEtcd(ordering::EtcdClient& etcd, uint64_t h) {
+  bool BlockInEtcd(etcd::EtcdClient& etcd, uint64_t h) {
     auto g = etcd.Get(node::EtcdBlockKey(chain_id_, h));
     return g.ok() && g->has_value();
   }
@@ -165,7 +165,7 @@ class CatchupTest : public ::testing::TestWithParam<std::string> {
 
   // Publishes a directory entry for `key` pointing at `url`, newer than any
   // the real nodes publish, so the catching-up node asks it first.
-  void PublishPeer(ordering::EtcdClient& etcd, const crypto::KeyPair& key, const std::string& org,
+  void PublishPeer(etcd::EtcdClient& etcd, const crypto::KeyPair& key, const std::string& org,
                    const std::string& url) {
     api::PeerEntry e;
     e.node_id = key.id();
@@ -186,7 +186,7 @@ class CatchupTest : public ::testing::TestWithParam<std::string> {
 TEST_P(CatchupTest, StoppedNodeCatchesUpFromPeersAfterEtcdWasPruned) {
   const std::string mode = GetParam();
   Up();
-  ordering::EtcdClient etcd(net_.EtcdEndpoints(), std::chrono::milliseconds(5000));
+  etcd::EtcdClient etcd(net_.EtcdEndpoints(), std::chrono::milliseconds(5000));
   std::atomic<bool> stop{false};
   std::thread load([&] { Load({0, 1}, &stop); });
   ASSERT_TRUE(WaitUntil([&] { return net_.Height(2) > 3; }));

@@ -1,4 +1,4 @@
-// Issue 12: one exit-code table for every subcommand (src/cli/exit_codes.h,
+// One exit-code table for every subcommand (src/cli/exit_codes.h,
 // README "Exit codes"). A few of each kind against a real node: usage 2,
 // denied 3, conflict 5, unavailable 8, and `bench` whose node dies during
 // the run (it aborted with std::bad_variant_access). Verify on a tampered

@@ -385,7 +385,7 @@ TEST_F(CliTest, UrlAndKeyFromEnvironment) {
   EXPECT_NE(no_key.err.find("--key"), std::string::npos) << no_key.err;
 }
 
-// Issue 12: eight `record put` started together against a new node, and
+// Regression: eight `record put` started together against a new node, and
 // some failed with "registering the custodian subject key ...: conflict: key
 // is already registered". `init` lists the subject in the development
 // genesis, so none has anything to register.

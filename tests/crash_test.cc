@@ -22,6 +22,7 @@
 #include "crypto/keyfile.h"
 #include "http/client.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "tests/support/test_node.h"
 

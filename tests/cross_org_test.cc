@@ -1,4 +1,4 @@
-// Cross-organisation reads (issue 4, part 6) on a real three-organisation
+// Cross-organisation reads (api/fhir_forward.h) on a real three-organisation
 // network (`medledger network up`, real etcd, loopback only): org2 holds a
 // patient's record; a practitioner registered by org1 reads it through
 // org1's node, which forwards to org2's node. Denied without consent (exit 3,
@@ -26,11 +26,12 @@
 #include "crypto/aead.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
-#include "tests/support/network.h"
-#include "tests/support/shell.h"
 #include "http/client.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
+#include "tests/support/network.h"
+#include "tests/support/shell.h"
 
 namespace medledger {
 namespace {

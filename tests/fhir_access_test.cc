@@ -12,17 +12,18 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "api/fhir_index.h"
 #include "api/http_signature.h"
 #include "common/bytes.h"
 #include "crypto/aead.h"
 #include "crypto/ed25519.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
+#include "custodian/fhir_index.h"
 #include "fhir/json.h"
 #include "fhir/validate.h"
 #include "http/client.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/shell.h"
@@ -286,7 +287,7 @@ TEST_F(FhirAccessTest, ConsentDecidesReadsAndEveryAccessIsAudited) {
 
   // Break-glass: a practitioner with a reason gets in, flagged; without a
   // reason, or without the practitioner role, not. A reason shaped like a
-  // code but holding a name and a birth date (issue 12) is free text too.
+  // code but holding a name and a birth date is free text too.
   auto bg = Read(other, "Observation/o1", "ETREAT", "patient-unconscious");
   EXPECT_EQ(bg.status, 200) << bg.body;
   EXPECT_EQ(bg.Header("X-Medledger-Break-Glass").value_or(""), "true");
@@ -360,7 +361,7 @@ TEST_F(FhirAccessTest, ConsentDecidesReadsAndEveryAccessIsAudited) {
 // JSON Schema (tests/data/fhir/schema), checked by python3-jsonschema.
 // The access log shows every access the node answered, committed or not:
 // a patient who asks right after a break-glass read sees it, tagged pending
-// (issue 12: the audit showed 3 AuditEvents of 4). Blocks are ordered by
+// (a regression: the audit showed 3 AuditEvents of 4). Blocks are ordered by
 // etcd here, and etcd's NOSPACE alarm, raised through its maintenance API,
 // makes it refuse every block while it still serves reads, so the event
 // stays out of a block for as long as the test needs. Disarmed, the event
@@ -512,7 +513,7 @@ TEST_F(FhirAccessTest, SignaturesUnsignedStaleReplayedRejected) {
   EXPECT_EQ(client_->Get("/fhir/Observation/o1", nh)->status, 401);
 }
 
-// Issue 12: a hold kept in one node's file did not bind the organisation's
+// Regression: a hold kept in one node's file did not bind the organisation's
 // other nodes. Now it is a record.legal_hold transaction, signed by the
 // custodian's org admin, and the chain itself refuses an erasure while it
 // is set, whichever node decides.

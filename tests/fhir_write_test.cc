@@ -18,14 +18,15 @@
 #include <set>
 #include <sstream>
 
-#include "api/fhir_index.h"
 #include "api/http_signature.h"
 #include "crypto/aead.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
+#include "custodian/fhir_index.h"
 #include "fhir/json.h"
 #include "http/client.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "tests/support/test_node.h"
 #include "vault/vault.h"
@@ -158,7 +159,7 @@ class FhirWriteTest : public ::testing::Test {
 // Opens the stopped node's vault and index.
 struct Offline {
   std::unique_ptr<vault::Vault> vault;
-  std::shared_ptr<api::FhirIndex> index;
+  std::shared_ptr<custodian::FhirIndex> index;
   explicit Offline(const std::string& data_dir) {
     auto mk = std::make_unique<vault::FileMasterKeyProvider>(data_dir + "/keys/vault-master.key",
                                                               vault::FileMasterKeyProvider::Options{});
@@ -166,7 +167,7 @@ struct Offline {
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     if (!v.ok()) return;
     vault = std::move(*v);
-    auto i = api::FhirIndex::Open(data_dir + "/fhir-index", vault.get());
+    auto i = custodian::FhirIndex::Open(data_dir + "/fhir-index", vault.get());
     EXPECT_TRUE(i.ok()) << i.status().ToString();
     if (i.ok()) index = *i;
   }
@@ -660,12 +661,12 @@ std::vector<std::string> ForensicScan(const std::string& data_dir, const std::ve
 
   auto vlt = OpenVault(data_dir);
   if (!vlt) return {"the vault does not open"};
-  auto key_hex = vlt->Get({api::FhirIndex::kIndexKeyRecord, 1});
+  auto key_hex = vlt->Get({custodian::FhirIndex::kIndexKeyRecord, 1});
   EXPECT_TRUE(key_hex.ok());
   auto master = FromHexFixed<32>(key_hex.ok() ? *key_hex : "");
   EXPECT_TRUE(master.ok());
   if (!master.ok()) return {"no index key"};
-  const crypto::AeadKey seal = api::HmacSha256(master->data(), master->size(), "medledger/fhir-index/v1/seal");
+  const crypto::AeadKey seal = custodian::HmacSha256(master->data(), master->size(), "medledger/fhir-index/v1/seal");
   size_t opened = 0;
   for (const auto& db : dbs) {
     const bool index = db.filename() == "fhir-index", vault = db.filename() == "vault";

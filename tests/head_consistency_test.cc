@@ -1,5 +1,5 @@
 // A node answers from the chain, not from how far it happens to have got
-// (issue 12, item 6): before screening a transaction against its state, a
+// (node/head_barrier.h): before screening a transaction against its state, a
 // node waits until it has applied every block the ordering service held when
 // the request arrived (node::Orderer::AwaitHead). Lag is injected by pausing
 // a process (SIGSTOP, then SIGCONT), never by sleeping; waits are bounded by
@@ -20,6 +20,7 @@
 #include "crypto/keyfile.h"
 #include "http/client.h"
 #include "model/block.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "tests/support/network.h"
 #include "tests/support/process.h"

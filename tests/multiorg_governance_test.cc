@@ -1,4 +1,4 @@
-// Multi-organisation governance on a real etcd network (issue 4): three
+// Multi-organisation governance on a real etcd network: three
 // organisations (threshold 2), each with its own node. An organisation and
 // its node key are added by two organisations' approvals, its node joins and
 // orders blocks that every node accepts; then two organisations remove it,

@@ -1,4 +1,4 @@
-// Consortium network on loopback (issue 4): real etcd members and real
+// Consortium network on loopback: real etcd members and real
 // medledger nodes started by `medledger network up`, driven through the HTTP
 // API and the CLI. Waits are bounded by progress conditions (heights, tx
 // states) with generous deadlines; nothing passes or fails on elapsed time.
@@ -20,12 +20,13 @@
 #include <vector>
 
 #include "cli/api_client.h"
-#include "tests/support/network.h"
-#include "tests/support/shell.h"
 #include "crypto/keyfile.h"
 #include "model/block.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "node/etcd_orderer.h"
+#include "tests/support/network.h"
+#include "tests/support/shell.h"
 
 namespace medledger {
 namespace {

@@ -1,4 +1,4 @@
-// Power loss under a running node (issue 12). tests/crash_test.cc kills the
+// Power loss under a running node. tests/crash_test.cc kills the
 // node process, which keeps the page cache: a node that never fsynced would
 // pass it. Here the node runs in this process, at its defaults (solo orderer,
 // fsync on), with every byte it makes durable going through a fault layer:
@@ -27,8 +27,6 @@
 #include <set>
 #include <sstream>
 
-#include "api/access_journal.h"
-#include "api/fhir_index.h"
 #include "api/http_signature.h"
 #include "cli/daemon.h"
 #include "common/bytes.h"
@@ -36,9 +34,12 @@
 #include "crypto/ed25519.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
+#include "custodian/access_journal.h"
+#include "custodian/fhir_index.h"
 #include "http/client.h"
 #include "ledger/fault_fs.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "node/chain.h"
 #include "records/access.h"
@@ -72,7 +73,7 @@ void WriteWhole(const std::string& path, const std::string& data) {
 // shutting down after the cut) come back. A deletion before the cut is not
 // undone: the journal deletes segments whose entries all reached the chain,
 // which would at worst be resubmitted.
-class JournalDisk : public api::JournalSync {
+class JournalDisk : public custodian::JournalSync {
  public:
   explicit JournalDisk(std::string dir) : dir_(std::move(dir)) {}
 
@@ -321,7 +322,7 @@ class PowerLossTest : public ::testing::Test {
                                       vault::FileMasterKeyProvider::FromEnv(data_ + "/keys/vault-master.key", false));
       EXPECT_TRUE(vault.ok()) << vault.status().ToString();
       if (!vault.ok()) return out;
-      auto index = api::FhirIndex::Open(data_ + "/fhir-index", vault->get());
+      auto index = custodian::FhirIndex::Open(data_ + "/fhir-index", vault->get());
       EXPECT_TRUE(index.ok()) << index.status().ToString();
       if (!index.ok()) return out;
       for (const auto& [type, id] : written) {
@@ -330,7 +331,7 @@ class PowerLossTest : public ::testing::Test {
           out.lost_writes.push_back(type + "/" + id + ": not in the FHIR index");
           continue;
         }
-        const api::IndexedResource& entry = **e;
+        const custodian::IndexedResource& entry = **e;
         auto anchor = records::GetAnchor((*chain)->state(), entry.record_id, entry.version);
         if (!anchor) {
           out.lost_writes.push_back(type + "/" + id + ": no anchor on chain");

@@ -1,4 +1,4 @@
-// Reads wait for the chain head (issue 12, item 6, the read side), on a real
+// Reads wait for the chain head (node/head_barrier.h, the read side), on a real
 // three-organisation network: org2's node is the custodian of a patient's
 // record, org1's node is where the patient revokes a consent and where the
 // practitioner reads through. A revocation acknowledged by org1's node is
@@ -18,6 +18,7 @@
 #include "crypto/keyfile.h"
 #include "http/client.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "tests/support/network.h"
 #include "tests/support/shell.h"

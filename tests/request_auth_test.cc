@@ -8,12 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "api/fhir_index.h"
 #include "api/http_signature.h"
 #include "crypto/ed25519.h"
 #include "crypto/keyfile.h"
+#include "custodian/fhir_index.h"
 #include "http/client.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "tests/support/test_node.h"
 

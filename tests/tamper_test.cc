@@ -18,6 +18,7 @@
 #include "http/client.h"
 #include "model/block.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "tests/support/test_node.h"
 

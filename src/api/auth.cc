@@ -12,6 +12,7 @@
 
 #include "api/fhir_forward.h"
 #include "api/http_signature.h"
+#include "api/http_status.h"
 #include "crypto/keyfile.h"
 #include "fhir/outcome.h"
 #include "model/tx_types.h"
@@ -388,15 +389,8 @@ std::vector<node::Orderer::Metric> Authenticator::Metrics() const {
 }
 
 http::Response AuthFailureResponse(const AuthFailure& f, bool fhir) {
-  int status = 500;
-  const char* code = "internal";
-  switch (f.status.code()) {
-    case StatusCode::kUnauthenticated: status = 401; code = "unauthenticated"; break;
-    case StatusCode::kPermissionDenied: status = 403; code = "forbidden"; break;
-    case StatusCode::kResourceExhausted: status = 429; code = "too_many_requests"; break;
-    case StatusCode::kUnavailable: status = 503; code = "unavailable"; break;
-    default: break;
-  }
+  const int status = HttpStatus(f.status.code());
+  const char* code = ErrorCodeName(f.status.code());
   http::Response r;
   if (fhir) {
     r.status = status;

@@ -18,9 +18,9 @@
 #include "common/work_queue.h"
 #include "crypto/aead.h"
 #include "crypto/sha256.h"
+#include "etcd/etcd_client.h"
 #include "fhir/outcome.h"
 #include "model/tx_types.h"
-#include "ordering/etcd_client.h"
 #include "records/records.h"
 #include "state/identity_record.h"
 
@@ -51,11 +51,11 @@ const std::string& ChainId(const FhirContext* ctx) { return ctx->ledger->chain->
 class Forwarder {
  public:
   Forwarder(const FhirContext* ctx, ForwardOptions opts) : ctx_(ctx), opts_(std::move(opts)) {
-    ordering::EtcdClient::Options eo;
+    etcd::EtcdClient::Options eo;
     eo.endpoints = opts_.etcd_endpoints;
     eo.timeout = std::chrono::milliseconds(5000);
-    publish_etcd_ = std::make_unique<ordering::EtcdClient>(eo);
-    read_etcd_ = std::make_unique<ordering::EtcdClient>(eo);
+    publish_etcd_ = std::make_unique<etcd::EtcdClient>(eo);
+    read_etcd_ = std::make_unique<etcd::EtcdClient>(eo);
   }
   ~Forwarder() { Stop(); }
 
@@ -85,7 +85,7 @@ class Forwarder {
   Result<std::vector<PeerEntry>> Peers(const std::string& org) {
     const std::string prefix = PeerDirectoryPrefix(ChainId(ctx_));
     std::lock_guard l(read_mu_);
-    auto r = read_etcd_->Range(prefix, ordering::EtcdClient::PrefixEnd(prefix));
+    auto r = read_etcd_->Range(prefix, etcd::EtcdClient::PrefixEnd(prefix));
     if (!r.ok()) return Unavailable("peer directory: " + r.status().message());
     std::vector<PeerEntry> out;
     const auto& st = State(ctx_);
@@ -134,9 +134,9 @@ class Forwarder {
 
   const FhirContext* ctx_;
   ForwardOptions opts_;
-  std::unique_ptr<ordering::EtcdClient> publish_etcd_;
+  std::unique_ptr<etcd::EtcdClient> publish_etcd_;
   std::mutex read_mu_;
-  std::unique_ptr<ordering::EtcdClient> read_etcd_;
+  std::unique_ptr<etcd::EtcdClient> read_etcd_;
   // mu_ and cv_ only pace the publisher and wake it to stop. The forwarding
   // jobs have their own pool: sharing one condition variable between the
   // two once let a job's wakeup reach the publisher (see work_queue.h).
@@ -321,7 +321,7 @@ void DisableCrossOrgReads(FhirContext* ctx) {
 
 http::HeaderList HopHeaders(const crypto::KeyPair& node_key, std::string_view method, std::string_view target,
                             const http::HeaderList& headers, std::optional<int64_t> created, std::string nonce) {
-  if (nonce.empty()) nonce = RandomHexId();
+  if (nonce.empty()) nonce = crypto::RandomHexId();
   http::Request req;
   req.method = std::string(method);
   req.target = std::string(target);

@@ -428,12 +428,6 @@ Result<SignatureCheck> CheckRequestSignature(const http::Request& req, int64_t n
   return CheckSignature(req, SignatureRules{}, now_s);
 }
 
-std::string RandomHexId() {
-  uint8_t raw[16];
-  crypto::RandomBytes(raw, sizeof raw);
-  return ToHex(raw, sizeof raw);
-}
-
 http::HeaderList SignRequest(const crypto::KeyPair& key, std::string_view method, std::string_view target,
                              std::string_view body, http::HeaderList headers, std::optional<int64_t> created,
                              std::string nonce) {
@@ -443,7 +437,7 @@ http::HeaderList SignRequest(const crypto::KeyPair& key, std::string_view method
     bool typed = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return Lower(h.first) == "content-type"; });
     if (!typed) headers.emplace_back("Content-Type", "application/json");
   }
-  if (nonce.empty()) nonce = RandomHexId();
+  if (nonce.empty()) nonce = crypto::RandomHexId();
   http::Request req;
   req.method = std::string(method);
   req.target = std::string(target);

@@ -45,6 +45,8 @@ inline constexpr std::string_view kBreakGlassHeader = "X-Break-Glass-Reason";
 // GET /v1/status), so that a captured request cannot be replayed at another
 // node of the organisation, whose nonces are its own.
 inline constexpr std::string_view kNodeHeader = "X-Medledger-Node";
+// The patient a new Patient resource is bound to (public id), on FHIR writes.
+inline constexpr const char* kPatientHeader = "X-Medledger-Patient";
 
 // Request headers that some handler acts on. A signature must cover each one
 // the request carries, or a proxy could change what the signed request
@@ -92,9 +94,6 @@ Result<Bytes> ParseSignature(std::string_view field, std::string_view label);
 
 // "sha-256=:<base64 SHA-256 of body>:" (RFC 9530).
 std::string ContentDigest(std::string_view body);
-
-// 16 random bytes as 32 hex characters: signature nonces and fresh ids.
-std::string RandomHexId();
 
 // What a valid signature says: who signed, when, and the nonce to spend.
 // Checking a signature spends nothing: api/auth.h decides whether the signer

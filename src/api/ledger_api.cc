@@ -4,8 +4,10 @@
 
 #include "api/auth.h"
 #include "api/http_signature.h"
+#include "api/http_status.h"
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "state/identity_record.h"
 
@@ -16,31 +18,6 @@ using nlohmann::json;
 namespace {
 
 http::Response JsonResponse(int status, const json& j) { return http::Response::Json(status, j.dump()); }
-
-int StatusToHttp(StatusCode c) {
-  switch (c) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kDataLoss: return 500;
-    case StatusCode::kInternal: return 500;
-    case StatusCode::kGone: return 410;
-  }
-  return 500;
-}
-
-http::Response ErrorFromStatus(const Status& st) {
-  std::string code = StatusCodeName(st.code());
-  for (auto& ch : code) ch = char(std::tolower(ch));
-  return http::Response::Error(StatusToHttp(st.code()), code, st.message());
-}
 
 json OutcomeJson(const node::TxOutcome& o) {
   json j = {{"id", ToHex(o.id)}, {"status", node::TxStateName(o.state)}};
@@ -66,112 +43,15 @@ void AppendOutcomeJson(const node::TxOutcome& o, std::string* out) {
     *out += ",\"message\":" + json(o.verdict.detail).dump(-1, ' ', false, json::error_handler_t::replace);
     *out += ",\"reason\":" + json(model::RejectName(o.verdict.reason)).dump();
   }
+  if (!o.error.ok()) {
+    // Not decided: this node failed (state unreadable, mempool full); retry it.
+    *out += ",\"message\":" + json(o.error.message()).dump(-1, ' ', false, json::error_handler_t::replace);
+    *out += ",\"status\":\"unavailable\"}";
+    return;
+  }
   *out += ",\"status\":\"";
   *out += node::TxStateName(o.state);
   *out += "\"}";
-}
-
-// Admission, in two halves so that a batch takes the mempool lock once:
-// Screen does the stateless checks, the signature verdict and the stateful
-// check against the latest committed state, and returns the final outcome
-// unless the transaction should be added to the mempool (nullopt);
-// Admitted turns the mempool's answer into the outcome. `id` and `sig_ok`
-// come from the caller, which verifies a whole batch at once.
-std::optional<node::TxOutcome> Screen(LedgerContext* ctx, const model::Transaction& tx, const Hash32& id, bool sig_ok) {
-  node::TxOutcome o;
-  o.id = id;
-  ctx->metrics->tx_received++;
-  auto reject = [&](model::Reject r, std::string msg) {
-    o.state = node::TxState::kRejected;
-    o.verdict = model::Verdict::No(r, std::move(msg));
-    ctx->pool->RecordRejection(o.id, o.verdict);
-    ctx->metrics->tx_rejected++;
-    return o;
-  };
-  if (tx.chain_id != ctx->chain->params().chain_id)
-    return reject(model::Reject::kWrongChain, "this node serves chain '" + ctx->chain->params().chain_id + "'");
-  if (!model::FindTxType(tx.type)) return reject(model::Reject::kUnknownType, "unknown transaction type " + std::to_string(tx.type));
-  if (tx.payload.size() > model::kMaxPayloadBytes) return reject(model::Reject::kOversized, "payload too large");
-  if (!sig_ok) return reject(model::Reject::kBadSignature, "signature does not verify");
-  // A resubmission of a transaction already pending or committed is answered
-  // with what is known about it (idempotent). Asking the mempool first cost a
-  // locked lookup per transaction; instead the two places that notice a known
-  // id ask it: Check (committed: kReplayed; or a pending one that no longer
-  // passes) and Add (kAlreadyExists: pending). In the window where a block is
-  // in the chain but its commit listener has not run, Lookup says pending.
-  model::Verdict v = ctx->chain->Check(tx, o.id);
-  if (!v.ok()) {
-    node::TxOutcome known = ctx->pool->Lookup(o.id);
-    if (known.state == node::TxState::kPending || known.state == node::TxState::kCommitted) return known;
-    return reject(v.reason, std::move(v.detail));
-  }
-  return std::nullopt;
-}
-
-node::TxOutcome Admitted(LedgerContext* ctx, const Hash32& id, const Status& added) {
-  node::TxOutcome o;
-  o.id = id;
-  o.state = node::TxState::kPending;
-  if (added.code() == StatusCode::kAlreadyExists) return o;  // already pending: admitted once, counted once
-  if (!added.ok()) {
-    o.state = node::TxState::kRejected;
-    o.verdict = model::Verdict::No(model::Reject::kOversized, added.message());
-    return o;
-  }
-  ctx->metrics->tx_admitted++;
-  return o;
-}
-
-// A batch whose signatures are checked: the stateless half of admission,
-// done on the I/O thread before waiting for the head (AtHead), since it
-// does not depend on state and is most of the cost.
-struct Verified {
-  std::vector<model::Transaction> txs;
-  std::vector<Bytes> signing;
-  std::vector<uint8_t> sig_ok;
-};
-
-Verified VerifyAll(std::vector<model::Transaction> txs) {
-  Verified v;
-  v.txs = std::move(txs);
-  // Each transaction is encoded once, for both its id and its signature,
-  // and the whole batch's signatures are checked together (the batch
-  // equation costs well under half of one check per signature).
-  v.sig_ok.resize(v.txs.size());
-  model::VerifyTxSignatures(v.txs, &v.signing, v.sig_ok.data());
-  return v;
-}
-
-// The outcome of each transaction of a batch, in order.
-std::vector<node::TxOutcome> AdmitVerified(LedgerContext* ctx, Verified v) {
-  std::vector<model::Transaction>& txs = v.txs;
-  std::vector<node::TxOutcome> outs(txs.size());
-  std::vector<model::Transaction> add;
-  std::vector<Hash32> add_ids;
-  std::vector<size_t> add_pos;
-  add.reserve(txs.size());
-  add_ids.reserve(txs.size());
-  add_pos.reserve(txs.size());
-  for (size_t i = 0; i < txs.size(); ++i) {
-    const Hash32 id = crypto::Sha256(v.signing[i]);
-    if (auto done = Screen(ctx, txs[i], id, v.sig_ok[i])) {
-      outs[i] = std::move(*done);
-      continue;
-    }
-    add.push_back(std::move(txs[i]));
-    add_ids.push_back(id);
-    add_pos.push_back(i);
-  }
-  std::vector<Status> added;
-  ctx->pool->AddAll(&add, add_ids, &added);
-  for (size_t k = 0; k < add_pos.size(); ++k) outs[add_pos[k]] = Admitted(ctx, add_ids[k], added[k]);
-  return outs;
-}
-
-node::TxOutcome AdmitImpl(LedgerContext* ctx, model::Transaction tx) {
-  std::vector<model::Transaction> one;
-  one.push_back(std::move(tx));
-  return std::move(AdmitVerified(ctx, VerifyAll(std::move(one))).front());
 }
 
 // Screening against local state is only as good as that state: a follower
@@ -337,8 +217,6 @@ Result<std::vector<model::Transaction>> ParseTxBody(const http::Request& req, bo
   return out;
 }
 
-node::TxOutcome AdmitTx(LedgerContext* ctx, model::Transaction tx) { return AdmitImpl(ctx, std::move(tx)); }
-
 void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
   server.Route("GET", "/v1/status", [ctx](http::Request&, http::Reply reply) {
     auto m = ctx->chain->Meta();
@@ -365,19 +243,21 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     if (!txs.ok()) {
       if (txs.status().code() == StatusCode::kNotFound)
         return reply(http::Response::Error(400, "unknown_type", txs.status().message()));
-      if (txs.status().code() == StatusCode::kResourceExhausted)
+      if (txs.status().code() == StatusCode::kTooLarge)
         return reply(http::Response::Error(413, "oversized", txs.status().message()));
       return reply(http::Response::Error(400, "malformed", txs.status().message()));
     }
     uint64_t wait_ms = QueryU64(req, "wait_ms", req.Query("wait") ? 30000 : 0, 120000);
-    auto v = std::make_shared<Verified>(VerifyAll(std::move(*txs)));
+    auto v = std::make_shared<node::VerifiedTxs>(node::Admission::Verify(std::move(*txs)));
     AtHead(ctx, reply, [ctx, v, wait_ms](http::Reply& reply) {
-      node::TxOutcome o = std::move(AdmitVerified(ctx, std::move(*v)).front());
+      node::TxOutcome o = std::move(ctx->admission->Admit(std::move(*v)).front());
+      // Not decided (this node failed): retry, nothing was recorded.
+      if (!o.error.ok()) return reply(ErrorResponse(o.error));
       if (o.state == node::TxState::kRejected && o.height == 0) {
         json j = {{"id", ToHex(o.id)},
                   {"status", "rejected"},
                   {"error", {{"code", model::RejectName(o.verdict.reason)}, {"message", o.verdict.detail}}}};
-        return reply(JsonResponse(model::RejectHttpStatus(o.verdict.reason), j));
+        return reply(JsonResponse(HttpStatus(o.verdict.reason), j));
       }
       if (wait_ms == 0 || o.state != node::TxState::kPending) return reply(JsonResponse(o.state == node::TxState::kPending ? 202 : 200, OutcomeJson(o)));
       ctx->pool->WaitAll({o.id}, std::chrono::milliseconds(wait_ms), [reply](std::vector<node::TxOutcome> outs) {
@@ -392,9 +272,9 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     if (!txs.ok()) return reply(http::Response::Error(400, "malformed", txs.status().message()));
     if (txs->size() > 10000) return reply(http::Response::Error(413, "oversized", "at most 10000 transactions per batch"));
     uint64_t wait_ms = QueryU64(req, "wait_ms", req.Query("wait") ? 30000 : 0, 120000);
-    auto v = std::make_shared<Verified>(VerifyAll(std::move(*txs)));
+    auto v = std::make_shared<node::VerifiedTxs>(node::Admission::Verify(std::move(*txs)));
     AtHead(ctx, reply, [ctx, v, wait_ms](http::Reply& reply) {
-      std::vector<node::TxOutcome> outs = AdmitVerified(ctx, std::move(*v));
+      std::vector<node::TxOutcome> outs = ctx->admission->Admit(std::move(*v));
       std::vector<Hash32> wait_ids;
       std::vector<uint32_t> wait_pos;  // index in outs of each wait_ids entry
       for (size_t i = 0; i < outs.size(); ++i) {
@@ -409,17 +289,19 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
         std::string arr;
         arr.reserve(results.size() * 110 + 2);
         arr += '[';
-        size_t accepted = 0, rejected = 0, committed = 0;
+        size_t accepted = 0, rejected = 0, committed = 0, unavailable = 0;
         for (const auto& o : results) {
           if (arr.size() > 1) arr += ',';
           AppendOutcomeJson(o, &arr);
-          if (o.state == node::TxState::kRejected) rejected++;
+          if (!o.error.ok()) unavailable++;
+          else if (o.state == node::TxState::kRejected) rejected++;
           else accepted++;
           if (o.state == node::TxState::kCommitted) committed++;
         }
         arr += ']';
         reply(http::Response::Json(200, "{\"accepted\":" + std::to_string(accepted) + ",\"committed\":" +
                                             std::to_string(committed) + ",\"rejected\":" + std::to_string(rejected) +
+                                            ",\"unavailable\":" + std::to_string(unavailable) +
                                             ",\"results\":" + arr + "}"));
       };
       if (wait_ms == 0 || wait_ids.empty()) return respond(std::move(outs), reply);
@@ -475,7 +357,7 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     if (!bytes.ok()) {
       if (bytes.status().code() == StatusCode::kNotFound)
         return reply(http::Response::Error(404, "not_found", "no block at height " + hs));
-      return reply(ErrorFromStatus(bytes.status()));
+      return reply(ErrorResponse(bytes.status()));
     }
     if (req.Query("format").value_or("") == "binary") {
       http::Response r;
@@ -484,7 +366,7 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
       return reply(std::move(r));
     }
     auto b = model::DecodeBlock(*bytes);
-    if (!b.ok()) return reply(ErrorFromStatus(b.status()));
+    if (!b.ok()) return reply(ErrorResponse(b.status()));
     reply(JsonResponse(200, model::BlockToJson(*b, req.Query("txs").value_or("1") != "0")));
   });
 
@@ -513,9 +395,13 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
     metric("medledger_height", "gauge", "Height of the newest committed block.", m.height);
     metric("medledger_committed_txs_total", "counter", "Valid transactions committed.", m.committed_txs);
     metric("medledger_pending_txs", "gauge", "Transactions admitted and not yet in a block.", ctx->pool->pending());
-    metric("medledger_tx_received_total", "counter", "Transactions submitted to this node.", mt->tx_received);
-    metric("medledger_tx_admitted_total", "counter", "Transactions admitted to the mempool.", mt->tx_admitted);
-    metric("medledger_tx_rejected_total", "counter", "Transactions rejected at admission.", mt->tx_rejected);
+    const auto& ac = ctx->admission->counters();
+    metric("medledger_tx_received_total", "counter", "Transactions submitted to this node.", ac.received);
+    metric("medledger_tx_admitted_total", "counter", "Transactions admitted to the mempool.", ac.admitted);
+    metric("medledger_tx_rejected_total", "counter", "Transactions rejected at admission.", ac.rejected);
+    metric("medledger_tx_unavailable_total", "counter",
+           "Transactions not decided at admission: this node's state was unreadable or its mempool full.",
+           ac.unavailable);
     metric("medledger_blocks_committed_total", "counter", "Blocks committed by this node since start.", mt->blocks_committed);
     metric("medledger_block_txs_total", "counter", "Transactions in blocks committed since start.", mt->block_txs);
     if (ctx->orderer)

@@ -1,5 +1,5 @@
 // The ledger's HTTP/JSON API (/v1/...) and Prometheus metrics (/metrics).
-// This is the only layer where a Status or a Verdict becomes an HTTP status.
+// Statuses and verdicts become HTTP statuses through api/http_status.h.
 //
 //   GET  /v1/status             chain_id, height, last_block_hash, state_root, committed_txs, ...
 //   POST /v1/tx                 one transaction: JSON, or binary (application/octet-stream)
@@ -22,6 +22,7 @@
 #include <string>
 
 #include "http/server.h"
+#include "node/admission.h"
 #include "node/chain.h"
 #include "node/mempool.h"
 #include "node/orderer.h"
@@ -29,9 +30,6 @@
 namespace medledger::api {
 
 struct Metrics {
-  std::atomic<uint64_t> tx_received{0};
-  std::atomic<uint64_t> tx_admitted{0};
-  std::atomic<uint64_t> tx_rejected{0};
   std::atomic<uint64_t> blocks_committed{0};
   std::atomic<uint64_t> block_txs{0};
   std::atomic<uint64_t> commit_latency_us_sum{0};
@@ -43,6 +41,7 @@ struct LedgerContext {
   node::Chain* chain = nullptr;
   Authenticator* auth = nullptr;
   node::Mempool* pool = nullptr;
+  node::Admission* admission = nullptr;
   node::Orderer* orderer = nullptr;
   http::Server* server = nullptr;
   std::string node_id;  // the node key's public id
@@ -50,10 +49,6 @@ struct LedgerContext {
 };
 
 void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx);
-
-// The admission path of POST /v1/tx, for transactions the node itself makes
-// (record anchors, access events): same checks, same mempool.
-node::TxOutcome AdmitTx(LedgerContext* ctx, model::Transaction tx);
 
 // Decodes the body of POST /v1/tx or /v1/txs into transactions. Binary
 // bodies: one encoded tx (single) or repeated u32 length + tx (batch).

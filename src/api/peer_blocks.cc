@@ -6,9 +6,9 @@
 
 #include "api/fhir_forward.h"
 #include "api/http_signature.h"
+#include "etcd/etcd_client.h"
 #include "http/client.h"
 #include "model/tx_types.h"
-#include "ordering/etcd_client.h"
 #include "state/identity_record.h"
 
 namespace medledger::api {
@@ -16,10 +16,10 @@ namespace medledger::api {
 HttpPeerBlockSource::HttpPeerBlockSource(std::vector<std::string> etcd_endpoints, const node::Chain* chain,
                                          crypto::KeyPair node_key, std::chrono::milliseconds fetch_timeout)
     : chain_(chain), key_(std::move(node_key)), timeout_(fetch_timeout) {
-  ordering::EtcdClient::Options o;
+  etcd::EtcdClient::Options o;
   o.endpoints = std::move(etcd_endpoints);
   o.timeout = std::chrono::milliseconds(5000);
-  etcd_ = std::make_unique<ordering::EtcdClient>(o);
+  etcd_ = std::make_unique<etcd::EtcdClient>(o);
 }
 
 HttpPeerBlockSource::~HttpPeerBlockSource() = default;
@@ -27,7 +27,7 @@ HttpPeerBlockSource::~HttpPeerBlockSource() = default;
 Result<std::vector<node::PeerRef>> HttpPeerBlockSource::Peers() {
   const std::string& chain_id = chain_->params().chain_id;
   const std::string prefix = PeerDirectoryPrefix(chain_id);
-  auto r = etcd_->Range(prefix, ordering::EtcdClient::PrefixEnd(prefix));
+  auto r = etcd_->Range(prefix, etcd::EtcdClient::PrefixEnd(prefix));
   if (!r.ok()) return Unavailable("peer directory: " + r.status().message());
   std::vector<PeerEntry> entries;
   const auto& st = chain_->state();

@@ -21,7 +21,7 @@
 #include "node/chain.h"
 #include "node/peer_sync.h"
 
-namespace medledger::ordering {
+namespace medledger::etcd {
 class EtcdClient;
 }
 
@@ -40,7 +40,7 @@ class HttpPeerBlockSource : public node::PeerBlockSource {
   Result<Bytes> FetchBlock(const node::PeerRef& peer, uint64_t height) override;
 
  private:
-  std::unique_ptr<ordering::EtcdClient> etcd_;
+  std::unique_ptr<etcd::EtcdClient> etcd_;
   const node::Chain* chain_;
   crypto::KeyPair key_;
   std::chrono::milliseconds timeout_;

@@ -4,6 +4,7 @@
 // Exit codes: cli/exit_codes.h (3 denied, 4 erased, 5 refused under legal
 // hold, 6 bytes that do not match their anchor or a receipt whose signature
 // does not verify).
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "cli/commands.h"
 #include "crypto/aead.h"
 #include "crypto/sha256.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 
 namespace medledger::cli {

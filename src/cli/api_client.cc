@@ -7,6 +7,7 @@
 #include "api/http_signature.h"
 #include "crypto/aead.h"
 #include "model/block.h"
+#include "model/tx_json.h"
 
 namespace medledger::cli {
 

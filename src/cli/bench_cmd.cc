@@ -15,6 +15,7 @@
 // exits 8 (unavailable, cli/exit_codes.h).
 #include <sodium.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -28,6 +29,7 @@
 #include "crypto/ed25519_batch.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "node/parallel.h"
 

@@ -3,13 +3,18 @@
 // in cli/exit_codes.h).
 #pragma once
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "cli/exit_codes.h"
 #include "common/status.h"
 #include "crypto/ed25519.h"
+
+// Declared, not included: CLI11 is a large header-only library, and only
+// the .cc files that build commands include <CLI/CLI.hpp>.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace medledger::cli {
 

@@ -14,8 +14,8 @@
 #include "http/url.h"
 #include "ledger/store_testing.h"
 #include "model/tx_types.h"
-#include "state/identity_record.h"
 #include "node/etcd_orderer.h"
+#include "state/identity_record.h"
 
 namespace medledger::cli {
 
@@ -24,64 +24,73 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   d->cfg_ = cfg;
   // Port 0 (pick a free one) is valid here, unlike in URLs.
   bool any_port = cfg.listen.size() > 2 && cfg.listen.compare(cfg.listen.size() - 2, 2, ":0") == 0;
-  auto hp = http::ParseHostPort(any_port ? cfg.listen.substr(0, cfg.listen.size() - 1) + "1" : cfg.listen);
-  if (!hp.ok()) return InvalidArgument("--listen must be HOST:PORT: " + hp.status().message());
-  if (any_port) hp->second = 0;
-  d->host_ = hp->first;
+  auto host_port = http::ParseHostPort(any_port ? cfg.listen.substr(0, cfg.listen.size() - 1) + "1" : cfg.listen);
+  if (!host_port.ok()) return InvalidArgument("--listen must be HOST:PORT: " + host_port.status().message());
+  if (any_port) host_port->second = 0;
+  d->host_ = host_port->first;
 
-  node::ChainOptions co;
-  co.sync = cfg.sync;
-  if (cfg.file_system) {
-    co.store_testing = std::make_shared<ledger::StoreTestHooks>();
-    co.store_testing->file_system = cfg.file_system;
-    co.store_testing->skip_flush_on_close = false;  // as in the node
+  node::ChainOptions chain_options;
+  chain_options.sync = cfg.sync;
+  if (cfg.file_system || cfg.state_read_fault) {
+    chain_options.store_testing = std::make_shared<ledger::StoreTestHooks>();
+    chain_options.store_testing->file_system = cfg.file_system;
+    chain_options.store_testing->skip_flush_on_close = false;  // as in the node
+    chain_options.store_testing->state_read = cfg.state_read_fault;
   }
-  ML_ASSIGN_OR_RETURN(d->chain_, node::Chain::Open(cfg.data_dir, co));
+  ML_ASSIGN_OR_RETURN(d->chain_, node::Chain::Open(cfg.data_dir, chain_options));
   auto node_key = crypto::ReadKeyFile(cfg.data_dir + "/keys/node.key");
   if (!node_key.ok()) return FailedPrecondition("node key: " + node_key.status().message());
 
   d->pool_ = std::make_unique<node::Mempool>();
-  d->chain_->AddCommitListener([pool = d->pool_.get(), m = &d->metrics_](const node::CommittedBlock& b) {
+  d->admission_ = std::make_unique<node::Admission>(d->chain_.get(), d->pool_.get());
+  d->chain_->AddCommitListener([pool = d->pool_.get(), metrics = &d->metrics_](const node::CommittedBlock& b) {
     pool->OnBlockCommitted(b);
-    m->blocks_committed++;
-    m->block_txs += b.block.txs.size();
+    metrics->blocks_committed++;
+    metrics->block_txs += b.block.txs.size();
   });
 
   if (cfg.orderer == "solo" || cfg.orderer.empty()) {
-    node::SoloOptions so;
-    so.max_txs_per_block = cfg.max_txs_per_block ? cfg.max_txs_per_block : d->chain_->params().max_txs_per_block;
-    so.block_interval_ms = cfg.block_interval_ms ? cfg.block_interval_ms : d->chain_->params().block_interval_ms;
-    d->orderer_ = std::make_unique<node::SoloOrderer>(d->chain_.get(), d->pool_.get(), *node_key, so);
+    node::SoloOptions solo_options;
+    solo_options.max_txs_per_block =
+        cfg.max_txs_per_block ? cfg.max_txs_per_block : d->chain_->params().max_txs_per_block;
+    solo_options.block_interval_ms =
+        cfg.block_interval_ms ? cfg.block_interval_ms : d->chain_->params().block_interval_ms;
+    d->orderer_ = std::make_unique<node::SoloOrderer>(d->chain_.get(), d->pool_.get(), *node_key, solo_options);
   } else if (cfg.orderer.rfind("etcd://", 0) == 0) {
     ML_ASSIGN_OR_RETURN(auto endpoints, node::ParseEtcdOrdererUrl(cfg.orderer));
-    node::EtcdOrdererOptions eo;
-    eo.endpoints = std::move(endpoints);
-    eo.max_txs_per_block = cfg.max_txs_per_block ? cfg.max_txs_per_block : d->chain_->params().max_txs_per_block;
-    eo.block_interval_ms = cfg.block_interval_ms ? cfg.block_interval_ms : d->chain_->params().block_interval_ms;
-    eo.checkpoint_interval = cfg.checkpoint_interval;
-    eo.keep_blocks = cfg.etcd_keep_blocks;
-    auto etcd = std::make_unique<node::EtcdOrderer>(d->chain_.get(), d->pool_.get(), *node_key, eo);
+    node::EtcdOrdererOptions etcd_options;
+    etcd_options.endpoints = std::move(endpoints);
+    etcd_options.max_txs_per_block =
+        cfg.max_txs_per_block ? cfg.max_txs_per_block : d->chain_->params().max_txs_per_block;
+    etcd_options.block_interval_ms =
+        cfg.block_interval_ms ? cfg.block_interval_ms : d->chain_->params().block_interval_ms;
+    etcd_options.checkpoint_interval = cfg.checkpoint_interval;
+    etcd_options.keep_blocks = cfg.etcd_keep_blocks;
+    auto etcd = std::make_unique<node::EtcdOrderer>(d->chain_.get(), d->pool_.get(), *node_key, etcd_options);
     // Blocks pruned from etcd are fetched from peers (node/peer_sync.h).
-    etcd->SetPeerBlockSource(std::make_unique<api::HttpPeerBlockSource>(eo.endpoints, d->chain_.get(), *node_key));
+    etcd->SetPeerBlockSource(
+        std::make_unique<api::HttpPeerBlockSource>(etcd_options.endpoints, d->chain_.get(), *node_key));
     d->orderer_ = std::move(etcd);
   } else {
     return InvalidArgument("unknown orderer '" + cfg.orderer + "' (use solo or etcd://host:port,...)");
   }
 
-  http::ServerOptions ho;
-  ho.address = hp->first;
-  ho.port = hp->second;
-  ho.threads = cfg.http_threads > 0 ? cfg.http_threads : std::max(2, int(std::thread::hardware_concurrency()));
-  ho.max_body_bytes = 16 << 20;
-  ho.body_limit_overrides = {{"/fhir", 64 << 20}};
-  d->server_ = std::make_unique<http::Server>(ho);
-  api::AuthOptions ao;
-  ao.state_dir = cfg.data_dir;
-  ao.node_id = node_key->id();
-  ML_ASSIGN_OR_RETURN(d->auth_, api::Authenticator::Open(d->chain_.get(), d->orderer_.get(), ao));
+  http::ServerOptions server_options;
+  server_options.address = host_port->first;
+  server_options.port = host_port->second;
+  server_options.threads =
+      cfg.http_threads > 0 ? cfg.http_threads : std::max(2, int(std::thread::hardware_concurrency()));
+  server_options.max_body_bytes = 16 << 20;
+  server_options.body_limit_overrides = {{"/fhir", 64 << 20}};
+  d->server_ = std::make_unique<http::Server>(server_options);
+  api::AuthOptions auth_options;
+  auth_options.state_dir = cfg.data_dir;
+  auth_options.node_id = node_key->id();
+  ML_ASSIGN_OR_RETURN(d->auth_, api::Authenticator::Open(d->chain_.get(), d->orderer_.get(), auth_options));
   d->ctx_.auth = d->auth_.get();
   d->ctx_.chain = d->chain_.get();
   d->ctx_.pool = d->pool_.get();
+  d->ctx_.admission = d->admission_.get();
   d->ctx_.orderer = d->orderer_.get();
   d->ctx_.server = d->server_.get();
   d->ctx_.node_id = node_key->id();
@@ -92,10 +101,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   // Health records: the encrypted vault beside the ledger, its master key in
   // keys/ (outside the vault directory; see docs/VAULT.md).
   d->node_key_ = std::make_unique<crypto::KeyPair>(*node_key);
-  auto mk = vault::FileMasterKeyProvider::FromEnv(cfg.data_dir + "/keys/vault-master.key", true);
-  vault::VaultOptions vo;
-  vo.file_system = cfg.file_system;
-  ML_ASSIGN_OR_RETURN(d->vault_, vault::Vault::Open(cfg.data_dir + "/vault", std::move(mk), vo));
+  auto master_key = vault::FileMasterKeyProvider::FromEnv(cfg.data_dir + "/keys/vault-master.key", true);
+  vault::VaultOptions vault_options;
+  vault_options.file_system = cfg.file_system;
+  ML_ASSIGN_OR_RETURN(d->vault_, vault::Vault::Open(cfg.data_dir + "/vault", std::move(master_key), vault_options));
   auto node_rec = state::LoadIdentity(d->chain_->state(), node_key->public_key());
   bool orderer_started = false;
   if ((!node_rec || !node_rec->Has(model::kRoleNode)) && cfg.orderer.rfind("etcd://", 0) == 0) {
@@ -115,14 +124,14 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
       node_rec = state::LoadIdentity(d->chain_->state(), node_key->public_key());
       if (node_rec && node_rec->Has(model::kRoleNode)) break;
       auto now = std::chrono::steady_clock::now();
-      uint64_t h = d->chain_->Meta().height;
-      if (h != last) {
-        last = h;
+      uint64_t height = d->chain_->Meta().height;
+      if (height != last) {
+        last = height;
         last_progress = now;
       } else if (now - last_progress > std::chrono::seconds(60)) {
         d->orderer_->Stop();
         return FailedPrecondition("this node's key is not registered as a node key on the chain (caught up to height " +
-                                  std::to_string(h) + ", no new block for 60 s)");
+                                  std::to_string(height) + ", no new block for 60 s)");
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -131,16 +140,23 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   if (!node_rec || !node_rec->Has(model::kRoleNode))
     return FailedPrecondition("this node's key is not registered as a node key on the chain");
   d->fhir_.ledger = &d->ctx_;
+  d->fhir_.chain = d->chain_.get();
+  d->fhir_.pool = d->pool_.get();
+  d->fhir_.admission = d->admission_.get();
+  d->fhir_.on_suppressed_denial = [auth = d->auth_.get()](const std::string& accessor, const std::string& record_id,
+                                                          const std::string& reason) {
+    auth->NoteSuppressedDenial(accessor, record_id, reason);
+  };
   d->fhir_.vault = d->vault_.get();
   d->fhir_.node_key = d->node_key_.get();
   d->fhir_.org = node_rec->org;
   d->fhir_.data_dir = cfg.data_dir;
   d->fhir_.index_file_system = cfg.file_system;
   d->fhir_.journal_sync = cfg.journal_sync;
-  // FHIR routes are registered here (fhir_write.cc, fhir_read.cc).
+  // FHIR routes (api/fhir_write.cc, api/fhir_read.cc over src/custodian/).
   ML_RETURN_IF_ERROR(api::RegisterFhirWriteRoutes(*d->server_, &d->fhir_));
   // Re-applies on-chain erasures to the vault and replays the access journal
-  // before anything is served (fhir_read.cc, Recover).
+  // before anything is served (custodian/read_service.h).
   ML_RETURN_IF_ERROR(api::RegisterFhirReadRoutes(*d->server_, &d->fhir_));
 
   if (!orderer_started) ML_RETURN_IF_ERROR(d->orderer_->Start());
@@ -154,15 +170,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   // another custodian. MEDLEDGER_ADVERTISE_URL overrides the URL published
   // (needed when listening on 0.0.0.0); docs/DEPLOY.md.
   if (cfg.orderer.rfind("etcd://", 0) == 0) {
-    api::ForwardOptions fo;
-    fo.etcd_endpoints = *node::ParseEtcdOrdererUrl(cfg.orderer);
-    const char* adv = std::getenv("MEDLEDGER_ADVERTISE_URL");
-    fo.advertise_url = adv && *adv ? adv : d->url();
-    ML_RETURN_IF_ERROR(api::EnableCrossOrgReads(&d->fhir_, std::move(fo)));
+    api::ForwardOptions forward_options;
+    forward_options.etcd_endpoints = *node::ParseEtcdOrdererUrl(cfg.orderer);
+    const char* advertise_url = std::getenv("MEDLEDGER_ADVERTISE_URL");
+    forward_options.advertise_url = advertise_url && *advertise_url ? advertise_url : d->url();
+    ML_RETURN_IF_ERROR(api::EnableCrossOrgReads(&d->fhir_, std::move(forward_options)));
   }
-  auto m = d->chain_->Meta();
+  auto head = d->chain_->Meta();
   spdlog::info("node {} serving chain {} at height {} on {}", d->ctx_.node_id.substr(0, 16),
-               d->chain_->params().chain_id, m.height, d->url());
+               d->chain_->params().chain_id, head.height, d->url());
   return d;
 }
 

@@ -2,8 +2,10 @@
 // Kept small on purpose; every piece it wires lives in a library.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "api/auth.h"
 #include "api/fhir_context.h"
@@ -32,7 +34,10 @@ struct DaemonConfig {
   // fault-injecting one), and the access journal syncs through
   // `journal_sync`; everything else is as configured above.
   std::shared_ptr<rocksdb::FileSystem> file_system;
-  std::shared_ptr<api::JournalSync> journal_sync;
+  std::shared_ptr<custodian::JournalSync> journal_sync;
+  // Tests only: asked before each state read of the ledger (a non-OK answer
+  // fails the read, as a failing disk would; ledger/store_testing.h).
+  std::function<Status(std::string_view key)> state_read_fault;
 };
 
 class Daemon {
@@ -48,6 +53,7 @@ class Daemon {
   DaemonConfig cfg_;
   std::unique_ptr<node::Chain> chain_;
   std::unique_ptr<node::Mempool> pool_;
+  std::unique_ptr<node::Admission> admission_;
   std::unique_ptr<node::Orderer> orderer_;
   std::unique_ptr<http::Server> server_;
   api::Metrics metrics_;

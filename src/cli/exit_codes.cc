@@ -32,6 +32,8 @@ StatusCode StatusCodeForHttp(int http_status) {
       return StatusCode::kGone;
     case 412:
       return StatusCode::kFailedPrecondition;
+    case 413:
+      return StatusCode::kTooLarge;
     case 429:
     case 502:
     case 503:
@@ -52,6 +54,7 @@ Exit ExitForStatus(const Status& st) {
     case StatusCode::kOk:
       return Exit::kOk;
     case StatusCode::kInvalidArgument:
+    case StatusCode::kTooLarge:
       return Exit::kUsage;
     case StatusCode::kPermissionDenied:
     case StatusCode::kUnauthenticated:

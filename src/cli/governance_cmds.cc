@@ -1,6 +1,7 @@
 // Governance subcommands: propose adding or removing a member organisation,
 // approve a proposal, list proposals; and `orgs` to list organisations.
 // Rules: state/governance.h.
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/api_client.h"

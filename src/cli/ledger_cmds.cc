@@ -3,16 +3,18 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
-#include "api/fhir_index.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/daemon.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
+#include "custodian/fhir_index.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "node/audit.h"
 #include "node/chain.h"
@@ -107,7 +109,7 @@ void RegisterLedgerCommands(CLI::App& app) {
         // The node's custodian subject (api/fhir_index.h), registered here
         // once with the patient role, so that no write has to register it:
         // eight first writes at once each found it missing and raced to.
-        std::string subject_path = dir + "/" + api::FhirIndex::kCustodianSubjectKeyFile;
+        std::string subject_path = dir + "/" + custodian::FhirIndex::kCustodianSubjectKeyFile;
         crypto::KeyPair subject = crypto::KeyPair::Generate();
         if (fs::exists(subject_path)) {
           auto k = crypto::ReadKeyFile(subject_path);

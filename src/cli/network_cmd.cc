@@ -18,6 +18,7 @@
 // SIGKILL after a grace period) after checking that the PID still runs the
 // process this network started (its command line names its data dir).
 #include <fcntl.h>
+#include <CLI/CLI.hpp>
 #include <cstring>
 #include <cerrno>
 #include <netinet/in.h>
@@ -38,10 +39,10 @@
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "crypto/keyfile.h"
+#include "etcd/etcd_client.h"
+#include "etcd/etcd_process.h"
 #include "node/chain.h"
 #include "node/orderer.h"
-#include "ordering/etcd_client.h"
-#include "ordering/etcd_process.h"
 #include "state/genesis.h"
 
 namespace medledger::cli {
@@ -249,7 +250,7 @@ Result<Layout> CreateNetwork(const std::string& dir, int n, const std::string& c
 }
 
 Status StartEtcd(const Layout& l, size_t i) {
-  ordering::EtcdMemberConfig c;
+  etcd::EtcdMemberConfig c;
   c.name = l.EtcdName(i);
   c.data_dir = l.EtcdDir(i);
   c.host = kHost;
@@ -264,9 +265,9 @@ Status StartEtcd(const Layout& l, size_t i) {
   c.heartbeat_ms = 100;
   c.election_ms = 2000;
   // Keep the newest 100,000 revisions (blocks and root reports); a node
-  // offline for longer catches up from peers (issue 4 part 4) or a copy.
+  // offline for longer catches up from peers (node/peer_sync.h) or a copy.
   c.auto_compaction_revisions = 100000;
-  ML_ASSIGN_OR_RETURN(auto args, ordering::EtcdMemberArgs(c));
+  ML_ASSIGN_OR_RETURN(auto args, etcd::EtcdMemberArgs(c));
   ML_ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(args, l.dir + "/" + c.name + ".log"));
   return crypto::WriteFileAtomic(l.dir + "/" + c.name + ".pid", std::to_string(pid) + "\n", 0644);
 }
@@ -288,10 +289,10 @@ Status StartNode(const Layout& l, size_t i) {
 }
 
 Status WaitEtcd(const Layout& l, std::chrono::seconds budget) {
-  ordering::EtcdClient::Options o;
+  etcd::EtcdClient::Options o;
   for (size_t i = 0; i < l.members(); ++i) o.endpoints.push_back(l.EtcdEndpoint(i));
   o.timeout = std::chrono::milliseconds(2000);
-  ordering::EtcdClient c(o);
+  etcd::EtcdClient c(o);
   auto deadline = std::chrono::steady_clock::now() + budget;
   Status last = Status::Ok();
   while (std::chrono::steady_clock::now() < deadline) {

@@ -2,6 +2,7 @@
 // and `medledger record bench-ingest` (ingest throughput). Writes are signed
 // with RFC 9421 (api/http_signature.h) by an org_admin or practitioner key of
 // the custodian org.
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -12,11 +13,11 @@
 #include <sstream>
 #include <thread>
 
-#include "api/fhir_index.h"
 #include "api/http_signature.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "crypto/keyfile.h"
+#include "custodian/fhir_index.h"
 #include "fhir/json.h"
 #include "model/tx_types.h"
 

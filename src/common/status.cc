@@ -17,6 +17,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kInternal: return "INTERNAL";
     case StatusCode::kGone: return "GONE";
+    case StatusCode::kTooLarge: return "TOO_LARGE";
   }
   return "UNKNOWN";
 }

@@ -8,7 +8,9 @@
 //   kFailedPrecondition the state does not allow it; do not retry as is
 //   kInvalidArgument    the input is wrong; never retry
 //   kNotFound, kAlreadyExists, kPermissionDenied, kUnauthenticated,
-//   kResourceExhausted (limits), kDataLoss (corruption), kInternal (a bug)
+//   kResourceExhausted  too many: a rate, quota or capacity limit; retry later
+//   kTooLarge           too large: this input exceeds a size limit; never retry as is
+//   kDataLoss (corruption), kInternal (a bug)
 #pragma once
 
 #include <optional>
@@ -32,6 +34,7 @@ enum class StatusCode {
   kDataLoss,
   kInternal,
   kGone,
+  kTooLarge,
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -66,6 +69,7 @@ inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceEx
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status Gone(std::string m) { return {StatusCode::kGone, std::move(m)}; }
+inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
 
 // Result<T> holds either a value or a non-OK Status.
 template <typename T>

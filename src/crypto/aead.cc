@@ -11,6 +11,12 @@ void RandomBytes(uint8_t* out, size_t n) {
   randombytes_buf(out, n);
 }
 
+std::string RandomHexId() {
+  uint8_t raw[16];
+  RandomBytes(raw, sizeof raw);
+  return ToHex(raw, sizeof raw);
+}
+
 AeadKey RandomKey() {
   AeadKey k;
   RandomBytes(k.data(), k.size());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 
 #include "common/bytes.h"
 
@@ -13,6 +14,8 @@ inline constexpr size_t kAeadOverhead = 24 + 16;
 
 AeadKey RandomKey();
 void RandomBytes(uint8_t* out, size_t n);
+// 16 random bytes as 32 hex characters: signature nonces and fresh ids.
+std::string RandomHexId();
 template <size_t N>
 std::array<uint8_t, N> RandomArray() { std::array<uint8_t, N> a; RandomBytes(a.data(), N); return a; }
 

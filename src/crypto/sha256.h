@@ -1,5 +1,6 @@
 // SHA-256 through OpenSSL's EVP interface, which uses the CPU's SHA
-// instructions (3x libsodium's portable code on this machine, LIMITS.md).
+// instructions: measured on the 2-vCPU build machine, 7.7 M 64-byte hashes/s
+// against 2.5 M for libsodium's portable code (3x; 4.4x at 4 KiB).
 // Thread-safe: each thread reuses its own EVP context.
 #pragma once
 

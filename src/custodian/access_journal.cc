@@ -1,4 +1,4 @@
-#include "api/access_journal.h"
+#include "custodian/access_journal.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,7 +13,7 @@
 #include "common/bytes.h"
 #include "crypto/sha256.h"
 
-namespace medledger::api {
+namespace medledger::custodian {
 
 namespace fs = std::filesystem;
 
@@ -335,4 +335,4 @@ uint64_t AccessJournal::syncs() const {
   return syncs_;
 }
 
-}  // namespace medledger::api
+}  // namespace medledger::custodian

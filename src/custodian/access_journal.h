@@ -54,7 +54,7 @@
 
 #include "common/status.h"
 
-namespace medledger::api {
+namespace medledger::custodian {
 
 // How the journal makes its writes durable. The default calls fdatasync(2)
 // and fsync(2); a power-loss test substitutes one that also notes what each
@@ -157,4 +157,4 @@ class AccessJournal {
   std::thread writer_;
 };
 
-}  // namespace medledger::api
+}  // namespace medledger::custodian

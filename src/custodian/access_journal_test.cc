@@ -1,4 +1,4 @@
-#include "api/access_journal.h"
+#include "custodian/access_journal.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <future>
 #include <thread>
 
-namespace medledger::api {
+namespace medledger::custodian {
 namespace {
 
 namespace fs = std::filesystem;
@@ -213,4 +213,4 @@ TEST(AccessJournal, ConcurrentAppendsShareSyncs) {
 }
 
 }  // namespace
-}  // namespace medledger::api
+}  // namespace medledger::custodian

@@ -1,6 +1,6 @@
-#include "api/denial_limiter.h"
+#include "custodian/denial_limiter.h"
 
-namespace medledger::api {
+namespace medledger::custodian {
 
 void DenialLimiter::Expire(int64_t now_ms) {
   while (!order_.empty() && order_.front().first + window_ms_ <= now_ms) {
@@ -27,4 +27,4 @@ bool DenialLimiter::Admit(const std::string& accessor, const std::string& record
   return true;
 }
 
-}  // namespace medledger::api
+}  // namespace medledger::custodian

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-namespace medledger::api {
+namespace medledger::custodian {
 
 class DenialLimiter {
  public:
@@ -38,4 +38,4 @@ class DenialLimiter {
   std::deque<std::pair<int64_t, std::string>> order_;  // (when, accessor "/" record_id), ascending
 };
 
-}  // namespace medledger::api
+}  // namespace medledger::custodian

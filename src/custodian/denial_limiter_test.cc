@@ -1,8 +1,8 @@
-#include "api/denial_limiter.h"
+#include "custodian/denial_limiter.h"
 
 #include <gtest/gtest.h>
 
-namespace medledger::api {
+namespace medledger::custodian {
 namespace {
 
 TEST(DenialLimiter, OncePerRecordPerWindow) {
@@ -26,4 +26,4 @@ TEST(DenialLimiter, PerKeyLimit) {
 }
 
 }  // namespace
-}  // namespace medledger::api
+}  // namespace medledger::custodian

@@ -1,4 +1,4 @@
-#include "api/fhir_index.h"
+#include "custodian/fhir_index.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -17,8 +17,10 @@
 
 #include "crypto/aead.h"
 #include "crypto/sha256.h"
+#include "storage/rocksdb_erasure.h"
+#include "storage/rocksdb_status.h"
 
-namespace medledger::api {
+namespace medledger::custodian {
 
 using nlohmann::json;
 
@@ -47,11 +49,10 @@ Hash32 HmacSha256(const uint8_t* key, size_t key_len, std::string_view msg) {
 
 namespace {
 
-Status FromRocks(const rocksdb::Status& s, const char* what) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNotFound()) return NotFound(std::string("fhir index: ") + what);
-  if (s.IsCorruption()) return DataLoss(std::string("fhir index: ") + what + ": corruption");
-  return Unavailable(std::string("fhir index: ") + what + ": " + s.ToString());
+// Converts a RocksDB status at the module edge (storage/rocksdb_status.h).
+// Pass `with_detail` while opening.
+Status FromRocks(const rocksdb::Status& s, const char* what, bool with_detail = false) {
+  return storage::FromRocks(s, "fhir index", what, with_detail);
 }
 
 std::string AdFor(const std::string& raw_key) {
@@ -167,12 +168,7 @@ Result<std::shared_ptr<FhirIndex>> FhirIndex::Open(const std::string& dir, vault
   // archived or recycled, and nothing is compressed, so that after an
   // erasure's Compact() no file holds an older version of an erased entry,
   // and a byte scan of the directory sees what is there.
-  o.WAL_ttl_seconds = 0;
-  o.WAL_size_limit_MB = 0;
-  o.recycle_log_file_num = 0;
-  o.compression = rocksdb::kNoCompression;
-  o.bottommost_compression = rocksdb::kNoCompression;
-  o.compression_per_level.clear();
+  storage::SetErasureOptions(&o);
   // Most look-ups while ingesting miss (new server-assigned ids): a bloom
   // filter answers those without reading every SST file.
   rocksdb::BlockBasedTableOptions t;
@@ -186,7 +182,7 @@ Result<std::shared_ptr<FhirIndex>> FhirIndex::Open(const std::string& dir, vault
     o.env = impl->env.get();
   }
   rocksdb::DB* raw = nullptr;
-  ML_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(o, dir, &raw), "open"));
+  ML_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(o, dir, &raw), "open", /*with_detail=*/true));
   impl->db.reset(raw);
   impl->wo.sync = true;
   return std::shared_ptr<FhirIndex>(new FhirIndex(std::move(impl)));
@@ -320,18 +316,7 @@ Status FhirIndex::EraseRecords(const std::vector<std::string>& record_ids) {
 
 Status FhirIndex::Compact() {
   std::lock_guard<std::mutex> l(impl_->compact_mu);
-  rocksdb::DB* db = impl_->db.get();
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  ML_RETURN_IF_ERROR(FromRocks(db->Flush(fo), "flush"));
-  rocksdb::CompactRangeOptions cro;
-  cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  cro.exclusive_manual_compaction = true;
-  ML_RETURN_IF_ERROR(FromRocks(db->CompactRange(cro, nullptr, nullptr), "compaction"));
-  // A forced EnableFileDeletions deletes every file no longer live (the old
-  // SSTs, the flushed WAL) before it returns, rather than in the background.
-  ML_RETURN_IF_ERROR(FromRocks(db->DisableFileDeletions(), "pausing file deletions"));
-  return FromRocks(db->EnableFileDeletions(/*force=*/true), "purging obsolete files");
+  return storage::CompactAndPurge(impl_->db.get(), "fhir index");
 }
 
 Status FhirIndex::Restore(const Undo& undo) {
@@ -344,4 +329,4 @@ Status FhirIndex::Restore(const Undo& undo) {
   return FromRocks(impl_->db->Write(impl_->wo, &wb), "write");
 }
 
-}  // namespace medledger::api
+}  // namespace medledger::custodian

@@ -28,7 +28,7 @@ namespace rocksdb {
 class FileSystem;
 }
 
-namespace medledger::api {
+namespace medledger::custodian {
 
 struct IndexedResource {
   std::string type;       // FHIR resource type
@@ -140,8 +140,4 @@ class FhirIndex {
 // HMAC-SHA256 (RFC 2104) over the project's SHA-256.
 Hash32 HmacSha256(const uint8_t* key, size_t key_len, std::string_view msg);
 
-// The patient a new Patient resource is bound to (public id); covered by the
-// writer's signature like every header the server acts on.
-inline constexpr const char* kPatientHeader = "X-Medledger-Patient";
-
-}  // namespace medledger::api
+}  // namespace medledger::custodian

@@ -2,7 +2,7 @@
 // tombstone, other resources keep what they share. The scan of every file
 // and every stale version is tests/fhir_write_test.cc
 // (ErasureTakesTheRecordsIdentifiersOutOfTheIndexAndEveryFile).
-#include "api/fhir_index.h"
+#include "custodian/fhir_index.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "crypto/aead.h"
 #include "vault/vault.h"
 
-namespace medledger::api {
+namespace medledger::custodian {
 namespace {
 
 namespace fs = std::filesystem;
@@ -97,4 +97,4 @@ TEST_F(FhirIndexTest, ErasureRemovesIdentifiersAndLeavesATombstone) {
 }
 
 }  // namespace
-}  // namespace medledger::api
+}  // namespace medledger::custodian

@@ -1,399 +1,66 @@
-// The FHIR write path (docs/RECORDS.md, "Ingestion and the local index"):
-//   GET  /fhir/metadata           CapabilityStatement
-//   POST /fhir                    Bundle transaction (all or nothing) | batch
-//   POST /fhir/{type}             create, server-assigned id
-//   PUT  /fhir/{type}/{id}        create with that id, or a new version
-//
-// A write: authenticate the writer (member of the custodian org, org_admin or
-// practitioner); parse and validate everything (no lock); then queue the
-// job for the committer. One committer at a time (group commit) takes every
-// queued job and, for each in turn: assigns ids and versions, rewrites
-// urn:uuid and conditional references, finds each resource's patient
-// pseudonym, sets meta, serializes (the bytes returned are the bytes
-// stored) and writes its local index changes without a sync (so the next
-// job's plan sees them). Then the whole group is made durable at once: one
-// vault PutBatch holding every version of every job, and one sync of the
-// index, side by side. Only then are the anchors submitted, job by job in
-// plan order, as record.anchor_batch transactions signed by the node key
-// (chunks of at most 500 anchors and 56 KiB of payload). Each reply is sent
-// from the mempool's WaitAll callback once every chunk of its job
-// committed: no HTTP thread waits. A failure to make the group durable fails
-// every job of the group (nothing of it is anchored; the index is restored).
+#include "custodian/ingest.h"
+
 #include <spdlog/spdlog.h>
 
 #include <future>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
-#include "api/auth.h"
-#include "api/fhir_context.h"
-#include "api/fhir_index.h"
-#include "api/http_signature.h"
 #include "common/work_queue.h"
+#include "crypto/aead.h"
 #include "crypto/keyfile.h"
-#include "crypto/sha256.h"
+#include "custodian/fhir_index.h"
+#include "custodian/ingest_plan.h"
 #include "fhir/bundle.h"
-#include "fhir/capability.h"
-#include "fhir/compartment.h"
 #include "fhir/outcome.h"
 #include "fhir/validate.h"
 #include "model/tx_types.h"
 #include "records/records.h"
-#include "records/schema.h"
 #include "state/identity_record.h"
 
-namespace medledger::api {
+namespace medledger::custodian {
 
 namespace {
 
 using fhir::Value;
 using nlohmann::json;
+using Answer = std::function<void(WriteReply)>;
 
-constexpr const char* kFhirJson = "application/fhir+json";
 constexpr auto kCommitWait = std::chrono::seconds(60);
 constexpr size_t kMaxAnchorPayloadBytes = 56 * 1024;  // model::kMaxPayloadBytes is 64 KiB
 constexpr const char* kExtTx = "https://medledger.dev/fhir/StructureDefinition/anchor-tx";
 constexpr const char* kExtHash = "https://medledger.dev/fhir/StructureDefinition/anchor-hash";
 
-int HttpStatusFor(StatusCode c) {
-  switch (c) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kGone: return 410;
-    case StatusCode::kFailedPrecondition: return 412;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
-http::Response FhirResponse(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.content_type = kFhirJson;
-  r.body = std::move(body);
+WriteReply Failed(Status st) {
+  WriteReply r;
+  r.error = std::move(st);
   return r;
-}
-
-http::Response OutcomeResponse(const Status& st) {
-  return FhirResponse(HttpStatusFor(st.code()),
-                      fhir::OperationOutcome(fhir::Severity::kError, fhir::IssueCodeFor(st.code()), st.message()));
-}
-
-std::string NowInstant() {
-  return fhir::FormatInstant(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
 struct Job;
 
-struct Writer {
-  FhirContext* ctx = nullptr;
+}  // namespace
+
+struct Ingest::Impl {
+  Context* ctx = nullptr;
   std::shared_ptr<FhirIndex> index;
   std::unique_ptr<crypto::KeyPair> subject;  // binds the custodian pseudonym
-  std::string started;
+  std::function<int(StatusCode)> entry_status;
   std::mutex mu;  // held by the committer (plan → index → vault → submit) and by index restores
-  // Parsing, validation, encryption and fsyncs never run on the HTTP I/O
-  // threads.
   std::unique_ptr<WorkQueue> work;
   // Validated jobs waiting for the committer; `committing` while a worker
   // thread is the committer (it drains the queue before it stops being one).
   std::mutex qmu;
-  std::vector<std::pair<std::shared_ptr<Job>, http::Reply>> pending;
+  std::vector<std::pair<std::shared_ptr<Job>, Answer>> pending;
   bool committing = false;
 };
 
-// --- Authentication ---------------------------------------------------------
+namespace {
 
-// Checks the signature (api/auth.h: bound to this node, since a write
-// replayed at a sibling node would be a second write) and that the signer is
-// a member of the custodian org holding org_admin or practitioner. Runs on a
-// write-pool thread: the head barrier may wait there.
-Result<state::Caller> AuthenticateWriter(const http::Request& req, const FhirContext& ctx, AuthFailure* failure) {
-  ML_ASSIGN_OR_RETURN(auto c, ctx.ledger->auth->Verify(req, AuthNeed{.bound_to_node = true}, failure));
-  if (c.org() != ctx.org) return PermissionDenied("the signing key belongs to another organisation");
-  if (!c.Has(model::kRoleOrgAdmin | model::kRolePractitioner))
-    return PermissionDenied("writing records needs the org_admin or practitioner role");
-  return c;
-}
-
-// FHIR's own type, or plain JSON (RFC 8259); anything else is not a
-// resource (FHIR R4 http.html#mime-type).
-Status CheckFhirContentType(const http::Request& req) {
-  const std::string t = req.MediaType();
-  if (t.empty()) return Status(StatusCode::kInvalidArgument, "Content-Type is required (application/fhir+json)");
-  if (t == "application/fhir+json" || t == "application/json") return Status::Ok();
-  return Status(StatusCode::kInvalidArgument, "Content-Type " + t.substr(0, 64) + " is not accepted (application/fhir+json)");
-}
-
-// --- Planning ---------------------------------------------------------------
-
-struct Entry {
-  std::string method;         // POST or PUT
-  std::string type;
-  std::string id;             // PUT Type/id
-  std::string cond_query;     // PUT Type?query (conditional update)
-  std::string if_none_exist;  // POST conditional create
-  std::string full_url;
-  Value resource;
-  std::string location_prefix;  // "Bundle.entry[3]" or ""
-  // Outcome
-  Status error;
-  fhir::EntryResponse resp;
-  int item = -1;  // index into Plan::items when written
-};
-
-struct Item {
-  size_t entry = 0;
-  IndexedResource idx;
-  std::optional<IndexedResource> prev;
-  Value resource;
-  std::string bytes;
-  Hash32 hash{};
-  std::vector<std::string> labels;
-  std::string last_updated;
-  bool created = false;
-  size_t chunk = 0;
-};
-
-struct Plan {
-  std::vector<Item> items;
-  std::map<std::string, IndexedPatient> patients;  // new patient id → pseudonym/key
-  std::map<std::string, std::vector<std::string>> idents;  // type \0 sys|val → ids, this request
-  std::unordered_map<std::string, std::string> ids;  // fullUrl → Type/id
-  std::set<std::string> written;  // Type/id written by this request
-};
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && isxdigit(uint8_t(s[i + 1])) && isxdigit(uint8_t(s[i + 2]))) {
-      out.push_back(char(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-// "sys|val" forms under which a resource's identifiers are indexed: each
-// identifier as written ("system|value", "|value" without system) and as
-// "*|value" (a token search without system matches any system).
-std::vector<std::string> IdentifierForms(const Value& resource) {
-  std::vector<std::string> out;
-  const Value* ids = resource.Get("identifier");
-  if (!ids) return out;
-  auto add = [&](const Value& ident) {
-    const Value* v = ident.Get("value");
-    if (!v || !v->is_string()) return;
-    const Value* s = ident.Get("system");
-    std::string sys = s && s->is_string() ? s->string_value() : "";
-    for (std::string f : {sys + "|" + v->string_value(), "*|" + v->string_value()})
-      if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
-  };
-  if (ids->is_array())
-    for (const auto& i : ids->array()) add(i);
-  else if (ids->is_object())
-    add(*ids);
-  return out;
-}
-
-// Parses a conditional query this server supports: "identifier=[sys|]val"
-// or "_id=id". Returns the identifier form, or "#id" for _id.
-Result<std::string> ParseQuery(std::string_view query) {
-  if (query.find('&') != std::string_view::npos)
-    return InvalidArgument("conditional queries with more than one parameter are not supported");
-  auto eq = query.find('=');
-  if (eq == std::string_view::npos) return InvalidArgument("conditional query without '='");
-  std::string name(query.substr(0, eq));
-  std::string value = PercentDecode(query.substr(eq + 1));
-  if (value.empty()) return InvalidArgument("conditional query with an empty value");
-  if (name == "_id") return "#" + value;
-  if (name != "identifier") return InvalidArgument("conditional query parameter '" + name + "' is not supported");
-  if (value.find('|') == std::string::npos) return "*|" + value;
-  return value;
-}
-
-class Planner {
- public:
-  Planner(Writer& w, std::optional<std::string> patient_key) : w_(w), patient_key_(std::move(patient_key)) {}
-
-  // Matches of a conditional query: FHIR ids of `type`.
-  Result<std::vector<std::string>> Match(std::string_view type, std::string_view query, const Plan& plan) {
-    ML_ASSIGN_OR_RETURN(auto form, ParseQuery(query));
-    std::vector<std::string> out;
-    if (form[0] == '#') {
-      std::string id = form.substr(1);
-      ML_ASSIGN_OR_RETURN(auto e, w_.index->Lookup(type, id));
-      if (e || plan.written.count(std::string(type) + "/" + id)) out.push_back(id);
-      return out;
-    }
-    auto bar = form.find('|');
-    ML_ASSIGN_OR_RETURN(out, w_.index->FindByIdentifier(type, form.substr(0, bar), form.substr(bar + 1)));
-    auto it = plan.idents.find(std::string(type) + std::string(1, '\0') + form);
-    if (it != plan.idents.end())
-      for (const auto& id : it->second)
-        if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
-    return out;
-  }
-
-  // Decides the target id of an entry (first pass, so that fullUrls map
-  // before any reference is rewritten). Sets e.item = -2 for a conditional
-  // create that matched (nothing written).
-  Status Target(Entry& e, Plan& plan) {
-    if (e.method == "POST") {
-      if (!e.if_none_exist.empty()) {
-        ML_ASSIGN_OR_RETURN(auto m, Match(e.type, e.if_none_exist, plan));
-        if (m.size() > 1) return FailedPrecondition("ifNoneExist matches several resources");
-        if (m.size() == 1) {
-          ML_ASSIGN_OR_RETURN(auto cur, w_.index->Lookup(e.type, m[0]));
-          std::string v = cur ? std::to_string(cur->version) : "1";
-          e.id = m[0];
-          e.item = -2;
-          e.resp.http_status = 200;
-          e.resp.location = fhir::HistoryLocation(e.type, e.id, v);
-          e.resp.etag = fhir::WeakEtag(v);
-          MapFullUrl(e, plan);
-          return Status::Ok();
-        }
-      }
-      e.id = vault::NewRecordId();
-    } else if (!e.cond_query.empty()) {
-      ML_ASSIGN_OR_RETURN(auto m, Match(e.type, e.cond_query, plan));
-      if (m.size() > 1) return FailedPrecondition("conditional update matches several resources");
-      e.id = m.empty() ? vault::NewRecordId() : m[0];
-    } else if (!fhir::IsValidId(e.id)) {
-      return InvalidArgument("the id in the URL is not a valid FHIR id");
-    }
-    std::string ref = e.type + "/" + e.id;
-    if (!plan.written.insert(ref).second) return InvalidArgument("two entries write the same resource");
-    for (const auto& f : IdentifierForms(e.resource))
-      plan.idents[e.type + std::string(1, '\0') + f].push_back(e.id);
-    MapFullUrl(e, plan);
-    return Status::Ok();
-  }
-
-  static void MapFullUrl(const Entry& e, Plan& plan) {
-    if (!e.full_url.empty()) plan.ids[e.full_url] = e.type + "/" + e.id;
-  }
-
-  // Second pass: rewrite, find the patient, set id/meta, serialize.
-  Status Build(Entry& e, size_t entry_index, Plan& plan) {
-    Item it;
-    it.entry = entry_index;
-    ML_ASSIGN_OR_RETURN(it.prev, w_.index->Lookup(e.type, e.id));
-    Value& r = e.resource;
-    r.Set("id", Value(e.id));
-    fhir::ConditionalResolver resolve = [&](std::string_view type, std::string_view query) -> Result<std::string> {
-      ML_ASSIGN_OR_RETURN(auto m, Match(type, query, plan));
-      if (m.empty()) return NotFound("conditional reference matches no resource");
-      if (m.size() > 1) return FailedPrecondition("conditional reference matches several resources");
-      return std::string(type) + "/" + m[0];
-    };
-    ML_RETURN_IF_ERROR(fhir::RewriteReferences(&r, plan.ids, resolve));
-
-    // The patient pseudonym.
-    std::string pseudonym;
-    auto pref = fhir::PatientReference(r);
-    if (pref) {
-      std::string pid = pref->substr(pref->find('/') + 1);
-      auto np = plan.patients.find(pid);
-      if (np != plan.patients.end()) {
-        pseudonym = np->second.pseudonym;
-      } else {
-        ML_ASSIGN_OR_RETURN(auto p, w_.index->LookupPatient(pid));
-        if (p) {
-          if (patient_key_ && !p->patient_key.empty() && *patient_key_ != p->patient_key)
-            return Aborted("the patient is bound to another patient key (use patient.rebind)");
-          pseudonym = p->pseudonym;
-          keys_[pseudonym] = p->patient_key;
-        } else if (e.type == "Patient") {
-          if (!patient_key_)
-            return InvalidArgument("a new Patient needs the patient's public id (X-Medledger-Patient or ?patient=)");
-          if (new_patients_++ > 0)
-            return InvalidArgument("one request may create one new Patient (one patient key per request)");
-          pseudonym = vault::NewRecordId();
-          plan.patients[pid] = IndexedPatient{pseudonym, *patient_key_};
-          keys_[pseudonym] = *patient_key_;
-        } else {
-          return InvalidArgument("the resource belongs to a Patient this server does not hold");
-        }
-      }
-    } else {
-      ML_ASSIGN_OR_RETURN(pseudonym, w_.index->CustodianPseudonym());
-      if (!w_.subject) return Internal("custodian subject key missing");
-      auto id = state::LoadIdentity(w_.ctx->ledger->chain->state(), w_.subject->public_key());
-      if (!id || !id->active() || !id->Has(model::kRolePatient))
-        return FailedPrecondition("resources without a patient are anchored under the custodian pseudonym, bound to "
-                                  "the custodian subject key " +
-                                  w_.subject->id() +
-                                  ": an org admin must register it with the patient role first "
-                                  "(medledger record put with an admin key does this)");
-      keys_[pseudonym] = w_.subject->id();
-    }
-
-    if (it.prev) {
-      if (it.prev->pseudonym != pseudonym) return Aborted("a resource cannot move to another patient");
-      it.idx = *it.prev;
-      it.idx.version = it.prev->version + 1;
-    } else {
-      it.idx.type = e.type;
-      it.idx.id = e.id;
-      it.idx.record_id = vault::NewRecordId();
-      it.idx.pseudonym = pseudonym;
-      it.idx.version = 1;
-      it.created = true;
-    }
-    it.idx.identifiers = IdentifierForms(r);
-    it.last_updated = NowInstant();
-
-    // id and meta right after resourceType; meta keeps profile/tag/security/source.
-    Value meta = Value::MakeObject();
-    meta.Set("versionId", Value(std::to_string(it.idx.version)));
-    meta.Set("lastUpdated", Value(it.last_updated));
-    if (const Value* old = r.Get("meta"))
-      for (const auto& [k, v] : old->members())
-        if (k != "versionId" && k != "lastUpdated") meta.Set(k, v);
-    auto& mem = r.mutable_members();
-    std::erase_if(mem, [](const Value::Member& m) { return m.first == "id" || m.first == "meta"; });
-    size_t at = (!mem.empty() && mem[0].first == "resourceType") ? 1 : 0;
-    mem.insert(mem.begin() + at, {"id", Value(e.id)});
-    mem.insert(mem.begin() + at + 1, {"meta", std::move(meta)});
-
-    it.bytes = fhir::Serialize(r);
-    it.hash = crypto::Sha256(it.bytes);
-    for (auto s : fhir::SensitivityCategories(r)) it.labels.emplace_back(fhir::SensitivityName(s));
-    it.resource = std::move(r);
-    e.resp.http_status = it.created ? 201 : 200;
-    std::string v = std::to_string(it.idx.version);
-    e.resp.location = fhir::HistoryLocation(e.type, e.id, v);
-    e.resp.etag = fhir::WeakEtag(v);
-    e.resp.last_modified = it.last_updated;
-    e.item = int(plan.items.size());
-    plan.items.push_back(std::move(it));
-    return Status::Ok();
-  }
-
-  const std::map<std::string, std::string>& keys() const { return keys_; }
-
- private:
-  Writer& w_;
-  std::optional<std::string> patient_key_;
-  std::map<std::string, std::string> keys_;  // pseudonym → patient key
-  int new_patients_ = 0;
-};
-
-Status Located(const Entry& e, const Status& st) {
-  if (st.ok() || e.location_prefix.empty()) return st;
-  return Status(st.code(), e.location_prefix + ": " + st.message());
-}
+using Writer = Ingest::Impl;
 
 // --- Storing and anchoring ----------------------------------------------------
 
@@ -447,20 +114,14 @@ Status SubmitAnchors(Writer& w, Plan& plan, const std::map<std::string, std::str
   for (size_t i = 0; i < chunks.size(); ++i) {
     auto o = w.ctx->SubmitAsNode(model::tx::kRecordAnchorBatch, {{"anchors", std::move(chunks[i])}},
                                  std::chrono::milliseconds(0));
-    if (o.state == node::TxState::kRejected) {
+    if (o.state == node::TxState::kRejected || !o.error.ok()) {
       Status undo_st = w.index->Restore(out.undo);
       if (!undo_st.ok()) spdlog::error("fhir index restore failed: {}", undo_st.message());
-      std::string why = std::string(model::RejectName(o.verdict.reason)) + ": " + o.verdict.detail;
+      Status st = OutcomeStatus(o, "anchors");
       if (i > 0)
-        spdlog::error("anchor chunk {} of {} rejected after earlier chunks were admitted (tx {}): {}", i,
-                      chunks.size(), ToHex(out.tx_ids[0]), why);
-      int http = model::RejectHttpStatus(o.verdict.reason);
-      StatusCode code = http == 409 ? StatusCode::kAborted
-                        : http == 404 ? StatusCode::kNotFound
-                        : http == 403 ? StatusCode::kPermissionDenied
-                        : http < 500  ? StatusCode::kInvalidArgument
-                                      : StatusCode::kUnavailable;
-      return Status(code, "anchors rejected: " + why);
+        spdlog::error("anchor chunk {} of {} not admitted after earlier chunks were (tx {}): {}", i, chunks.size(),
+                      ToHex(out.tx_ids[0]), st.message());
+      return st;
     }
     out.tx_ids.push_back(o.id);
   }
@@ -492,23 +153,25 @@ void AddAnchorExtensions(Value* response, const std::string& tx, const std::stri
   response->Set("extension", std::move(ext));
 }
 
-http::Response BuildReply(Job& job, Plan& plan, const std::vector<Hash32>& txs) {
+WriteReply BuildReply(const Writer& w, Job& job, Plan& plan, const std::vector<Hash32>& txs) {
   if (job.mode == Mode::kSingle) {
     Entry& e = job.entries[0];
-    if (e.item < 0) return FhirResponse(200, "");
+    WriteReply r;
+    if (e.item < 0) return r;
     Item& it = plan.items[size_t(e.item)];
-    auto r = FhirResponse(e.resp.http_status, job.minimal ? std::string() : it.bytes);
-    r.headers.push_back({"Location", "/fhir/" + e.resp.location});
-    r.headers.push_back({"ETag", e.resp.etag});
-    r.headers.push_back({"X-Medledger-Anchor-Tx", ToHex(txs[it.chunk])});
-    r.headers.push_back({"X-Medledger-Anchor-Hash", ToHex(it.hash)});
+    r.status = e.resp.http_status;
+    if (!job.minimal) r.body = it.bytes;
+    r.location = "/fhir/" + e.resp.location;
+    r.etag = e.resp.etag;
+    r.anchor_tx = ToHex(txs[it.chunk]);
+    r.anchor_hash = ToHex(it.hash);
     return r;
   }
   std::vector<Value> entries;
   for (auto& e : job.entries) {
     if (!e.error.ok()) {
       fhir::EntryResponse er;
-      er.http_status = HttpStatusFor(e.error.code());
+      er.http_status = w.entry_status(e.error.code());
       er.outcome = fhir::OperationOutcomeValue(fhir::Severity::kError, fhir::IssueCodeFor(e.error.code()),
                                                e.error.message());
       entries.push_back(fhir::ResponseEntry(er));
@@ -528,28 +191,28 @@ http::Response BuildReply(Job& job, Plan& plan, const std::vector<Hash32>& txs) 
     }
     entries.push_back(std::move(v));
   }
-  return FhirResponse(200, fhir::Serialize(fhir::ResponseBundle(
-                               job.mode == Mode::kTransaction ? fhir::BundleKind::kTransaction
-                                                              : fhir::BundleKind::kBatch,
-                               std::move(entries))));
+  WriteReply r;
+  r.body = fhir::Serialize(fhir::ResponseBundle(
+      job.mode == Mode::kTransaction ? fhir::BundleKind::kTransaction : fhir::BundleKind::kBatch, std::move(entries)));
+  return r;
 }
 
 // A job the committer has planned and staged in the index, waiting for the
 // group to become durable.
 struct Staged {
   std::shared_ptr<Job> job;
-  http::Reply reply;
+  Answer reply;
   std::shared_ptr<Plan> plan;
   std::map<std::string, std::string> keys;  // pseudonym → patient key
   Submitted sub;
 };
 
 // Answers a job that failed as a whole after planning.
-void FailJob(Job& job, Plan& plan, const Status& st, const http::Reply& reply) {
-  if (job.mode != Mode::kBatch) return reply(OutcomeResponse(st));
+void FailJob(const Writer& w, Job& job, Plan& plan, const Status& st, const Answer& reply) {
+  if (job.mode != Mode::kBatch) return reply(Failed(st));
   for (auto& e : job.entries)
     if (e.error.ok() && e.item >= 0) e.error = st;
-  reply(BuildReply(job, plan, {}));
+  reply(BuildReply(w, job, plan, {}));
 }
 
 // Plans one job (ids, references, meta, bytes). Requires w.mu. Returns the
@@ -592,7 +255,7 @@ void AwaitCommit(std::shared_ptr<Writer> w, Staged s) {
   auto reply = s.reply;
   auto undo = std::make_shared<FhirIndex::Undo>(std::move(s.sub.undo));
   auto txs = s.sub.tx_ids;
-  w->ctx->ledger->pool->WaitAll(
+  w->ctx->pool->WaitAll(
       s.sub.tx_ids, kCommitWait, [w, job, plan, undo, txs, reply](std::vector<node::TxOutcome> outs) {
         for (const auto& o : outs) {
           if (o.state == node::TxState::kCommitted) continue;
@@ -602,37 +265,37 @@ void AwaitCommit(std::shared_ptr<Writer> w, Staged s) {
               Status st = w->index->Restore(*undo);
               if (!st.ok()) spdlog::error("fhir index restore failed: {}", st.message());
             }
-            return reply(OutcomeResponse(
+            return reply(Failed(
                 Aborted("anchor transaction " + ToHex(o.id) + " rejected in its block: " +
                         model::RejectName(o.verdict.reason) + ": " + o.verdict.detail)));
           }
-          return reply(OutcomeResponse(
+          return reply(Failed(
               Unavailable("anchors not committed within 60 s; transaction " + ToHex(o.id) + " is pending")));
         }
-        w->work->Post([job, plan, txs, reply] { reply(BuildReply(*job, *plan, txs)); });
+        w->work->Post([w, job, plan, txs, reply] { reply(BuildReply(*w, *job, *plan, txs)); });
       });
 }
 
 // Commits one group of queued jobs (see the file comment). Requires w.mu.
-void CommitGroup(const std::shared_ptr<Writer>& w, std::vector<std::pair<std::shared_ptr<Job>, http::Reply>> group) {
+void CommitGroup(const std::shared_ptr<Writer>& w, std::vector<std::pair<std::shared_ptr<Job>, Answer>> group) {
   std::vector<Staged> staged;
   for (auto& [job, reply] : group) {
     Staged s{job, reply, std::make_shared<Plan>(), {}, {}};
-    Planner planner(*w, job->patient_key);
+    Planner planner(*w->index, w->subject.get(), w->ctx->state(), job->patient_key);
     Status st = PlanJob(planner, *job, *s.plan);
     if (!st.ok()) {
-      reply(OutcomeResponse(st));
+      reply(Failed(st));
       continue;
     }
     if (s.plan->items.empty()) {
-      reply(BuildReply(*job, *s.plan, {}));
+      reply(BuildReply(*w, *job, *s.plan, {}));
       continue;
     }
     st = StageIndex(*w, *s.plan, &s.sub.undo);
     if (!st.ok()) {
       Status rst = w->index->Restore(s.sub.undo);
       if (!rst.ok()) spdlog::error("fhir index restore failed: {}", rst.message());
-      FailJob(*job, *s.plan, st, reply);
+      FailJob(*w, *job, *s.plan, st, reply);
       continue;
     }
     s.keys = planner.keys();
@@ -659,35 +322,35 @@ void CommitGroup(const std::shared_ptr<Writer>& w, std::vector<std::pair<std::sh
       Status rst = w->index->Restore(it->sub.undo);
       if (!rst.ok()) spdlog::error("fhir index restore failed: {}", rst.message());
     }
-    for (auto& s : staged) FailJob(*s.job, *s.plan, st, s.reply);
+    for (auto& s : staged) FailJob(*w, *s.job, *s.plan, st, s.reply);
     return;
   }
   for (auto& s : staged) {
     st = SubmitAnchors(*w, *s.plan, s.keys, s.sub);
     if (!st.ok()) {
-      FailJob(*s.job, *s.plan, st, s.reply);
+      FailJob(*w, *s.job, *s.plan, st, s.reply);
       continue;
     }
     AwaitCommit(w, std::move(s));
   }
 }
 
-void RunJob(std::shared_ptr<Writer> w, std::shared_ptr<Job> job, http::Reply reply) {
+void RunJob(std::shared_ptr<Writer> w, std::shared_ptr<Job> job, Answer reply) {
   // Validation, outside the lock.
   for (auto& e : job->entries) {
     Status st = fhir::ValidateResource(e.resource);
     if (!st.ok()) {
       st = Status(st.code(), st.message());
       e.error = Located(e, st);
-      if (job->mode != Mode::kBatch) return reply(OutcomeResponse(e.error));
+      if (job->mode != Mode::kBatch) return reply(Failed(e.error));
     }
   }
   if (job->patient_key) {
     auto pk = crypto::ParsePublicId(*job->patient_key);
-    if (!pk.ok()) return reply(OutcomeResponse(InvalidArgument("the patient id is not a public id")));
-    auto id = state::LoadIdentity(w->ctx->ledger->chain->state(), *pk);
+    if (!pk.ok()) return reply(Failed(InvalidArgument("the patient id is not a public id")));
+    auto id = state::LoadIdentity(w->ctx->state(), *pk);
     if (!id || !id->active() || !id->Has(model::kRolePatient))
-      return reply(OutcomeResponse(InvalidArgument("the patient id is not an active identity with the patient role")));
+      return reply(Failed(InvalidArgument("the patient id is not an active identity with the patient role")));
   }
 
   // Group commit: queue the job; if no worker is committing, this one
@@ -700,7 +363,7 @@ void RunJob(std::shared_ptr<Writer> w, std::shared_ptr<Job> job, http::Reply rep
     w->committing = true;
   }
   for (;;) {
-    std::vector<std::pair<std::shared_ptr<Job>, http::Reply>> group;
+    std::vector<std::pair<std::shared_ptr<Job>, Answer>> group;
     {
       std::lock_guard<std::mutex> l(w->qmu);
       if (w->pending.empty()) {
@@ -720,15 +383,16 @@ void RunJob(std::shared_ptr<Writer> w, std::shared_ptr<Job> job, http::Reply rep
 }
 
 // Parses the body of a write into a Job; errors are 4xx.
-Result<std::shared_ptr<Job>> ParseJob(const http::Request& req, Mode mode, const std::string& type,
-                                      const std::string& id) {
+Result<std::shared_ptr<Job>> ParseJob(const WriteRequest& req) {
   auto job = std::make_shared<Job>();
+  const Mode mode = req.bundle ? Mode::kTransaction : Mode::kSingle;
+  const std::string& type = req.type;
+  const std::string& id = req.id;
   job->mode = mode;
-  if (auto p = req.Header(kPatientHeader)) job->patient_key = *p;
-  else if (auto q = req.Query("patient")) job->patient_key = *q;
-  if (auto pref = req.Header("Prefer")) {
-    job->representation = pref->find("return=representation") != std::string::npos;
-    job->minimal = pref->find("return=minimal") != std::string::npos;
+  job->patient_key = req.patient_key;
+  if (req.prefer) {
+    job->representation = req.prefer->find("return=representation") != std::string::npos;
+    job->minimal = req.prefer->find("return=minimal") != std::string::npos;
   }
   fhir::ParseOptions po;
   po.max_depth = 64;
@@ -792,62 +456,18 @@ Result<std::shared_ptr<Job>> ParseJob(const http::Request& req, Mode mode, const
     if (!rid || !rid->is_string() || rid->string_value() != id)
       return InvalidArgument("PUT: the resource id must equal the id in the URL");
   }
-  if (auto ine = req.Header("If-None-Exist")) e.if_none_exist = *ine;
+  if (req.if_none_exist) e.if_none_exist = *req.if_none_exist;
   e.resource = std::move(doc);
   job->entries.push_back(std::move(e));
   return job;
 }
 
-void HandleWrite(std::shared_ptr<Writer> w, http::Request& req, http::Reply reply, Mode mode, std::string type,
-                 std::string id) {
-  // Everything, including the signature check, runs on the write pool.
-  auto r = std::make_shared<http::Request>(std::move(req));
-  w->work->Post([w, r, reply, mode, type = std::move(type), id = std::move(id)] {
-    AuthFailure failure;
-    auto who = AuthenticateWriter(*r, *w->ctx, &failure);
-    if (!who.ok()) {
-      if (failure.status.ok()) return reply(OutcomeResponse(who.status()));
-      return reply(AuthFailureResponse(failure, true));
-    }
-    if (Status ct = CheckFhirContentType(*r); !ct.ok()) {
-      http::Response resp = OutcomeResponse(ct);
-      resp.status = 415;
-      return reply(resp);
-    }
-    auto job = ParseJob(*r, mode, type, id);
-    if (!job.ok()) return reply(OutcomeResponse(job.status()));
-    r->body.clear();
-    r->body.shrink_to_fit();
-    RunJob(w, *job, reply);
-  });
-}
-
-std::string CapabilityJson(const Writer& w) {
-  fhir::CapabilityOptions o;
-  o.date = w.started;
-  o.software_version = "0.1";
-  using I = fhir::Interaction;
-  for (auto t : fhir::R4ResourceTypes()) {
-    if (t == "Bundle" || t == "Binary" || t == "Parameters") continue;
-    fhir::ResourceCapability rc;
-    rc.type = std::string(t);
-    rc.interactions = {I::kRead, I::kVread, I::kCreate, I::kUpdate};
-    rc.conditional_create = true;
-    rc.conditional_update = true;
-    if (t == "Consent" || t == "AuditEvent") {
-      rc.interactions.push_back(I::kSearchType);
-      rc.search_params.push_back({"patient", "reference"});
-    }
-    o.resources.push_back(std::move(rc));
-  }
-  return fhir::CapabilityStatement(o);
-}
-
 }  // namespace
 
-Status RegisterFhirWriteRoutes(http::Server& server, FhirContext* ctx) {
-  auto w = std::make_shared<Writer>();
+Result<std::shared_ptr<Ingest>> Ingest::Open(Context* ctx, std::function<int(StatusCode)> entry_status) {
+  auto w = std::make_shared<Impl>();
   w->ctx = ctx;
+  w->entry_status = std::move(entry_status);
   if (!ctx->index) {
     ML_ASSIGN_OR_RETURN(ctx->index, FhirIndex::Open(ctx->data_dir + "/fhir-index", ctx->vault, ctx->index_file_system));
   }
@@ -862,36 +482,28 @@ Status RegisterFhirWriteRoutes(http::Server& server, FhirContext* ctx) {
     subject = kp;
   }
   w->subject = std::make_unique<crypto::KeyPair>(*subject);
-  w->started = NowInstant();
   // One worker at a time is the committer and spends part of its time
   // waiting for syncs; the others parse and validate the next bundles.
   int threads = std::max(4, 2 * int(std::thread::hardware_concurrency()));
   w->work = std::make_unique<WorkQueue>("fhir writes", threads);
-  ctx->stoppers.push_back([wk = std::weak_ptr<Writer>(w)] {
+  ctx->stoppers.push_back([wk = std::weak_ptr<Impl>(w)] {
     if (auto sp = wk.lock()) sp->work->Stop();
   });
-  std::string capability = CapabilityJson(*w);
-
-  server.Route("GET", "/fhir/metadata", [capability](http::Request&, http::Reply reply) {
-    reply(FhirResponse(200, capability));
-  });
-  server.Route("POST", "/fhir", [w](http::Request& req, http::Reply reply) {
-    HandleWrite(w, req, std::move(reply), Mode::kTransaction, "", "");
-  });
-  server.Route("POST", "/fhir/{type}", [w](http::Request& req, http::Reply reply) {
-    std::string type = req.params[0];
-    HandleWrite(w, req, std::move(reply), Mode::kSingle, type, "");
-  });
-  server.Route("PUT", "/fhir/{type}/{id}", [w](http::Request& req, http::Reply reply) {
-    std::string type = req.params[0], id = req.params[1];
-    HandleWrite(w, req, std::move(reply), Mode::kSingle, type, id);
-  });
-  // The public id of the custodian subject key, for the org admin who
-  // registers it (GET answers no PHI).
-  server.Route("GET", "/fhir/$custodian-subject", [id = w->subject->id()](http::Request&, http::Reply reply) {
-    reply(http::Response::Json(200, json{{"custodian_subject", id}}.dump()));
-  });
-  return Status::Ok();
+  return std::shared_ptr<Ingest>(new Ingest(std::move(w)));
 }
 
-}  // namespace medledger::api
+Ingest::~Ingest() = default;
+
+bool Ingest::Post(std::function<void()> job) { return impl_->work->Post(std::move(job)); }
+
+void Ingest::Write(WriteRequest req, std::function<void(WriteReply)> done) {
+  auto job = ParseJob(req);
+  if (!job.ok()) return done(Failed(job.status()));
+  req.body.clear();
+  req.body.shrink_to_fit();
+  RunJob(impl_, *job, std::move(done));
+}
+
+std::string Ingest::custodian_subject() const { return impl_->subject->id(); }
+
+}  // namespace medledger::custodian

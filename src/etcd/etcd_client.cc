@@ -1,4 +1,4 @@
-#include "ordering/etcd_client.h"
+#include "etcd/etcd_client.h"
 
 #include <sys/socket.h>
 
@@ -12,7 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-namespace medledger::ordering {
+namespace medledger::etcd {
 
 namespace {
 
@@ -778,4 +778,4 @@ Result<std::string> EtcdClient::LeaderEndpoint() {
 
 std::string EtcdClient::CurrentEndpoint() const { return impl_->CurrentEndpoint(); }
 
-}  // namespace medledger::ordering
+}  // namespace medledger::etcd

@@ -53,9 +53,9 @@
 
 #include "common/bytes.h"
 #include "common/status.h"
-#include "ordering/etcd_process.h"
+#include "etcd/etcd_process.h"
 
-namespace medledger::ordering {
+namespace medledger::etcd {
 
 struct KeyValue {
   std::string key;
@@ -197,4 +197,4 @@ class EtcdClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace medledger::ordering
+}  // namespace medledger::etcd

@@ -1,7 +1,7 @@
 // EtcdClient against real etcd members on loopback (tests/support/etcd_cluster.h).
 // Timeouts here only bound hangs; no test passes or fails on how fast
 // something happened.
-#include "ordering/etcd_client.h"
+#include "etcd/etcd_client.h"
 
 #include <atomic>
 #include <cstdio>
@@ -12,7 +12,7 @@
 
 #include "tests/support/etcd_cluster.h"
 
-namespace medledger::ordering {
+namespace medledger::etcd {
 namespace {
 
 using std::chrono::milliseconds;
@@ -570,4 +570,4 @@ TEST(EtcdClientTest, WatchFromCompactedRevisionFails) {
 }
 
 }  // namespace
-}  // namespace medledger::ordering
+}  // namespace medledger::etcd

@@ -1,6 +1,6 @@
-#include "ordering/etcd_process.h"
+#include "etcd/etcd_process.h"
 
-namespace medledger::ordering {
+namespace medledger::etcd {
 
 namespace {
 bool ValidPort(int p) { return p > 0 && p < 65536; }
@@ -62,4 +62,4 @@ Result<std::vector<std::string>> EtcdMemberArgs(const EtcdMemberConfig& c) {
   return args;
 }
 
-}  // namespace medledger::ordering
+}  // namespace medledger::etcd

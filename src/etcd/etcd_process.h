@@ -10,7 +10,7 @@
 
 #include "common/status.h"
 
-namespace medledger::ordering {
+namespace medledger::etcd {
 
 // etcd's own default for --max-request-bytes (1.5 MiB). EtcdClient assumes
 // this limit unless told otherwise; both sides must agree.
@@ -49,4 +49,4 @@ struct EtcdMemberConfig {
 // absent from initial_cluster, election < 5x heartbeat, non-positive limits).
 Result<std::vector<std::string>> EtcdMemberArgs(const EtcdMemberConfig& config);
 
-}  // namespace medledger::ordering
+}  // namespace medledger::etcd

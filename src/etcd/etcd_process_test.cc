@@ -1,10 +1,10 @@
-#include "ordering/etcd_process.h"
+#include "etcd/etcd_process.h"
 
 #include <algorithm>
 
 #include <gtest/gtest.h>
 
-namespace medledger::ordering {
+namespace medledger::etcd {
 namespace {
 
 EtcdMemberConfig ValidConfig() {
@@ -81,4 +81,4 @@ TEST(EtcdProcessTest, RejectsInconsistentConfig) {
 }
 
 }  // namespace
-}  // namespace medledger::ordering
+}  // namespace medledger::etcd

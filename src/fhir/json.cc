@@ -383,7 +383,7 @@ bool operator==(const Value& a, const Value& b) {
 
 Result<Value> Parse(std::string_view text, const ParseOptions& options) {
   if (text.size() > options.max_bytes)
-    return ResourceExhausted("json: input of " + std::to_string(text.size()) + " bytes exceeds the limit");
+    return TooLarge("json: input of " + std::to_string(text.size()) + " bytes exceeds the limit");
   return Parser(text, options).Run();
 }
 

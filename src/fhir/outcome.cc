@@ -38,7 +38,8 @@ IssueCode IssueCodeFor(StatusCode code) {
     case StatusCode::kUnauthenticated: return IssueCode::kSecurity;
     case StatusCode::kFailedPrecondition: return IssueCode::kProcessing;
     case StatusCode::kAborted: return IssueCode::kConflict;
-    case StatusCode::kResourceExhausted: return IssueCode::kTooCostly;
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kTooLarge: return IssueCode::kTooCostly;
     case StatusCode::kGone: return IssueCode::kDeleted;
     case StatusCode::kOk: return IssueCode::kProcessing;
     case StatusCode::kUnavailable:

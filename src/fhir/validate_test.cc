@@ -152,7 +152,7 @@ TEST(FhirValidate, Conventions) {
       "valueDateTime":"1974-12-25T14:35:45-05:00"}]}})")).ok());
 }
 
-// Issue 12: each of these got 201 from the write API.
+// Regression: each of these once got 201 from the write API.
 TEST(FhirValidate, StatusMustBeACodeOfItsRequiredValueSet) {
   ExpectRejected(R"({"resourceType":"Observation","status":"bogus","code":{"text":"x"}})", "Observation.status");
   ExpectRejected(R"({"resourceType":"Encounter","status":"done","class":{"code":"AMB"}})", "Encounter.status");

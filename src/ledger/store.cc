@@ -20,6 +20,7 @@
 
 #include "ledger/staging.h"
 #include "ledger/store_testing.h"
+#include "storage/rocksdb_status.h"
 
 namespace medledger::ledger {
 namespace {
@@ -39,41 +40,10 @@ constexpr uint8_t kChainMetaVersion = 1;
 constexpr size_t kChainMetaSize = 1 + 8 + 32 + 32 + 8 + 1;
 constexpr size_t kTxLocationSize = 8 + 4;
 
-// Converts a RocksDB status at the module edge. `what` names the operation.
-// RocksDB's own message is appended only where it cannot contain user keys or
-// values: for I/O-class errors (paths and errno) and while opening.
+// Converts a RocksDB status at the module edge (storage/rocksdb_status.h).
+// Pass `with_detail` while opening.
 Status FromRocks(const rocksdb::Status& s, const std::string& what, bool with_detail = false) {
-  using C = rocksdb::Status::Code;
-  StatusCode code = StatusCode::kInternal;
-  bool io_class = false;
-  switch (s.code()) {
-    case C::kOk:
-      return Status::Ok();
-    case C::kNotFound: code = StatusCode::kNotFound; break;
-    case C::kCorruption: code = StatusCode::kDataLoss; break;
-    case C::kNotSupported: code = StatusCode::kFailedPrecondition; io_class = true; break;
-    case C::kInvalidArgument: code = StatusCode::kFailedPrecondition; break;
-    case C::kIOError:
-      code = s.IsNoSpace() ? StatusCode::kResourceExhausted : StatusCode::kUnavailable;
-      io_class = true;
-      break;
-    case C::kMergeInProgress: code = StatusCode::kInternal; break;
-    case C::kIncomplete:
-    case C::kShutdownInProgress:
-    case C::kTimedOut:
-    case C::kBusy:
-    case C::kExpired:
-    case C::kTryAgain:
-      code = StatusCode::kUnavailable;
-      io_class = true;
-      break;
-    case C::kAborted: code = StatusCode::kAborted; break;
-    default: code = StatusCode::kInternal; break;
-  }
-  std::string msg = "ledger: " + what + " failed (rocksdb " +
-                    std::to_string(static_cast<int>(s.code())) + ")";
-  if (io_class || with_detail) msg += ": " + s.ToString();
-  return Status(code, std::move(msg));
+  return storage::FromRocks(s, "ledger", what, with_detail);
 }
 
 std::string HeightKey(uint64_t h) {
@@ -208,6 +178,7 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cac
 }  // namespace
 
 struct Store::Impl {
+  std::shared_ptr<StoreTestHooks> testing;  // null in the node
   std::unique_ptr<rocksdb::Env> env;  // set only with a test file system
   std::shared_ptr<rocksdb::FileSystem> fs;
   std::unique_ptr<rocksdb::DB> db;
@@ -451,6 +422,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, StoreOptions 
   if (dir.empty()) return InvalidArgument("ledger: empty store directory");
   auto impl = std::make_unique<Impl>();
   impl->fs = rocksdb::FileSystem::Default();
+  impl->testing = opts.testing;
   if (opts.testing && opts.testing->file_system) {
     impl->fs = opts.testing->file_system;
     impl->env = rocksdb::NewCompositeEnv(impl->fs);
@@ -666,6 +638,7 @@ rocksdb::ReadOptions FullScanOptions() {
 }  // namespace
 
 Result<std::optional<Bytes>> Store::GetState(std::string_view key) const {
+  if (impl_->testing && impl_->testing->state_read) ML_RETURN_IF_ERROR(impl_->testing->state_read(key));
   if (impl_->IsPointKey(key)) {
     std::shared_lock l(impl_->staged_mu);
     std::optional<std::string_view> v;

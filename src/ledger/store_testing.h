@@ -2,6 +2,9 @@
 // include it.
 #pragma once
 
+#include <functional>
+#include <string_view>
+
 #include <rocksdb/file_system.h>
 
 #include <memory>
@@ -19,6 +22,10 @@ struct StoreTestHooks {
   // does not flush on close anyway; this makes the crash tests independent
   // of that detail.
   bool skip_flush_on_close = true;
+  // Asked before each state read; a non-OK answer is returned instead of the
+  // read, as a failing disk would (how the node answers when its state
+  // cannot be read: tests/admission_failure_test.cc).
+  std::function<Status(std::string_view key)> state_read;
 };
 
 }  // namespace medledger::ledger

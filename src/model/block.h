@@ -79,9 +79,7 @@ Status DecodeBlockInto(const uint8_t* p, size_t n, Block* out, std::vector<TxSpa
 // Decodes just the header (for light clients and fast scans).
 Result<BlockHeader> DecodeHeader(const Bytes& b);
 
-nlohmann::json HeaderToJson(const BlockHeader& h);
-nlohmann::json BlockToJson(const Block& b, bool with_txs);
-nlohmann::json ProofToJson(const InclusionProof& p);
-Result<InclusionProof> ProofFromJson(const nlohmann::json& j);
+// The JSON forms (HeaderToJson, BlockToJson, ProofToJson, ProofFromJson) are
+// in model/tx_json.h.
 
 }  // namespace medledger::model

@@ -4,6 +4,7 @@
 #include "model/block.h"
 #include "model/merkle.h"
 #include "model/transaction.h"
+#include "model/tx_json.h"
 #include "model/value.h"
 
 namespace medledger::model {
@@ -214,7 +215,7 @@ TEST(Transaction, DecoderRejectsHostileInput) {
   Bytes big = t.Encode();
   size_t plen_off = 4 + 1 + 4 + t.chain_id.size() + 32 + 8 + 8 + 2;
   big[plen_off] = 0xff;
-  EXPECT_EQ(DecodeTransaction(big).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(DecodeTransaction(big).status().code(), StatusCode::kTooLarge);
 }
 
 TEST(Transaction, JsonRejectsBadFields) {

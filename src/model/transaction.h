@@ -11,9 +11,10 @@
 // The signature is over the signing bytes. Details: docs/SIGNING.md.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/bytes.h"
 #include "crypto/ed25519.h"
@@ -61,17 +62,6 @@ Result<Transaction> ReadTransaction(ByteReader& r);
 // nothing per transaction). On error *tx holds an unspecified value.
 Status ReadTransactionInto(ByteReader& r, Transaction* tx);
 
-// The JSON form used by the API. Lossless both ways:
-// {"version":1,"chain_id":"...","signer":HEX,"nonce":N,"expiry_height":N,
-//  "type":"identity.register","payload":{...},"signature":HEX}
-// nonce and expiry_height are JSON integers (or decimal strings, accepted on
-// input for clients whose JSON numbers are doubles).
-nlohmann::json TxToJson(const Transaction& tx);
-Result<Transaction> TxFromJson(const nlohmann::json& j);
-
-// Builds and signs a transaction from a JSON payload.
-Result<Transaction> MakeTransaction(const std::string& chain_id, const crypto::KeyPair& signer,
-                                    uint16_t type, const nlohmann::json& payload,
-                                    uint64_t nonce, uint64_t expiry_height);
+// The JSON form (TxToJson, TxFromJson, MakeTransaction) is in model/tx_json.h.
 
 }  // namespace medledger::model

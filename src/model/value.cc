@@ -1,6 +1,7 @@
 #include "model/value.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace medledger::model {
 
@@ -231,5 +232,7 @@ Result<nlohmann::json> DecodeValue(const uint8_t* p, size_t n) {
   if (!r.AtEnd()) return InvalidArgument("trailing bytes after payload");
   return v;
 }
+
+Result<nlohmann::json> DecodeValue(const Bytes& b) { return DecodeValue(b.data(), b.size()); }
 
 }  // namespace medledger::model

@@ -6,9 +6,12 @@
 // matters, like a price, travels as a string). Objects are encoded with their
 // keys sorted bytewise, so the signed bytes do not depend on JSON key order or
 // whitespace. Format: docs/SIGNING.md.
+//
+// Only the forward declaration of nlohmann::json is included: code that
+// builds or reads a json value includes <nlohmann/json.hpp> itself.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -26,7 +29,7 @@ Status EncodeValueTo(const nlohmann::json& v, Bytes* out);
 // Strict: rejects trailing bytes, unsorted or duplicate keys and any
 // non-canonical form, so every value has exactly one encoding.
 Result<nlohmann::json> DecodeValue(const uint8_t* p, size_t n);
-inline Result<nlohmann::json> DecodeValue(const Bytes& b) { return DecodeValue(b.data(), b.size()); }
+Result<nlohmann::json> DecodeValue(const Bytes& b);
 
 // Reads `bytes` as a canonical object whose values are all strings, without
 // building a json tree: true, with (key, value) views into `bytes` in key

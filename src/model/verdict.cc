@@ -23,19 +23,19 @@ const char* RejectName(Reject r) {
   return "unknown";
 }
 
-int RejectHttpStatus(Reject r) {
+StatusCode RejectStatusCode(Reject r) {
   switch (r) {
-    case Reject::kNone: return 200;
+    case Reject::kNone: return StatusCode::kOk;
     case Reject::kBadSignature:
     case Reject::kUnknownSigner:
-    case Reject::kRevokedKey: return 401;
+    case Reject::kRevokedKey: return StatusCode::kUnauthenticated;
     case Reject::kRoleNotPermitted:
-    case Reject::kDenied: return 403;
+    case Reject::kDenied: return StatusCode::kPermissionDenied;
     case Reject::kReplayed:
-    case Reject::kConflict: return 409;
-    case Reject::kOversized: return 413;
-    case Reject::kNotFound: return 404;
-    default: return 400;
+    case Reject::kConflict: return StatusCode::kAborted;
+    case Reject::kOversized: return StatusCode::kTooLarge;
+    case Reject::kNotFound: return StatusCode::kNotFound;
+    default: return StatusCode::kInvalidArgument;
   }
 }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/status.h"
+
 namespace medledger::model {
 
 // Stable numeric values: they are encoded in blocks. Append only.
@@ -29,8 +31,11 @@ enum class Reject : uint8_t {
 };
 
 const char* RejectName(Reject r);  // "bad_signature", ...
-// HTTP status the API uses when this verdict rejects a submission.
-int RejectHttpStatus(Reject r);
+// The error code a rejection becomes where a caller reports it as a Status
+// (api/http_status.h turns that into HTTP): unauthenticated for signature and
+// key problems, permission denied, aborted for replays and conflicts, too
+// large, not found, and invalid argument for the rest.
+StatusCode RejectStatusCode(Reject r);
 
 struct Verdict {
   Reject reason = Reject::kNone;

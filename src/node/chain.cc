@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "crypto/sha256.h"
 #include "model/tx_types.h"
@@ -148,7 +149,7 @@ ledger::ChainMeta Chain::Meta() const {
   return meta_;
 }
 
-model::Verdict Chain::Check(const model::Transaction& tx, const Hash32& id) const {
+Result<model::Verdict> Chain::Check(const model::Transaction& tx, const Hash32& id) const {
   auto m = Meta();
   // No block exists yet at admission; the next one will be stamped about
   // now, so time-bounded payload rules (access.event at_ms, expiries) are
@@ -159,7 +160,9 @@ model::Verdict Chain::Check(const model::Transaction& tx, const Hash32& id) cons
   try {
     return executor_->Check(*state_, m.height + 1, now_ms, tx, id, *replay_, admission_);
   } catch (const std::exception& e) {
-    return model::Verdict::No(model::Reject::kMalformed, "state unavailable");
+    // The state store failed (StateReader throws): block execution turns the
+    // same failure into Unavailable, and so does admission.
+    return Unavailable(std::string("the node's state could not be read: ") + e.what());
   }
 }
 

@@ -74,7 +74,9 @@ class Chain {
   const ledger::Store& store() const { return *store_; }
 
   // Admission check for one transaction whose signature the caller verified.
-  model::Verdict Check(const model::Transaction& tx, const Hash32& id) const;
+  // kUnavailable when the state could not be read: a failure of this node,
+  // never a verdict on the transaction.
+  Result<model::Verdict> Check(const model::Transaction& tx, const Hash32& id) const;
 
   // Executes `txs` (signatures already verified) as the next block, signs it
   // with `proposer`, commits it durably and returns it.

@@ -1,5 +1,5 @@
-// Signed statements about a chain's head, and checkpoints made of them
-// (issue 4 part 4).
+// Signed statements about a chain's head, and checkpoints made of them: what
+// catch-up from peers (peer_sync.h) and the pruning of etcd rest on.
 //
 // A RootReport is one node's signed statement "my block `height` has hash
 // `block_hash` and state root `state_root`". Nodes publish their latest one

@@ -5,17 +5,18 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "etcd/etcd_client.h"
 #include "node/checkpoint.h"
-#include "ordering/etcd_client.h"
 #include "state/identity_record.h"
 
 namespace medledger::node {
 
 namespace {
 
-using ordering::EtcdClient;
+using etcd::EtcdClient;
 
 // Encoded block = header (~190 B) + signature (64) + per tx: the tx and its
 // verdict (u8 reason + var detail of at most kMaxVerdictDetail bytes).
@@ -571,8 +572,8 @@ void EtcdOrderer::ApplyLoop() {
     }
     Status st = watch_etcd_->Watch(
         prefix, *rev + 1,
-        [&](const ordering::WatchEvent& ev) {
-          if (ev.type == ordering::WatchEvent::Type::kDelete) {
+        [&](const etcd::WatchEvent& ev) {
+          if (ev.type == etcd::WatchEvent::Type::kDelete) {
             // Pruning (keep_blocks) deletes old block keys; a node that
             // needs them fetches them from peers against a checkpoint.
             spdlog::debug("block key {} was deleted from etcd", ev.kv.key);

@@ -1,83 +1,25 @@
-// EtcdOrderer: whole blocks ordered through an etcd cluster (issue 4).
+// EtcdOrderer: whole blocks ordered through an etcd cluster that the
+// organisations' nodes share. etcd orders bytes and never sees state: every
+// node validates and applies every block itself (Chain::ApplyBlock), and a
+// transaction is acknowledged only once etcd has ordered its block.
 //
-// etcd is the ordering service only; it never sees state. Keys:
-//   /medledger/<chain_id>/blocks/<height, 20 digits>   an encoded block
-//   /medledger/<chain_id>/roots/<node public id>       a signed root report
-//   /medledger/<chain_id>/checkpoints/<height>/<node>  a signed checkpoint report
-//   /medledger/<chain_id>/pruned_below                 the pruning floor (20 digits)
+// The design (keys in etcd, proposing and turns, catch-up from etcd and from
+// peers, checkpoints and pruning, agreement, answering at the head, halting
+// instead of forking, moving from solo) is in docs/ARCHITECTURE.md, "Network
+// (etcd ordering)". What a caller of this class needs from it:
+//   - Start runs three threads: the proposer (mempool -> Chain::BuildBlock ->
+//     a create-if-absent put of the block's key), the apply thread (Range,
+//     then Watch; blocks applied strictly in height order) and the agreement
+//     thread (signed root reports, checkpoints, pruning).
+//   - A block that does not check out, or an etcd block that differs from one
+//     this node committed, halts the node: halted(), and `halted` and
+//     `halt_reason` in StatusJson. It never skips a block or forks.
+//   - AwaitHead answers once this node has applied every block etcd held when
+//     it was called (head_barrier.h), or Unavailable: etcd cannot be read, the
+//     bound passed, or the node halted.
 //
-// Proposing. The proposer thread takes pending transactions from the
-// mempool, builds the next block on the local head (Chain::BuildBlock: it
-// executes and signs, but commits nothing) and creates the block's key with
-// PutIfAbsent. The first node to create a height wins it; etcd's Raft log
-// makes that choice linearizable, so every node sees the same winner.
-// Whatever the outcome, the proposer then waits until the apply thread has
-// applied that height, and returns to the mempool (Requeue) the transactions
-// of its own candidate that the winning block did not include; included ones
-// were resolved by the chain's commit listener (Mempool::OnBlockCommitted).
-// An etcd outage makes PutIfAbsent return kUnavailable; since it is
-// idempotent the proposer retries the same bytes until the answer is known,
-// so a transaction is acknowledged (committed locally) only after etcd
-// ordered its block.
-//
-// Applying. The apply thread reads the blocks after the local head with
-// Range (catch-up, paged, at one revision) and then follows them with Watch
-// from the next revision; it applies them strictly in height order with
-// Chain::ApplyBlock, which re-validates everything (linkage, proposer,
-// signatures, re-execution, state root). A block that does not check out
-// (DataLoss), or an etcd block that differs from the one this node already
-// committed at that height halts the node: it stops applying and proposing,
-// logs an error, and reports `halted` and `halt_reason` in StatusJson. It
-// never skips a block or forks.
-//
-// Catch-up from peers. When the heights after the local head are gone from
-// etcd (pruned, below), the node takes the lowest majority checkpoint
-// (checkpoint.h) that reaches etcd's oldest remaining block, fetches the
-// blocks up to it from peers (PeerBlockSource, peer_sync.h: each block must
-// link by hash down from the checkpoint to the local head, so no single peer
-// can drop, reorder or alter one), applies them with Chain::ApplyBlock and
-// continues from etcd. Peers that fail are named in the log and in
-// StatusJson (catchup.last_error) and the next one is asked; when none
-// serves a block, it retries later. With no checkpoint covering the gap (or
-// no PeerBlockSource), it halts as before: a missing height is never skipped.
-//
-// Checkpoints and pruning. The agreement thread signs a report for every
-// multiple of checkpoint_interval it has applied and writes it under
-// checkpoints/<h>/<node id>. With keep_blocks > 0 it also deletes block keys
-// more than keep_blocks below the latest checkpoint it verified itself (and
-// the checkpoint reports below that point): delete-range, idempotent, any
-// node may do it, so etcd holds at most keep_blocks + the blocks since that
-// checkpoint, plus what compaction has not dropped yet. Before deleting it
-// raises the floor key pruned_below (compare-and-swap, never lowered), and
-// every proposal is a PutIfAbsent guarded by the floor's mod revision, so a
-// lagging node cannot re-create a pruned height with a block of its own.
-//
-// Size: a candidate block is cut so that its encoding stays below the etcd
-// request limit (EtcdClient::MaxValueBytes); the rest goes back to the
-// mempool for the next block.
-//
-// Agreement. The agreement thread periodically writes this node's signed
-// report (height, state_root, block_hash) under roots/<node id> and reads
-// everyone's. A peer's report for height h is checked against this node's
-// own block h: same block hash and same state root, or it diverges (error
-// log, `divergent_peers` in StatusJson). Peers ahead of this node are
-// checked once it reaches their height.
-//
-// Reading at the head (issue 12). AwaitHead answers once this node has
-// applied every block etcd held when it was called: a HeadBarrier
-// (head_barrier.h) sends one linearizable, keys-only read at a time for the
-// greatest block key above the local height (EtcdClient::LastKey), shared by
-// every caller that arrived before it was sent, and answers each caller when
-// the apply thread reaches that height, or Unavailable after its bound, when
-// etcd cannot be read (no quorum, a partition: the read's own budget is
-// kHeadReadTimeout) or once the node has halted. Admission and request
-// authentication call it before screening against local state, so a lagging
-// node answers 503 (retry) rather than a verdict that is wrong moments later.
-//
-// Moving from solo: the first etcd block is simply the local height + 1;
-// nodes that share the genesis and the solo history continue from there.
-//
-// Thread safety: Start/Stop from one thread; StatusJson from any thread.
+// Thread safety: Start/Stop from one thread; StatusJson, Metrics and
+// AwaitHead from any thread.
 #pragma once
 
 #include <atomic>
@@ -95,7 +37,7 @@
 #include "node/orderer.h"
 #include "node/peer_sync.h"
 
-namespace medledger::ordering {
+namespace medledger::etcd {
 class EtcdClient;
 }
 
@@ -140,7 +82,7 @@ std::string EtcdBlockKey(const std::string& chain_id, uint64_t height);
 // The greatest block height etcd holds above `local` (one linearizable,
 // keys-only read), or `local` when there is none: the head that AwaitHead
 // waits for. Errors are the client's (kUnavailable without a quorum).
-Result<uint64_t> ReadEtcdHead(ordering::EtcdClient& etcd, const std::string& chain_id, uint64_t local);
+Result<uint64_t> ReadEtcdHead(etcd::EtcdClient& etcd, const std::string& chain_id, uint64_t local);
 
 class EtcdOrderer : public Orderer {
  public:
@@ -194,7 +136,7 @@ class EtcdOrderer : public Orderer {
   Status CatchUpFromPeers(uint64_t next, uint64_t first_in_etcd);
   // The lowest (or highest) majority checkpoint at or above min_height that
   // verifies against this node's state; nullopt if none.
-  Result<std::optional<Checkpoint>> FindCheckpoint(ordering::EtcdClient& etcd, uint64_t min_height, bool lowest);
+  Result<std::optional<Checkpoint>> FindCheckpoint(etcd::EtcdClient& etcd, uint64_t min_height, bool lowest);
   void SignCheckpoints(uint64_t height);
   // PutIfAbsent of a proposed block, guarded by the pruning floor.
   Result<int64_t> PutBlock(uint64_t height, const std::string& key, const Bytes& enc);
@@ -206,10 +148,10 @@ class EtcdOrderer : public Orderer {
   crypto::KeyPair key_;
   EtcdOrdererOptions opts_;
   std::string chain_id_;
-  std::unique_ptr<ordering::EtcdClient> etcd_;
-  std::unique_ptr<ordering::EtcdClient> watch_etcd_;
-  std::unique_ptr<ordering::EtcdClient> roots_etcd_;
-  std::unique_ptr<ordering::EtcdClient> head_etcd_;  // the barrier's reads only: never queued behind a block
+  std::unique_ptr<etcd::EtcdClient> etcd_;
+  std::unique_ptr<etcd::EtcdClient> watch_etcd_;
+  std::unique_ptr<etcd::EtcdClient> roots_etcd_;
+  std::unique_ptr<etcd::EtcdClient> head_etcd_;  // the barrier's reads only: never queued behind a block
   std::unique_ptr<HeadBarrier> barrier_;
 
   std::atomic<bool> stop_{false};

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "crypto/sha256.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "node/audit.h"
 #include "node/chain.h"
@@ -169,13 +170,13 @@ TEST_F(GovernanceChainTest, OwnBuiltBlockCommitsButAForgedTwinIsRefused) {
 // revocation must be seen by the very next check.
 TEST_F(GovernanceChainTest, AdmissionSeesARevocationAsSoonAsItCommits) {
   auto before = Tx(Key(2), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("adm-1"))}});
-  EXPECT_TRUE(chain_->Check(before, before.Id()).ok());
+  EXPECT_TRUE(chain_->Check(before, before.Id())->ok());
   auto again = Tx(Key(2), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("adm-2"))}});
-  EXPECT_TRUE(chain_->Check(again, again.Id()).ok());  // served from the cache
+  EXPECT_TRUE(chain_->Check(again, again.Id())->ok());  // served from the cache
   auto b = Produce(Key(11), {Tx(Key(2), tx::kIdentityRevoke, {{"pubkey", Key(2).id()}})});
   ASSERT_TRUE(b.results[0].ok()) << b.results[0].detail;
   auto after = Tx(Key(2), tx::kAnchorPut, {{"hash", ToHex(crypto::Sha256("adm-3"))}});
-  auto v = chain_->Check(after, after.Id());
+  auto v = *chain_->Check(after, after.Id());
   EXPECT_EQ(v.reason, model::Reject::kRevokedKey) << v.detail;
   EXPECT_EQ(v.detail, "signer key was revoked");
 }

@@ -1,5 +1,6 @@
 // HeadBarrier: "has this node applied every block that the ordering service
-// held when the request arrived?" (issue 12, item 6).
+// held when the request arrived?" (docs/ARCHITECTURE.md, "Answering at the
+// head, not at the node's own position").
 //
 // Followers apply a block after its producer does, and a node answers from
 // its own state. Without this, a transaction or a signed request that is

@@ -11,9 +11,9 @@
 #include <future>
 #include <memory>
 
+#include "etcd/etcd_client.h"
 #include "node/etcd_orderer.h"
 #include "node/head_barrier.h"
-#include "ordering/etcd_client.h"
 #include "tests/support/etcd_cluster.h"
 
 namespace medledger::node {
@@ -25,7 +25,7 @@ const std::string kChain = "barrier-test";
 
 struct Rig {
   std::unique_ptr<test::EtcdCluster> cluster;
-  std::unique_ptr<ordering::EtcdClient> writer, reader;
+  std::unique_ptr<etcd::EtcdClient> writer, reader;
   std::atomic<uint64_t> applied{0};
   std::unique_ptr<HeadBarrier> barrier;
 
@@ -36,11 +36,11 @@ struct Rig {
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     if (!c.ok()) return;
     cluster = std::move(*c);
-    writer = std::make_unique<ordering::EtcdClient>(cluster->endpoints(), milliseconds(5000));
-    ordering::EtcdClient::Options ro;
+    writer = std::make_unique<etcd::EtcdClient>(cluster->endpoints(), milliseconds(5000));
+    etcd::EtcdClient::Options ro;
     ro.endpoints = cluster->endpoints();
     ro.timeout = milliseconds(1500);  // as EtcdOrderer's head client
-    reader = std::make_unique<ordering::EtcdClient>(ro);
+    reader = std::make_unique<etcd::EtcdClient>(ro);
     barrier = std::make_unique<HeadBarrier>([this](uint64_t local) { return ReadEtcdHead(*reader, kChain, local); },
                                             [this] { return applied.load(); });
     barrier->Start();

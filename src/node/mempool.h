@@ -43,6 +43,9 @@ struct TxOutcome {
   uint64_t height = 0;       // for transactions included in a block
   uint32_t index = 0;
   model::Verdict verdict;    // why it was rejected (at admission or in its block)
+  // Set, with state kUnknown, when admission could not decide because this
+  // node failed (state unreadable, mempool full): no verdict, retry later.
+  Status error;
 };
 
 class Mempool {

@@ -1,13 +1,15 @@
 // How blocks get their order. The solo orderer (the default) cuts blocks
-// itself; the etcd orderer (issue 4) orders whole blocks through an etcd
-// cluster. Both feed the same Chain, so the chain format does not depend on
-// the mode and a chain can move from one to the other.
+// itself; the etcd orderer (etcd_orderer.h) orders whole blocks through an
+// etcd cluster shared by the organisations' nodes. Both feed the same Chain,
+// so the chain format does not depend on the mode and a chain can move from
+// one to the other.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 

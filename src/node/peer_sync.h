@@ -1,6 +1,6 @@
-// Catch-up from peer nodes (issue 4 part 4): fetching the blocks a node
-// lacks from other nodes once etcd no longer holds them, without trusting
-// any single peer.
+// Catch-up from peer nodes (docs/ARCHITECTURE.md, "Catch-up"): fetching the
+// blocks a node lacks from other nodes once etcd no longer holds them,
+// without trusting any single peer.
 //
 // The anchor is a majority checkpoint C (checkpoint.h): a block hash at
 // height C that most member nodes signed. FetchSegment fetches blocks C,

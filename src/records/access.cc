@@ -1,6 +1,7 @@
 #include "records/access.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "model/tx_types.h"

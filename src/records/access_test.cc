@@ -162,8 +162,9 @@ TEST_F(AccessTest, RepresentativeAccessIsRecordable) {
   EXPECT_TRUE(c.Do(c.node_a, tx::kAccessEvent, Granted("e7", rep, {{"basis", "representative"}, {"consent_id", nullptr}})).ok());
 }
 
-// Issue 12, defect 11: a reason shaped like a code can carry PHI, and the
-// chain cannot forget it. Only vocabulary codes go on chain.
+// Regression: reasons were free text, so a code-shaped break-glass reason
+// holding a name and a birth date went on chain, which cannot forget it. Only
+// vocabulary codes go on chain (records/reasons.h).
 TEST_F(AccessTest, ReasonsAreCodesOfTheVocabularyOnly) {
   auto break_glass = [&](const std::string& ev, const std::string& reason) {
     return c.Do(c.node_a, tx::kAccessEvent,

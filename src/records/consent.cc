@@ -1,5 +1,7 @@
 #include "records/consent.h"
 
+#include <nlohmann/json.hpp>
+
 #include "model/tx_types.h"
 #include "records/schema.h"
 

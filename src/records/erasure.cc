@@ -1,5 +1,6 @@
 #include "records/erasure.h"
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "model/tx_types.h"

@@ -1,5 +1,7 @@
 #include "records/legal_hold.h"
 
+#include <nlohmann/json.hpp>
+
 #include "model/tx_types.h"
 #include "records/reasons.h"
 #include "records/schema.h"

@@ -1,5 +1,5 @@
-// Issue 12, defect 10: a legal hold kept in one node's file did not bind the
-// other nodes of the organisation. On chain, it binds every node.
+// Regression: a legal hold kept in one node's file did not bind the other
+// nodes of the organisation. On chain, it binds every node.
 #include "records/legal_hold.h"
 
 #include "records/erasure.h"

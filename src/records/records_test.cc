@@ -212,8 +212,8 @@ TEST_F(RecordsTest, DeterminismGuard) {
                     {"purpose", "TREAT"}, {"outcome", "granted"}, {"basis", "consent"}, {"consent_id", Id("c1")},
                     {"at_ms", 1000}})
                   .ok());
-  // Issue 12: a denial reason from the vocabulary, and a legal hold (hold/)
-  // set, released and set again.
+  // A denial reason from the vocabulary, and a legal hold (hold/) set,
+  // released and set again.
   ASSERT_TRUE(c.Do(c.node_a, tx::kAccessEvent,
                    {{"event_id", Id("e2")}, {"accessor", doc_a.id()}, {"record_id", Id("r1")}, {"version", 1},
                     {"purpose", "HPAYMT"}, {"outcome", "denied"}, {"denial_reason", "no-consent"}, {"at_ms", 1000}})

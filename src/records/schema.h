@@ -7,7 +7,7 @@
 // and the rest are codes, heights and timestamps.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

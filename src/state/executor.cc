@@ -1,6 +1,7 @@
 #include "state/executor.h"
 
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "model/tx_types.h"
@@ -11,6 +12,17 @@ namespace medledger::state {
 
 using model::Reject;
 using model::Verdict;
+
+namespace {
+
+// A module read a payload field as the wrong type, or one that is absent.
+std::string PayloadErrorDetail(const nlohmann::json::exception& e) {
+  if (dynamic_cast<const nlohmann::json::type_error*>(&e)) return "payload: a field has the wrong type";
+  if (dynamic_cast<const nlohmann::json::out_of_range*>(&e)) return "payload: a required field is missing";
+  return "payload: not readable";
+}
+
+}  // namespace
 
 Executor::Executor(std::vector<std::unique_ptr<Module>> modules) : modules_(std::move(modules)) {}
 
@@ -85,7 +97,9 @@ Verdict Executor::ApplyOne(Overlay& block_state, const ChainParams& params, uint
     } catch (const PayloadError& e) {
       v = e.verdict;
     } catch (const nlohmann::json::exception& e) {
-      v = Verdict::No(Reject::kInvalidPayload, std::string("payload: ") + e.what());
+      // The detail goes into the block: it is fixed here, never a library's
+      // wording, so a block's bytes do not depend on the JSON library.
+      v = Verdict::No(Reject::kInvalidPayload, PayloadErrorDetail(e));
     }
   }
   if (v.ok()) {

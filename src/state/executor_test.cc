@@ -3,11 +3,12 @@
 #include <cctype>
 
 #include "crypto/sha256.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
+#include "model/value.h"
 #include "state/executor.h"
 #include "state/genesis.h"
 #include "state/identity.h"
-#include "model/value.h"
 #include "testing/test_chain.h"
 
 namespace medledger::state {

@@ -1,5 +1,7 @@
 #include "state/genesis.h"
 
+#include <nlohmann/json.hpp>
+
 #include "crypto/sha256.h"
 #include "model/tx_types.h"
 #include "model/value.h"
@@ -19,7 +21,6 @@ uint32_t RolesOf(const nlohmann::json& arr, uint32_t dflt) {
 
 Result<Genesis> BuildGenesis(const nlohmann::json& doc) {
   Genesis g;
-  g.doc = doc;
   if (!doc.is_object()) return InvalidArgument("genesis must be a JSON object");
   auto canonical = model::EncodeValue(doc);
   if (!canonical.ok()) return InvalidArgument("genesis: " + canonical.status().message());

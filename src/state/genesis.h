@@ -18,7 +18,7 @@
 // state_root over the initial state. Every node builds the same block 0.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "crypto/ed25519.h"
 #include "model/block.h"
@@ -27,9 +27,11 @@
 
 namespace medledger::state {
 
+// No json member: node/chain.h holds a Genesis, and a json value here would
+// bring nlohmann/json.hpp into every file that includes chain.h. The
+// document is DecodeValue(canonical).
 struct Genesis {
-  nlohmann::json doc;
-  Bytes canonical;  // model/value.h encoding of doc
+  Bytes canonical;  // model/value.h encoding of the genesis document
   ChainParams params;
   WriteSet writes;  // the initial state
   model::Block block;

@@ -38,6 +38,7 @@
 // State: "gov/proposal/<proposal_id>" (a canonical value, ProposalInfo::ToJson).
 #pragma once
 
+#include <nlohmann/json.hpp>  // ProposalInfo holds a json value
 #include <string>
 #include <vector>
 

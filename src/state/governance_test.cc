@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/sha256.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "state/executor.h"
 #include "state/genesis.h"

@@ -1,5 +1,7 @@
 #include "state/identity.h"
 
+#include <nlohmann/json.hpp>
+
 #include "model/tx_types.h"
 #include "model/value.h"
 

@@ -1,5 +1,7 @@
 #include "state/identity_record.h"
 
+#include <nlohmann/json.hpp>
+
 #include "model/tx_types.h"
 #include "state/module.h"
 

@@ -1,7 +1,7 @@
 // Identity records in state: key "id/<public id>".
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 

@@ -1,5 +1,7 @@
 #include "state/module.h"
 
+#include <nlohmann/json.hpp>
+
 #include "model/value.h"
 
 namespace medledger::state {

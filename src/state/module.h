@@ -6,9 +6,12 @@
 // carries (height, timestamp). The executor gives each transaction its own
 // overlay and drops it if the verdict is a rejection, so a module may write
 // and then reject without leaving half a transaction behind.
+//
+// Only nlohmann::json's forward declaration is included: a module's .cc
+// includes <nlohmann/json.hpp> to read ctx.payload.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 

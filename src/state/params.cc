@@ -1,5 +1,7 @@
 #include "state/params.h"
 
+#include <nlohmann/json.hpp>
+
 namespace medledger::state {
 
 nlohmann::json ChainParams::ToJson() const {

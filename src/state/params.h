@@ -1,7 +1,7 @@
 // Chain parameters, fixed at genesis (and later changed by governance).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "common/status.h"

@@ -7,7 +7,8 @@
 // after block h is a function of genesis and every diff) while costing only
 // the size of the block's own writes: no full-state tree to rehash. It gives
 // no per-key proofs; reads of state are served by member nodes, whose roots
-// are cross-checked (issue 4's agreement checks), not by light clients.
+// are cross-checked (the etcd orderer's agreement checks, node/etcd_orderer.h),
+// not by light clients.
 #pragma once
 
 #include "common/bytes.h"

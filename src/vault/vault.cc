@@ -18,6 +18,8 @@
 #include <set>
 
 #include "crypto/sha256.h"
+#include "storage/rocksdb_erasure.h"
+#include "storage/rocksdb_status.h"
 
 namespace medledger::vault {
 namespace {
@@ -150,38 +152,10 @@ Status Unwrap(const crypto::AeadKey& kek, const Bytes& sealed, std::string_view 
   return Status::Ok();
 }
 
+// Converts a RocksDB status at the module edge (storage/rocksdb_status.h).
+// Pass `with_detail` while opening.
 Status FromRocks(const rocksdb::Status& s, const std::string& what, bool with_detail = false) {
-  using C = rocksdb::Status::Code;
-  StatusCode code = StatusCode::kInternal;
-  bool io_class = false;
-  switch (s.code()) {
-    case C::kOk: return Status::Ok();
-    case C::kNotFound: code = StatusCode::kNotFound; break;
-    case C::kCorruption: code = StatusCode::kDataLoss; break;
-    case C::kNotSupported: code = StatusCode::kFailedPrecondition; io_class = true; break;
-    case C::kInvalidArgument: code = StatusCode::kFailedPrecondition; break;
-    case C::kIOError:
-      code = s.IsNoSpace() ? StatusCode::kResourceExhausted : StatusCode::kUnavailable;
-      io_class = true;
-      break;
-    case C::kIncomplete:
-    case C::kShutdownInProgress:
-    case C::kTimedOut:
-    case C::kBusy:
-    case C::kExpired:
-    case C::kTryAgain:
-      code = StatusCode::kUnavailable;
-      io_class = true;
-      break;
-    case C::kAborted: code = StatusCode::kAborted; break;
-    default: break;
-  }
-  // RocksDB's message may quote a key (ids only, no content); it is added only
-  // for I/O-class errors and while opening, as in ledger/store.cc.
-  std::string msg = "vault: " + what + " failed (rocksdb " +
-                    std::to_string(static_cast<int>(s.code())) + ")";
-  if (io_class || with_detail) msg += ": " + s.ToString();
-  return Status(code, std::move(msg));
+  return storage::FromRocks(s, "vault", what, with_detail);
 }
 
 // Is `inner` the directory `outer` or inside it?
@@ -202,21 +176,16 @@ rocksdb::Options VaultRocksOptions(bool create_if_missing) {
   o.create_if_missing = create_if_missing;
   o.max_background_jobs = 2;
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  // Obsolete WAL files are deleted, never archived or recycled, so that a
-  // Compact() after an erasure leaves no WAL holding an erased key.
-  o.WAL_ttl_seconds = 0;
-  o.WAL_size_limit_MB = 0;
-  o.recycle_log_file_num = 0;
+  // Obsolete WAL files are deleted, never archived or recycled, and nothing
+  // is compressed (values are ciphertexts, incompressible anyway), so that a
+  // Compact() after an erasure leaves no file holding an erased key, and a
+  // byte scan cannot miss one in a compressed form.
+  storage::SetErasureOptions(&o);
   o.max_total_wal_size = 64 << 20;
   // The info LOG never holds values; at WARN it holds almost nothing at all.
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.keep_log_file_num = 2;
   o.max_log_file_size = 1 << 20;
-  // Values are ciphertexts (incompressible); with no compression an erased
-  // key cannot survive in a compressed form that a byte scan would miss.
-  o.compression = rocksdb::kNoCompression;
-  o.bottommost_compression = rocksdb::kNoCompression;
-  o.compression_per_level.clear();
   rocksdb::BlockBasedTableOptions t;
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
@@ -743,20 +712,7 @@ Status Vault::ReapplyErasures(const std::vector<std::string>& record_ids,
 
 Status Vault::Compact() {
   std::lock_guard lock(impl_->compact_mu);
-  rocksdb::DB* db = impl_->db.get();
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  ML_RETURN_IF_ERROR(FromRocks(db->Flush(fo), "flushing the vault"));
-  rocksdb::CompactRangeOptions cro;
-  cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  cro.exclusive_manual_compaction = true;
-  ML_RETURN_IF_ERROR(FromRocks(db->CompactRange(cro, nullptr, nullptr), "compacting the vault"));
-  // Obsolete files may still be waiting for a background purge; a forced
-  // EnableFileDeletions scans the directory and deletes every file that is
-  // no longer live (old SSTs, WAL files already flushed) before it returns.
-  ML_RETURN_IF_ERROR(FromRocks(db->DisableFileDeletions(), "pausing file deletions"));
-  ML_RETURN_IF_ERROR(FromRocks(db->EnableFileDeletions(/*force=*/true), "purging obsolete files"));
-  return Status::Ok();
+  return storage::CompactAndPurge(impl_->db.get(), "vault");
 }
 
 Status Vault::RotateMasterKey(std::unique_ptr<MasterKeyProvider> next) {

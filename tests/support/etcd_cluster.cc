@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "ordering/etcd_client.h"
+#include "etcd/etcd_client.h"
 
 namespace medledger::test {
 
@@ -76,7 +76,7 @@ Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(EtcdClusterOptions optio
       initial.emplace_back("m" + std::to_string(i), "http://127.0.0.1:" + std::to_string(ports[2 * i + 1]));
     }
     for (int i = 0; i < options.members; ++i) {
-      ordering::EtcdMemberConfig cfg;
+      etcd::EtcdMemberConfig cfg;
       cfg.etcd_binary = options.etcd_binary;
       cfg.name = initial[i].first;
       cfg.data_dir = c->dir_ + "/" + cfg.name + ".data";
@@ -95,7 +95,7 @@ Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(EtcdClusterOptions optio
       m.name = cfg.name;
       m.endpoint = "127.0.0.1:" + std::to_string(cfg.client_port);
       m.log_path = c->dir_ + "/" + cfg.name + ".log";
-      ML_ASSIGN_OR_RETURN(m.args, ordering::EtcdMemberArgs(cfg));
+      ML_ASSIGN_OR_RETURN(m.args, etcd::EtcdMemberArgs(cfg));
       c->members_.push_back(std::move(m));
     }
     Status st;
@@ -205,7 +205,7 @@ Status EtcdCluster::Restart(int i, bool wait) {
 
 Status EtcdCluster::WaitReady(int i) {
   const Member& m = members_.at(i);
-  ordering::EtcdClient client({m.endpoint}, std::chrono::milliseconds(2000));
+  etcd::EtcdClient client({m.endpoint}, std::chrono::milliseconds(2000));
   const auto deadline = Clock::now() + options_.ready_timeout;
   Status last;
   while (Clock::now() < deadline) {

@@ -4,7 +4,7 @@
 // Each member gets free client and peer ports (found by binding port 0; a
 // start that loses a port race is retried with new ports), its own data dir
 // and log file under one temp dir, and the settings of
-// ordering::EtcdMemberArgs. Members are started with PR_SET_PDEATHSIG so
+// etcd::EtcdMemberArgs. Members are started with PR_SET_PDEATHSIG so
 // they die with the test process even if it crashes; the destructor SIGKILLs
 // and reaps every member it started, by PID. The temp dir is removed unless
 // the current test failed or MEDLEDGER_KEEP_ETCD_DIR is set; then its path is
@@ -23,16 +23,16 @@
 #include <vector>
 
 #include "common/status.h"
-#include "ordering/etcd_process.h"
+#include "etcd/etcd_process.h"
 
 namespace medledger::test {
 
 struct EtcdClusterOptions {
   int members = 3;
   std::string etcd_binary = "/usr/bin/etcd";
-  int heartbeat_ms = 100;   // see ordering::EtcdMemberConfig for why
+  int heartbeat_ms = 100;   // see etcd::EtcdMemberConfig for why
   int election_ms = 1000;
-  int64_t max_request_bytes = ordering::kDefaultEtcdMaxRequestBytes;
+  int64_t max_request_bytes = etcd::kDefaultEtcdMaxRequestBytes;
   int64_t quota_backend_bytes = int64_t{2} << 30;
   int64_t auto_compaction_revisions = 0;
   // How long Start/Restart wait for members to serve linearizable reads.

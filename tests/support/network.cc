@@ -3,8 +3,8 @@
 #include "api/http_signature.h"
 #include "cli/api_client.h"
 #include "crypto/keyfile.h"
+#include "etcd/etcd_client.h"
 #include "node/etcd_orderer.h"
-#include "ordering/etcd_client.h"
 #include "tests/support/shell.h"
 
 namespace medledger::test {
@@ -94,7 +94,7 @@ Result<model::Block> Network::NextBlock(int via, uint64_t h) const {
 }
 
 ::medledger::Status Network::PutBlock(const std::string& chain_id, const model::Block& block) const {
-  ordering::EtcdClient etcd(EtcdEndpoints(), std::chrono::milliseconds(5000));
+  etcd::EtcdClient etcd(EtcdEndpoints(), std::chrono::milliseconds(5000));
   return etcd.PutIfAbsent(node::EtcdBlockKey(chain_id, block.header.height), block.Encode()).status();
 }
 
