@@ -167,13 +167,13 @@ class CatchupTest : public ::testing::TestWithParam<std::string> {
   // the real nodes publish, so the catching-up node asks it first.
   void PublishPeer(etcd::EtcdClient& etcd, const crypto::KeyPair& key, const std::string& org,
                    const std::string& url) {
-    api::PeerEntry e;
+    node::PeerEntry e;
     e.node_id = key.id();
     e.org = org;
     e.url = url;
     e.time_ms = int64_t(node::NowMs()) + 3600 * 1000;
     e.sig = key.Sign(e.SigningBytes(chain_id_));
-    auto put = etcd.Put(api::PeerDirectoryPrefix(chain_id_) + e.node_id, ToBytes(e.ToJson()));
+    auto put = etcd.Put(node::PeerDirectoryPrefix(chain_id_) + e.node_id, ToBytes(e.ToJson()));
     ASSERT_TRUE(put.ok()) << put.status().ToString();
   }
 

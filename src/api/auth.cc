@@ -266,7 +266,7 @@ Result<state::Caller> Authenticator::Admit(const Checked& c, const Status& head,
   const auto& st = chain_->state();
   std::string hop_org;
   if (c.hop) {
-    auto org = RegisteredNode(st, c.hop->pk);
+    auto org = node::RegisteredNode(st, c.hop->pk);
     if (!org.ok())
       return fail(Fail(StatusCode::kPermissionDenied, "node-to-node call refused: the hop key is " + org.status().message()),
                   c.hop->keyid, "hop:");

@@ -1,5 +1,5 @@
-// Cross-organisation reads: the peer directory in etcd, the forwarding
-// workers at the client's node, and the hop check at the custodian. See
+// Cross-organisation reads: the forwarding workers at the client's node,
+// and the hop headers the custodian checks. See
 // fhir_forward.h and docs/RECORDS.md, "Cross-organisation reads".
 #include "api/fhir_forward.h"
 
@@ -18,7 +18,6 @@
 #include "common/work_queue.h"
 #include "crypto/aead.h"
 #include "crypto/sha256.h"
-#include "etcd/etcd_client.h"
 #include "fhir/outcome.h"
 #include "model/tx_types.h"
 #include "records/records.h"
@@ -36,7 +35,7 @@ int64_t NowMs() {
       .count();
 }
 
-http::Response Oo(int status, fhir::IssueCode code, std::string_view msg) {
+http::Response OutcomeResponse(int status, fhir::IssueCode code, std::string_view msg) {
   http::Response r;
   r.status = status;
   r.content_type = "application/fhir+json";
@@ -44,34 +43,24 @@ http::Response Oo(int status, fhir::IssueCode code, std::string_view msg) {
   return r;
 }
 
-const state::StateReader& State(const FhirContext* ctx) { return ctx->ledger->chain->state(); }
-const std::string& ChainId(const FhirContext* ctx) { return ctx->ledger->chain->params().chain_id; }
+const state::StateReader& State(const FhirContext* ctx) { return ctx->state(); }
 
 // The forwarding side of one node.
 class Forwarder {
  public:
-  Forwarder(const FhirContext* ctx, ForwardOptions opts) : ctx_(ctx), opts_(std::move(opts)) {
-    etcd::EtcdClient::Options eo;
-    eo.endpoints = opts_.etcd_endpoints;
-    eo.timeout = std::chrono::milliseconds(5000);
-    publish_etcd_ = std::make_unique<etcd::EtcdClient>(eo);
-    read_etcd_ = std::make_unique<etcd::EtcdClient>(eo);
-  }
+  Forwarder(const FhirContext* ctx, ForwardOptions opts)
+      : ctx_(ctx), opts_(std::move(opts)), dir_(ctx->chain, opts_.etcd_endpoints) {}
   ~Forwarder() { Stop(); }
 
   void Start() {
     pool_ = std::make_unique<WorkQueue>("forwarded reads", opts_.workers);
-    publisher_ = std::thread([this] { PublishLoop(); });
+    dir_.StartPublishing(*ctx_->node_key, ctx_->org, opts_.advertise_url, opts_.republish_interval);
   }
 
   // Reads still queued are answered 503 by their jobs (they see stopping()).
   void Stop() {
-    {
-      std::lock_guard l(mu_);  // so the publisher cannot miss the wakeup
-      if (stop_.exchange(true)) return;
-    }
-    cv_.notify_all();
-    if (publisher_.joinable()) publisher_.join();
+    if (stop_.exchange(true)) return;
+    dir_.Stop();
     if (pool_) pool_->Stop();
   }
 
@@ -82,68 +71,18 @@ class Forwarder {
 
   // Verified directory entries of `org`'s nodes, the most recently
   // published first.
-  Result<std::vector<PeerEntry>> Peers(const std::string& org) {
-    const std::string prefix = PeerDirectoryPrefix(ChainId(ctx_));
-    std::lock_guard l(read_mu_);
-    auto r = read_etcd_->Range(prefix, etcd::EtcdClient::PrefixEnd(prefix));
-    if (!r.ok()) return Unavailable("peer directory: " + r.status().message());
-    std::vector<PeerEntry> out;
-    const auto& st = State(ctx_);
-    for (const auto& kv : r->kvs) {
-      auto e = PeerEntry::FromJson(AsStringView(kv.value));
-      if (!e.ok() || kv.key != prefix + e->node_id) continue;
-      auto pk = crypto::ParsePublicId(e->node_id);
-      if (!pk.ok() || !crypto::Verify(*pk, e->SigningBytes(ChainId(ctx_)), e->sig)) {
-        spdlog::warn("peer directory: entry {} does not verify; ignored", kv.key);
-        continue;
-      }
-      if (e->org != org) continue;
-      auto reg = RegisteredNode(st, *pk, e->org);
-      if (!reg.ok()) {
-        spdlog::warn("peer directory: node {} of {} ignored: {}", e->node_id.substr(0, 16), e->org,
-                     reg.status().message());
-        continue;
-      }
-      out.push_back(std::move(*e));
-    }
-    std::sort(out.begin(), out.end(), [](const PeerEntry& a, const PeerEntry& b) { return a.time_ms > b.time_ms; });
-    return out;
-  }
+  Result<std::vector<node::PeerEntry>> Peers(const std::string& org) { return dir_.Peers(org); }
 
   const ForwardOptions& opts() const { return opts_; }
 
  private:
-  void PublishLoop() {
-    const std::string key = PeerDirectoryPrefix(ChainId(ctx_)) + ctx_->node_key->id();
-    std::unique_lock l(mu_);
-    while (!stop_) {
-      l.unlock();
-      PeerEntry e;
-      e.node_id = ctx_->node_key->id();
-      e.org = ctx_->org;
-      e.url = opts_.advertise_url;
-      e.time_ms = NowMs();
-      e.sig = ctx_->node_key->Sign(e.SigningBytes(ChainId(ctx_)));
-      // A plain Put: an ambiguous outcome is harmless, the next round rewrites it.
-      auto r = publish_etcd_->Put(key, ToBytes(e.ToJson()));
-      if (!r.ok()) spdlog::warn("peer directory: publishing {} failed: {}", key, r.status().message());
-      l.lock();
-      cv_.wait_for(l, r.ok() ? opts_.republish_interval : std::chrono::milliseconds(1000), [&] { return stop_.load(); });
-    }
-  }
-
   const FhirContext* ctx_;
   ForwardOptions opts_;
-  std::unique_ptr<etcd::EtcdClient> publish_etcd_;
-  std::mutex read_mu_;
-  std::unique_ptr<etcd::EtcdClient> read_etcd_;
-  // mu_ and cv_ only pace the publisher and wake it to stop. The forwarding
-  // jobs have their own pool: sharing one condition variable between the
-  // two once let a job's wakeup reach the publisher (see work_queue.h).
-  std::mutex mu_;
-  std::condition_variable cv_;
+  node::PeerDirectory dir_;
   std::atomic<bool> stop_{false};
-  std::thread publisher_;
+  // The forwarding jobs have their own pool, apart from the directory's
+  // publisher: sharing one condition variable between the two once let a
+  // job's wakeup reach the publisher (see work_queue.h).
   std::unique_ptr<WorkQueue> pool_;
 };
 
@@ -172,9 +111,9 @@ http::Response ForwardNow(const FhirContext* ctx, Forwarder& fw, const std::stri
                           const std::string& method, const std::string& target, const http::HeaderList& fwd_headers,
                           const std::optional<std::string>& vid) {
   auto peers = fw.Peers(custodian);
-  if (!peers.ok()) return Oo(503, fhir::IssueCode::kException, peers.status().message());
+  if (!peers.ok()) return OutcomeResponse(503, fhir::IssueCode::kException, peers.status().message());
   if (peers->empty())
-    return Oo(404, fhir::IssueCode::kNotFound,
+    return OutcomeResponse(404, fhir::IssueCode::kNotFound,
               "no registered node of organisation " + custodian + " is in the peer directory");
   std::optional<http::ClientResponse> got;
   std::string served_by, last_error;
@@ -195,7 +134,7 @@ http::Response ForwardNow(const FhirContext* ctx, Forwarder& fw, const std::stri
     served_by = p.node_id;
     break;
   }
-  if (!got) return Oo(502, fhir::IssueCode::kException, "no node of organisation " + custodian + " answered: " + last_error);
+  if (!got) return OutcomeResponse(502, fhir::IssueCode::kException, "no node of organisation " + custodian + " answered: " + last_error);
 
   http::Response out;
   out.status = got->status;
@@ -213,7 +152,7 @@ http::Response ForwardNow(const FhirContext* ctx, Forwarder& fw, const std::stri
   char* end = nullptr;
   long long v = ver ? std::strtoll(ver->c_str(), &end, 10) : 0;
   if (!rid || !ver || *end || v <= 0 || (vid && *vid != *ver))
-    return Oo(502, fhir::IssueCode::kException, "integrity check failed: the custodian did not name the anchor read");
+    return OutcomeResponse(502, fhir::IssueCode::kException, "integrity check failed: the custodian did not name the anchor read");
   // B may be a block ahead of A: wait (bounded) for A's own ledger to hold it.
   std::optional<records::AnchorInfo> anchor;
   const auto deadline = std::chrono::steady_clock::now() + fw.opts().anchor_wait;
@@ -222,13 +161,13 @@ http::Response ForwardNow(const FhirContext* ctx, Forwarder& fw, const std::stri
     if (anchor || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  if (!anchor) return Oo(502, fhir::IssueCode::kException, "integrity check failed: record " + *rid + " version " + *ver + " is not anchored on this node's ledger");
+  if (!anchor) return OutcomeResponse(502, fhir::IssueCode::kException, "integrity check failed: record " + *rid + " version " + *ver + " is not anchored on this node's ledger");
   if (anchor->org != custodian)
-    return Oo(502, fhir::IssueCode::kException, "integrity check failed: record " + *rid + " is not held by " + custodian);
+    return OutcomeResponse(502, fhir::IssueCode::kException, "integrity check failed: record " + *rid + " is not held by " + custodian);
   if (ToHex(crypto::Sha256(got->body)) != anchor->hash) {
     spdlog::error("forwarded read: bytes from node {} of {} for record {} version {} do not hash to the anchor",
                   served_by.substr(0, 16), custodian, *rid, v);
-    return Oo(502, fhir::IssueCode::kException,
+    return OutcomeResponse(502, fhir::IssueCode::kException,
               "integrity check failed for record " + *rid + " version " + *ver + ": nothing returned");
   }
   out.body = std::move(got->body);
@@ -242,46 +181,6 @@ http::Response ForwardNow(const FhirContext* ctx, Forwarder& fw, const std::stri
 
 }  // namespace
 
-Bytes PeerEntry::SigningBytes(const std::string& chain_id) const {
-  return ToBytes("medledger-peer-v1\n" + chain_id + "\n" + node_id + "\n" + org + "\n" + url + "\n" +
-                 std::to_string(time_ms));
-}
-
-std::string PeerEntry::ToJson() const {
-  return json{{"node_id", node_id}, {"org", org}, {"url", url}, {"time_ms", time_ms}, {"sig", ToHex(sig)}}.dump();
-}
-
-Result<PeerEntry> PeerEntry::FromJson(std::string_view text) {
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return InvalidArgument("peer entry is not a JSON object");
-  PeerEntry e;
-  try {
-    e.node_id = j.at("node_id").get<std::string>();
-    e.org = j.at("org").get<std::string>();
-    e.url = j.at("url").get<std::string>();
-    e.time_ms = j.at("time_ms").get<int64_t>();
-    ML_ASSIGN_OR_RETURN(e.sig, FromHexFixed<64>(j.at("sig").get<std::string>()));
-  } catch (const std::exception& ex) {
-    return InvalidArgument(std::string("peer entry: ") + ex.what());
-  }
-  if (e.url.rfind("http://", 0) != 0 && e.url.rfind("https://", 0) != 0)
-    return InvalidArgument("peer entry: url must be http(s)://");
-  return e;
-}
-
-// A node key registered on chain with role node, by `org` when given, of an
-// active organisation. Returns the org, or the reason it is not.
-Result<std::string> RegisteredNode(const state::StateReader& st, const crypto::PublicKey& pk,
-                                   std::string_view org) {
-  auto rec = state::LoadIdentity(st, pk);
-  if (!rec || !rec->active()) return PermissionDenied("not a registered, active key");
-  if (!rec->Has(model::kRoleNode)) return PermissionDenied("not a node key");
-  if (!org.empty() && rec->org != org) return PermissionDenied("a node key of another organisation");
-  auto o = state::LoadOrg(st, rec->org);
-  if (!o || !o->active) return PermissionDenied("its organisation is not an active member");
-  return rec->org;
-}
-
 // The hop-signed components: the client's signature fields, the request
 // line, and whichever purpose / custodian headers the request carries.
 std::vector<std::string> HopComponents(const http::Request& req) {
@@ -291,8 +190,6 @@ std::vector<std::string> HopComponents(const http::Request& req) {
     if (req.Header(h)) c.emplace_back(h);
   return c;
 }
-
-std::string PeerDirectoryPrefix(const std::string& chain_id) { return "/medledger/" + chain_id + "/nodes/"; }
 
 Status EnableCrossOrgReads(FhirContext* ctx, ForwardOptions opts) {
   if (opts.etcd_endpoints.empty()) return InvalidArgument("cross-organisation reads need the etcd endpoints");
@@ -348,7 +245,7 @@ bool MaybeForwardRead(const FhirContext* ctx, const http::Request& req, const ht
   if (req.Header(kHopSignatureInputHeader)) return false;
   auto fw = ForwarderFor(ctx);
   if (!fw) {
-    reply(Oo(503, fhir::IssueCode::kNotSupported,
+    reply(OutcomeResponse(503, fhir::IssueCode::kNotSupported,
              "this node does not forward reads to other organisations (it needs the etcd peer directory)"));
     return true;
   }
@@ -361,7 +258,7 @@ bool MaybeForwardRead(const FhirContext* ctx, const http::Request& req, const ht
       fwd.emplace_back(name, value);
   }
   std::string method = req.method, target = req.target, org = *custodian;
-  auto shutting_down = [] { return Oo(503, fhir::IssueCode::kException, "the node is shutting down"); };
+  auto shutting_down = [] { return OutcomeResponse(503, fhir::IssueCode::kException, "the node is shutting down"); };
   bool queued = fw->Post([ctx, fw, reply, org, method, target, fwd, vid, shutting_down] {
     if (fw->stopping()) return reply(shutting_down());
     reply(ForwardNow(ctx, *fw, org, method, target, fwd, vid));

@@ -1,19 +1,10 @@
-// Cross-organisation reads (issue 4, part 6): a signed FHIR read at node A
-// for a record whose custodian is organisation B is forwarded by A to a node
-// of B, which decides it exactly as a local read by the original client
-// (consent, durable access event on the shared ledger, 403 with reason). A
-// returns the bytes only after checking their SHA-256 against the on-chain
-// anchor, which A holds too. Contract: docs/RECORDS.md, "Cross-organisation
-// reads".
-//
-// Peer directory. Every node publishes, in the etcd cluster that orders the
-// chain, an entry signed with its node key:
-//   /medledger/<chain_id>/nodes/<node public id>
-//   {"node_id","org","url","time_ms","sig"}
-// and republishes it periodically. A reader trusts an entry only if its
-// signature verifies with node_id, node_id is an active identity with role
-// node registered by `org`, and `org` is an active member, all in A's latest
-// committed state; a key revoked on chain drops out of the directory at once.
+// Cross-organisation reads: a signed FHIR read at node A for a record whose
+// custodian is organisation B is forwarded by A to a node of B, which decides
+// it exactly as a local read by the original client (consent, durable access
+// event on the shared ledger, 403 with reason). A returns the bytes only after
+// checking their SHA-256 against the on-chain anchor, which A holds too.
+// Contract: docs/RECORDS.md, "Cross-organisation reads". A finds B's nodes in
+// the peer directory (node/peer_directory.h).
 //
 // Node-to-node authentication. A forwards the client's request with its
 // Signature-Input / Signature and purpose headers byte for byte (the client
@@ -42,6 +33,7 @@
 #include "crypto/ed25519.h"
 #include "http/client.h"
 #include "http/message.h"
+#include "node/peer_directory.h"
 #include "state/state_view.h"
 
 namespace medledger::api {
@@ -56,22 +48,6 @@ inline constexpr std::string_view kHopSignatureHeader = "Medledger-Hop-Signature
 // (at A), and the node that forwarded it (at B).
 inline constexpr std::string_view kServedByHeader = "X-Medledger-Served-By";
 inline constexpr std::string_view kForwardedByHeader = "X-Medledger-Forwarded-By";
-
-// A peer-directory entry.
-struct PeerEntry {
-  std::string node_id;  // public id of the node key that signed it
-  std::string org;
-  std::string url;      // "http://host:port"
-  int64_t time_ms = 0;
-  crypto::Signature sig{};
-
-  // "medledger-peer-v1\n" chain_id "\n" node_id "\n" org "\n" url "\n" time_ms
-  Bytes SigningBytes(const std::string& chain_id) const;
-  std::string ToJson() const;
-  static Result<PeerEntry> FromJson(std::string_view text);
-};
-
-std::string PeerDirectoryPrefix(const std::string& chain_id);  // "/medledger/<chain_id>/nodes/"
 
 struct ForwardOptions {
   std::vector<std::string> etcd_endpoints;  // "host:port"
@@ -100,11 +76,6 @@ inline constexpr std::string_view kHopLabel = "hop";
 // The hop-signed components: the client's signature fields, the request
 // line, and whichever purpose / custodian / node headers the request carries.
 std::vector<std::string> HopComponents(const http::Request& req);
-
-// A node key registered on chain with role node, by `org` when given, of an
-// active organisation. Returns the org, or the reason it is not.
-Result<std::string> RegisteredNode(const state::StateReader& st, const crypto::PublicKey& pk,
-                                   std::string_view org = {});
 
 // At the client's node, after the client's signature and purpose checked
 // out: when the request names a custodian other than ctx->org (and did not

@@ -1,5 +1,5 @@
 // The HTTP side of catch-up from peers (node/peer_sync.h): peers are the
-// verified entries of the peer directory in etcd (api/fhir_forward.h), and a
+// verified entries of the peer directory in etcd (node/peer_directory.h), and a
 // block is `GET /v1/blocks/{height}?format=binary` at the peer, signed
 // (RFC 9421, api/http_signature.h) with this node's key, which counts as a
 // member identity wherever block reads require one.
@@ -19,11 +19,8 @@
 
 #include "crypto/ed25519.h"
 #include "node/chain.h"
+#include "node/peer_directory.h"
 #include "node/peer_sync.h"
-
-namespace medledger::etcd {
-class EtcdClient;
-}
 
 namespace medledger::api {
 
@@ -40,8 +37,7 @@ class HttpPeerBlockSource : public node::PeerBlockSource {
   Result<Bytes> FetchBlock(const node::PeerRef& peer, uint64_t height) override;
 
  private:
-  std::unique_ptr<etcd::EtcdClient> etcd_;
-  const node::Chain* chain_;
+  std::unique_ptr<node::PeerDirectory> directory_;
   crypto::KeyPair key_;
   std::chrono::milliseconds timeout_;
 };
