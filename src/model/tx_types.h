@@ -35,6 +35,10 @@ std::optional<Role> ParseRole(std::string_view name);
 std::vector<std::string> RoleNames(uint32_t mask);
 
 namespace tx {
+// Codes are reserved in ranges per domain (docs/ARCHITECTURE.md, "Where a new
+// domain's parts go"): 1-19 identities and anchors, 20-39 health records,
+// 40-49 governance, 50-99 core, 100-199 supply chain, 200-249 claims,
+// 250-299 clinical trials. Blocks hold the codes: never reuse or renumber.
 // Ledger core (identity registry, anchors).
 inline constexpr uint16_t kIdentityRegister = 1;
 inline constexpr uint16_t kIdentityRevoke = 2;
