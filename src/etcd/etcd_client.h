@@ -4,7 +4,7 @@
 // /v3/maintenance/status. Keys and values travel base64-encoded, int64 fields
 // as decimal strings.
 //
-// etcd settings this client relies on (see ordering/etcd_process.h, which
+// etcd settings this client relies on (see etcd/etcd_process.h, which
 // builds members' command lines with them):
 //   --max-request-bytes   must equal Options::max_request_bytes (default
 //                         1.5 MiB, etcd's default). Writes whose request would
