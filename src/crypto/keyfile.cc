@@ -39,11 +39,15 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, int mode)
     return Unavailable("cannot rename to " + path + ": " + std::strerror(errno));
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  // The rename is durable only once its directory is: a failure here means
+  // a power cut may bring the old file back, so it is reported, not ignored
+  // (the restart floor of api/auth.h is written this way).
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Unavailable("cannot open directory " + dir + " to sync it: " + std::strerror(errno));
+  int rc = ::fsync(dfd);
+  int err = errno;
+  ::close(dfd);
+  if (rc != 0) return Unavailable("fsync failed for directory " + dir + ": " + std::strerror(err));
   return Status::Ok();
 }
 

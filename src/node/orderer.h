@@ -9,7 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <thread>
 
@@ -26,7 +26,7 @@ class Orderer {
   virtual Status Start() = 0;
   virtual void Stop() = 0;
   // Extra fields for GET /v1/status (peers, etcd endpoints...).
-  virtual nlohmann::json StatusJson() const { return nlohmann::json::object(); }
+  virtual nlohmann::json StatusJson() const;  // {} unless overridden (solo_orderer.cc)
   // Extra Prometheus gauges/counters as (name, help, value).
   struct Metric {
     std::string name, help, type;

@@ -4,11 +4,16 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "node/orderer.h"
 
 namespace medledger::node {
+
+// The base class's default, defined here rather than inline so that
+// orderer.h needs only json_fwd.hpp.
+nlohmann::json Orderer::StatusJson() const { return nlohmann::json::object(); }
 
 uint64_t NowMs() {
   return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
