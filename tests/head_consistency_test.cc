@@ -55,7 +55,7 @@ class HeadConsistencyTest : public ::testing::Test {
   }
   void Pause(pid_t p) {
     stopped_.push_back(p);
-    ASSERT_EQ(::kill(p, SIGSTOP), 0);
+    ASSERT_TRUE(test::StopProcess(p));
   }
   void Resume(pid_t p) {
     ASSERT_EQ(::kill(p, SIGCONT), 0);

@@ -21,6 +21,7 @@
 #include "model/tx_json.h"
 #include "model/tx_types.h"
 #include "tests/support/network.h"
+#include "tests/support/process.h"
 #include "tests/support/shell.h"
 
 namespace medledger {
@@ -97,7 +98,7 @@ class ReadBarrierTest : public ::testing::Test {
   }
 
   void Pause(pid_t p) {
-    ASSERT_EQ(::kill(p, SIGSTOP), 0);
+    ASSERT_TRUE(test::StopProcess(p));
     paused_.push_back(p);
   }
   void Resume(pid_t p) {

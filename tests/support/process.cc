@@ -227,6 +227,29 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const ProcessOpti
   return res;
 }
 
+bool StopProcess(pid_t pid, std::chrono::milliseconds timeout) {
+  if (::kill(pid, SIGSTOP) != 0) return false;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    bool all_stopped = true, any = false;
+    std::error_code ec;
+    for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+      std::string stat = ReadFileOrEmpty(t.path().string() + "/stat");
+      // "tid (comm) S ...": the state follows the last ')'.
+      auto paren = stat.rfind(')');
+      if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
+      any = true;
+      char state = stat[paren + 2];
+      if (state != 'T' && state != 't') all_stopped = false;
+    }
+    if (ec) return false;
+    if (any && all_stopped) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 int QueuedRequests(int port) {
   std::ifstream f("/proc/net/tcp");
   std::string line;

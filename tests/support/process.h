@@ -123,4 +123,11 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const ProcessOpti
 // how a test knows a request reached a paused node without sleeping.
 int QueuedRequests(int port);
 
+// Sends SIGSTOP to `pid` and returns once every thread of it is stopped
+// (/proc/<pid>/task/*/stat state T), false if that takes longer than
+// `timeout`. kill() only queues the signal: a busy multi-threaded process
+// (etcd) can run on for a moment, long enough to answer a request that a test
+// sends right after pausing it.
+bool StopProcess(pid_t pid, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace medledger::test
