@@ -13,6 +13,7 @@ class AccessTest : public ::testing::Test {
   void SetUp() override {
     c.Register(pat, {"patient"});
     c.Register(pat2, {"patient"});
+    c.Register(pat_b, {"patient"}, "hosp-b");
     c.Register(rep, {"representative"});
     c.Register(doc_a, {"practitioner"});
     c.Register(doc_b, {"practitioner"}, "hosp-b");
@@ -24,8 +25,9 @@ class AccessTest : public ::testing::Test {
     a = AnchorPayload("r2", "p2", 1);
     a["patient_key"] = pat2.id();
     ASSERT_TRUE(c.Do(c.node_a, tx::kRecordAnchor, a).ok());
+    // pat's key at hosp-b: one key per custodian.
     a = AnchorPayload("r9", "p9", 1);
-    a["patient_key"] = pat.id();
+    a["patient_key"] = pat_b.id();
     ASSERT_TRUE(c.Do(c.node_b, tx::kRecordAnchor, a).ok());
     ASSERT_TRUE(c.Do(pat, tx::kConsentGrant,
                      {{"consent_id", Id("c1")}, {"patient_org", "*"}, {"grantee", "org:hosp-b"}, {"types", {"*"}},
@@ -33,6 +35,10 @@ class AccessTest : public ::testing::Test {
                     .ok());
     ASSERT_TRUE(c.Do(pat2, tx::kConsentGrant,
                      {{"consent_id", Id("c2")}, {"patient_org", "*"}, {"grantee", "org:hosp-b"}, {"types", {"*"}},
+                      {"purposes", {"TREAT"}}})
+                    .ok());
+    ASSERT_TRUE(c.Do(pat_b, tx::kConsentGrant,
+                     {{"consent_id", Id("c3")}, {"patient_org", "*"}, {"grantee", "org:hosp-b"}, {"types", {"*"}},
                       {"purposes", {"TREAT"}}})
                     .ok());
   }
@@ -52,7 +58,7 @@ class AccessTest : public ::testing::Test {
             {"at_ms", int64_t(c.now_ms)}};
   }
   TestChain c;
-  crypto::KeyPair pat = Key("pat"), pat2 = Key("pat2"), rep = Key("rep"), doc_a = Key("doc-a"), doc_b = Key("doc-b"),
+  crypto::KeyPair pat = Key("pat"), pat2 = Key("pat2"), pat_b = Key("pat-b"), rep = Key("rep"), doc_a = Key("doc-a"), doc_b = Key("doc-b"),
                   regulator = Key("regulator");
 };
 
@@ -69,6 +75,7 @@ TEST_F(AccessTest, EventsAreListedPerPatientInOrderAndAccessorsPerRecord) {
   json at_b = Granted("e5", doc_b);
   at_b["record_id"] = Id("r9");
   at_b["version"] = 1;
+  at_b["consent_id"] = Id("c3");
   ASSERT_TRUE(c.Do(c.node_b, tx::kAccessEvent, at_b).ok());
 
   auto events = ListAccessEvents(c.state, "hosp-a", Id("p1"));
@@ -88,10 +95,13 @@ TEST_F(AccessTest, EventsAreListedPerPatientInOrderAndAccessorsPerRecord) {
   EXPECT_FALSE(events[3].break_glass);
   EXPECT_EQ(events[2].height, events[3].height);
 
+  // Per key: pat's key lists its hosp-a events only; its hosp-b key, e5.
   auto all = ListAccessEvents(c.state, pat.public_key());
-  ASSERT_EQ(all.size(), 5u);
-  EXPECT_EQ(all[4].event_id, Id("e5"));
-  EXPECT_EQ(all[4].org, "hosp-b");
+  ASSERT_EQ(all.size(), 4u);
+  auto at_b_events = ListAccessEvents(c.state, pat_b.public_key());
+  ASSERT_EQ(at_b_events.size(), 1u);
+  EXPECT_EQ(at_b_events[0].event_id, Id("e5"));
+  EXPECT_EQ(at_b_events[0].org, "hosp-b");
   EXPECT_TRUE(ListAccessEvents(c.state, pat2.public_key()).empty());
 
   auto one = GetAccessEvent(c.state, Id("e3"));

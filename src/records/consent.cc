@@ -43,6 +43,11 @@ Verdict Grant(state::TxContext& ctx) {
   if (auto v = ResolveActingPatient(ctx, &patient); !v.ok()) return v;
   if (patient_org != "*" && !state::LoadOrg(ctx.state, patient_org))
     return Verdict::No(Reject::kNotFound, "patient_org is not an organisation");
+  // A grant for records at Y by a key bound at X covers nothing (the key has
+  // no records at Y); refusing it tells the patient to use Y's key.
+  if (patient_org != "*" && BoundElsewhere(ctx.state, patient, patient_org))
+    return Verdict::No(Reject::kConflict,
+                       "patient key is bound at another custodian: grant with the key derived for " + patient_org);
   if (grantee.starts_with("org:")) {
     auto org = state::LoadOrg(ctx.state, std::string_view(grantee).substr(4));
     if (!org) return Verdict::No(Reject::kNotFound, "grantee organisation does not exist");

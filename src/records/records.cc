@@ -27,6 +27,15 @@ Verdict CheckPatientKey(const state::StateReader& st, const crypto::PublicKey& k
   return Verdict::Accept();
 }
 
+// The message does not name the other custodian: the submitter is staff of
+// this one, and learning where else the patient is treated is the link the
+// rule exists to prevent.
+Verdict BoundElsewhereVerdict() {
+  return Verdict::No(Reject::kConflict,
+                     "patient key is bound at another custodian: a patient uses one key per custodian "
+                     "(medledger keygen --derive)");
+}
+
 void Bind(state::TxContext& ctx, const std::string& org, const std::string& pseudonym, const crypto::PublicKey& key,
           json history) {
   ctx.Put(BindingKey(org, pseudonym), state::EncodeState({{"patient_key", crypto::PublicId(key)},
@@ -55,6 +64,7 @@ Verdict ApplyAnchor(state::TxContext& ctx, const json& a) {
     if (!patient_key)
       return Verdict::No(Reject::kNotFound, "pseudonym is not bound to a patient key: the first anchor needs 'patient_key'");
     if (auto v = CheckPatientKey(ctx.state, *patient_key); !v.ok()) return v;
+    if (BoundElsewhere(ctx.state, *patient_key, org)) return BoundElsewhereVerdict();
     Bind(ctx, org, pseudonym, *patient_key, json::array());
   } else if (patient_key && *patient_key != *bound) {
     return Verdict::No(Reject::kConflict, "pseudonym is bound to another patient key (use patient.rebind)");
@@ -98,6 +108,7 @@ Verdict ApplyRebind(state::TxContext& ctx) {
   auto old = crypto::ParsePublicId((*doc)["patient_key"].get<std::string>());
   if (old.ok() && *old == next) return Verdict::No(Reject::kConflict, "pseudonym is already bound to that key");
   if (auto v = CheckPatientKey(ctx.state, next); !v.ok()) return v;
+  if (BoundElsewhere(ctx.state, next, org)) return BoundElsewhereVerdict();
   json history = (*doc)["history"];
   history.push_back({{"patient_key", (*doc)["patient_key"]},
                      {"until_height", int64_t(ctx.height)},

@@ -57,10 +57,49 @@ TEST_F(RecordsTest, FirstAnchorBindsThePseudonymAndVersionsFollow) {
   EXPECT_EQ(ps[0].pseudonym, Id("p1"));
   EXPECT_EQ(BoundPatient(c.state, "hosp-a", Id("p1")), pat.public_key());
 
-  // A second custodian has its own pseudonym for the same patient.
-  ASSERT_TRUE(c.Do(doc_b, tx::kRecordAnchor, First("r3", "p9", pat)).ok());
+  // A second pseudonym at the same custodian may share the key.
+  ASSERT_TRUE(c.Do(doc_a, tx::kRecordAnchor, First("r3", "p9", pat)).ok());
   EXPECT_EQ(PseudonymsOf(c.state, pat.public_key()).size(), 2u);
-  EXPECT_EQ(PseudonymsOf(c.state, pat.public_key(), "hosp-b").size(), 1u);
+  EXPECT_EQ(PseudonymsOf(c.state, pat.public_key(), "hosp-b").size(), 0u);
+}
+
+// One key per custodian (docs/RECORDS.md): a key bound at hosp-a is refused
+// at hosp-b, by a first anchor, inside a batch, by a re-bind, and a grant
+// for hosp-b's records by hosp-a's key is refused; the patient's key derived
+// for hosp-b binds there.
+TEST_F(RecordsTest, AKeyBoundAtOneCustodianIsRefusedAtAnother) {
+  ASSERT_TRUE(c.Do(c.node_a, tx::kRecordAnchor, First("r1", "p1", pat)).ok());
+  auto v = c.Do(doc_b, tx::kRecordAnchor, First("r2", "p2", pat));
+  EXPECT_EQ(v.reason, Reject::kConflict) << v.detail;
+  EXPECT_NE(v.detail.find("another custodian"), std::string::npos) << v.detail;
+  EXPECT_EQ(v.detail.find("hosp-a"), std::string::npos) << "the refusal must not say where else: " << v.detail;
+  v = c.Do(doc_b, tx::kRecordAnchorBatch, {{"anchors", {First("r2", "p2", pat)}}});
+  EXPECT_EQ(v.reason, Reject::kConflict) << v.detail;
+  EXPECT_FALSE(BoundPatient(c.state, "hosp-b", Id("p2")));
+
+  // hosp-b's own key for the patient binds; a re-bind at hosp-b to the key
+  // bound at hosp-a is refused, as is the reverse.
+  ASSERT_TRUE(c.Do(doc_b, tx::kRecordAnchor, First("r2", "p2", pat2)).ok());
+  v = c.Do(c.admin_b, tx::kPatientRebind, {{"pseudonym", Id("p2")}, {"new_patient_key", pat.id()}, {"reason", "lost-key"}});
+  EXPECT_EQ(v.reason, Reject::kConflict) << v.detail;
+  v = c.Do(c.admin_a, tx::kPatientRebind, {{"pseudonym", Id("p1")}, {"new_patient_key", pat2.id()}, {"reason", "lost-key"}});
+  EXPECT_EQ(v.reason, Reject::kConflict) << v.detail;
+  EXPECT_EQ(BoundPatient(c.state, "hosp-a", Id("p1")), pat.public_key());
+  EXPECT_EQ(BoundPatient(c.state, "hosp-b", Id("p2")), pat2.public_key());
+  EXPECT_TRUE(BoundElsewhere(c.state, pat.public_key(), "hosp-b"));
+  EXPECT_FALSE(BoundElsewhere(c.state, pat.public_key(), "hosp-a"));
+
+  // Grants: for the key's own custodian or "*" (which covers only it), not
+  // for another custodian's records.
+  json grant = {{"consent_id", Id("c1")}, {"patient_org", "hosp-b"}, {"grantee", "org:hosp-b"},
+                {"types", {"*"}}, {"purposes", {"TREAT"}}};
+  v = c.Do(pat, tx::kConsentGrant, grant);
+  EXPECT_EQ(v.reason, Reject::kConflict) << v.detail;
+  grant["patient_org"] = "hosp-a";
+  EXPECT_TRUE(c.Do(pat, tx::kConsentGrant, grant).ok());
+  grant["consent_id"] = Id("c2");
+  grant["patient_org"] = "*";
+  EXPECT_TRUE(c.Do(pat, tx::kConsentGrant, grant).ok());
 }
 
 TEST_F(RecordsTest, AnchorRejections) {
@@ -100,7 +139,7 @@ TEST_F(RecordsTest, AnchorRejections) {
   expect(doc_b, AnchorPayload("r1", "p1", 2), Reject::kNotFound);  // p1 is not bound at hosp-b
   {
     json p = AnchorPayload("r1", "p1", 2);
-    p["patient_key"] = pat.id();
+    p["patient_key"] = pat2.id();  // unbound: it would bind p1 at hosp-b
     expect(doc_b, p, Reject::kRoleNotPermitted);
   }
   // Roles: an auditor and a patient cannot anchor.
@@ -225,7 +264,11 @@ TEST_F(RecordsTest, DeterminismGuard) {
   ASSERT_TRUE(c.Do(c.admin_a, tx::kRecordLegalHold, hold).ok());
   ASSERT_TRUE(c.Do(pat, tx::kErasureRequest, {{"request_id", Id("q1")}, {"record_id", Id("r1")}}).ok());
   ASSERT_TRUE(c.Do(c.node_a, tx::kErasureDecision, {{"request_id", Id("q1")}, {"decision", "erased"}}).ok());
-  EXPECT_EQ(ToHex(c.root), "f06e59266d8eebacfe927646847cc889d55ca19eaa6518052a2b52bfdfc187e8");
+  // One key per custodian: hosp-b cannot bind pat's hosp-a key; it binds the
+  // patient's own hosp-b key (pat2 stands in for it).
+  ASSERT_EQ(c.Do(doc_b, tx::kRecordAnchor, First("r3", "p9", pat)).reason, Reject::kConflict);
+  ASSERT_TRUE(c.Do(doc_b, tx::kRecordAnchor, First("r3", "p9", pat2)).ok());
+  EXPECT_EQ(ToHex(c.root), "fd68e43c9c394c0ddc37a2343b83630628d5e63a289d9bdbcc01b1464222c66d");
 }
 
 }  // namespace

@@ -161,6 +161,19 @@ std::optional<crypto::PublicKey> BoundPatient(const state::StateReader& st, std:
   return *pk;
 }
 
+bool BoundElsewhere(const state::StateReader& st, const crypto::PublicKey& patient, std::string_view org) {
+  const std::string prefix = "patk/" + crypto::PublicId(patient) + "/";
+  const std::string own = prefix + std::string(org) + "/";
+  bool elsewhere = false;
+  // Keys sort by org, and the rule keeps them to one org: the first key
+  // decides, whatever the number of pseudonyms.
+  st.Scan(prefix, [&](std::string_view key, const Bytes&) {
+    elsewhere = !key.starts_with(own);
+    return false;
+  });
+  return elsewhere;
+}
+
 bool IsActiveRepresentative(const state::StateReader& st, const crypto::PublicKey& patient,
                             const crypto::PublicKey& rep, int64_t now_ms) {
   auto doc = LoadDoc(st, RepresentativeKey(crypto::PublicId(patient), crypto::PublicId(rep)));

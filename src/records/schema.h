@@ -84,6 +84,12 @@ std::string LegalHoldKey(std::string_view record_id);                         //
 std::optional<crypto::PublicKey> BoundPatient(const state::StateReader& st, std::string_view org,
                                               std::string_view pseudonym);
 
+// Whether `patient` binds a pseudonym at any custodian other than `org`. A
+// patient key binds pseudonyms at one custodian only (docs/RECORDS.md, "One
+// key per custodian"): a key bound at two would link the patient's records
+// there for every member reading the chain.
+bool BoundElsewhere(const state::StateReader& st, const crypto::PublicKey& patient, std::string_view org);
+
 // Whether `rep` is an appointed representative of `patient` at time now_ms
 // (appointment present and now_ms < until_ms when until_ms is set).
 bool IsActiveRepresentative(const state::StateReader& st, const crypto::PublicKey& patient,
