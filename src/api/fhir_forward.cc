@@ -204,6 +204,12 @@ Status EnableCrossOrgReads(FhirContext* ctx, ForwardOptions opts) {
   return Status::Ok();
 }
 
+Result<std::vector<node::PeerEntry>> DirectoryPeers(const FhirContext* ctx, const std::string& org) {
+  auto fw = ForwarderFor(ctx);
+  if (!fw) return Unavailable("this node has no peer directory (it is not on an etcd network)");
+  return fw->Peers(org);
+}
+
 void DisableCrossOrgReads(FhirContext* ctx) {
   std::shared_ptr<Forwarder> fw;
   {

@@ -69,6 +69,12 @@ Status EnableCrossOrgReads(FhirContext* ctx, ForwardOptions opts);
 // answered 503). Safe to call when not enabled.
 void DisableCrossOrgReads(FhirContext* ctx);
 
+// The nodes of `org` in the peer directory, verified as for forwarding, the
+// most recently published first: where a client finds a custodian's nodes
+// (GET /v1/peers, a patient's audit gathered across custodians).
+// kUnavailable on a node without a directory (solo ordering).
+Result<std::vector<node::PeerEntry>> DirectoryPeers(const FhirContext* ctx, const std::string& org);
+
 // --- hooks used by fhir_read.cc and api/auth.cc ---
 
 inline constexpr std::string_view kHopLabel = "hop";

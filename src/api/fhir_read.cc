@@ -12,6 +12,7 @@
 //   GET  /v1/admin/legal-hold               signed; the custodian's holds on chain (org admins, auditors)
 //   GET  /v1/records?reference=Type/id      signed; record id, latest version, erased
 //   GET  /v1/records/{record_id}/{version}  signed; the on-chain anchor
+//   GET  /v1/peers?org=ORG                  signed; ORG's nodes in the peer directory
 //
 // Handlers run on the HTTP I/O threads and never wait there: the service
 // answers through callbacks on its own threads.
@@ -189,6 +190,19 @@ void HandleAnchor(const Service& s, http::Request& req, const Caller& c, http::R
   reply(http::Response::Json(200, r->dump()));
 }
 
+// Any registered, active key may ask: a patient's client finds each of its
+// custodians' nodes here. Node URLs are what members publish to each other,
+// not PHI; asking names an organisation, not a patient.
+void HandlePeers(const FhirContext* ctx, http::Request& req, http::Reply reply) {
+  std::string org = req.Query("org").value_or("");
+  if (org.empty() || org.size() > 64) return reply(ErrorResponse(InvalidArgument("?org=ORG is required")));
+  auto peers = DirectoryPeers(ctx, org);
+  if (!peers.ok()) return reply(ErrorResponse(peers.status()));
+  json nodes = json::array();
+  for (const auto& p : *peers) nodes.push_back({{"node_id", p.node_id}, {"url", p.url}});
+  reply(http::Response::Json(200, json{{"org", org}, {"nodes", nodes}}.dump()));
+}
+
 }  // namespace
 
 Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
@@ -230,6 +244,10 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
   signed_route("GET", "/v1/admin/legal-hold", local, HandleListHolds);
   signed_route("GET", "/v1/records", local, HandleRecordLookup);
   signed_route("GET", "/v1/records/{record_id}/{version}", local, HandleAnchor);
+  server.Route("GET", "/v1/peers", [ctx, auth, local](http::Request& req, http::Reply reply) {
+    auth->Authenticate(req, std::move(reply), local, false,
+                       [ctx](http::Request& r, const Caller&, http::Reply rep) { HandlePeers(ctx, r, std::move(rep)); });
+  });
   return Status::Ok();
 }
 

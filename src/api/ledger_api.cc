@@ -227,6 +227,7 @@ void RegisterLedgerRoutes(http::Server& server, LedgerContext* ctx) {
               {"committed_txs", m.committed_txs},
               {"pending_txs", ctx->pool->pending()},
               {"node_id", ctx->node_id},
+              {"org", ctx->org},
               {"orderer", ctx->orderer ? ctx->orderer->name() : "none"},
               {"genesis_hash", ToHex(ctx->chain->genesis().block.header.Hash())},
               {"params", ctx->chain->params().ToJson()}};

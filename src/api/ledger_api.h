@@ -1,7 +1,7 @@
 // The ledger's HTTP/JSON API (/v1/...) and Prometheus metrics (/metrics).
 // Statuses and verdicts become HTTP statuses through api/http_status.h.
 //
-//   GET  /v1/status             chain_id, height, last_block_hash, state_root, committed_txs, ...
+//   GET  /v1/status             chain_id, org, height, last_block_hash, state_root, committed_txs, ...
 //   POST /v1/tx                 one transaction: JSON, or binary (application/octet-stream)
 //   POST /v1/txs                a batch: JSON array, or binary (u32 length + tx bytes, repeated)
 //                               ?wait=1 answers once every transaction is resolved
@@ -45,6 +45,7 @@ struct LedgerContext {
   node::Orderer* orderer = nullptr;
   http::Server* server = nullptr;
   std::string node_id;  // the node key's public id
+  std::string org;      // the organisation that registered the node key
   Metrics* metrics = nullptr;
 };
 

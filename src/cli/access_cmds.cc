@@ -16,6 +16,7 @@
 #include "api/http_signature.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/patient_keys.h"
 #include "crypto/aead.h"
 #include "crypto/sha256.h"
 #include "model/tx_json.h"
@@ -27,79 +28,10 @@ using nlohmann::json;
 
 namespace {
 
-std::string NewHexId() {
-  uint8_t raw[16];
-  crypto::RandomBytes(raw, sizeof raw);
-  return ToHex(raw, sizeof raw);
-}
-
-std::vector<std::string> SplitComma(const std::vector<std::string>& in) {
-  std::vector<std::string> out;
-  for (const auto& s : in) {
-    size_t start = 0;
-    for (;;) {
-      size_t comma = s.find(',', start);
-      std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
-// "2025-12-31", "2025-12-31T18:00:00Z" or milliseconds since the epoch.
-Result<int64_t> ParseDateMs(const std::string& s) {
-  if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit) && s.size() > 8) return std::stoll(s);
-  std::tm tm{};
-  int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) < 3)
-    return InvalidArgument("dates are YYYY-MM-DD, YYYY-MM-DDThh:mm:ssZ (UTC) or epoch milliseconds");
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
-}
-
-// Turns "org:ID" or a public id into a grantee; anything else is refused.
-Result<std::string> ParseGrantee(const std::string& to) {
-  if (to.rfind("org:", 0) == 0 && to.size() > 4) return to;
-  if (crypto::ParsePublicId(to).ok()) return to;
-  return InvalidArgument("--to takes a public id (64 hex) or org:ID");
-}
-
-std::string ToPurposeCode(const std::string& p) {
-  std::string l;
-  for (char c : p) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (l == "treatment") return "TREAT";
-  if (l == "payment") return "HPAYMT";
-  if (l == "operations") return "HOPERAT";
-  if (l == "research") return "HRESCH";
-  if (l == "emergency") return "ETREAT";
-  std::string u;
-  for (char c : p) u.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  return u;
-}
-
 Result<http::ClientResponse> Signed(ApiClient& c, const crypto::KeyPair& key, const std::string& method,
                                     const std::string& target, const std::string& body = {},
                                     http::HeaderList headers = {}) {
   return c.SignedRequest(key, method, target, body, std::move(headers));
-}
-
-// The diagnostics of an OperationOutcome, or the {"error":...} message.
-std::string ErrorText(const http::ClientResponse& r) {
-  json j = json::parse(r.body, nullptr, false);
-  if (!j.is_discarded()) {
-    if (j.contains("issue") && j["issue"].is_array() && !j["issue"].empty())
-      return j["issue"][0].value("diagnostics", "HTTP " + std::to_string(r.status));
-    if (j.contains("error") && j["error"].is_object())
-      return j["error"].value("code", "") + ": " + j["error"].value("message", "");
-  }
-  return "HTTP " + std::to_string(r.status);
 }
 
 struct ReadOpts {
@@ -109,6 +41,7 @@ struct ReadOpts {
   std::string reference;
   std::string version;
   std::string custodian;  // another organisation's record, read through this node
+  std::string seed;       // the patient's seed: the key derived for `custodian` signs
 };
 
 http::HeaderList PurposeHeaders(const ReadOpts& o) {
@@ -121,8 +54,15 @@ http::HeaderList PurposeHeaders(const ReadOpts& o) {
 }
 
 void RecordGet(const ReadOpts& o) {
-  auto key = LoadKey(o.c.key);
-  if (!key.ok()) return Fail(key.status());
+  PatientKeyOpts p{.seed = o.seed, .custodians = {}, .custodian_urls = {}};
+  if (!o.seed.empty()) {
+    if (o.custodian.empty()) return Fail("--seed needs --custodian: the organisation whose key to derive", Exit::kUsage);
+    p.custodians = {o.custodian};
+  }
+  // Sent to --url: a record at another custodian is forwarded (below).
+  auto keys = ResolvePatientKeys(o.c, p, false);
+  if (!keys.ok()) return Fail(keys.status());
+  const crypto::KeyPair* key = &keys->front().key;
   if (o.reference.find('/') == std::string::npos) return Fail("TYPE/ID expected, e.g. Observation/123", Exit::kUsage);
   ApiClient c(o.c.url);
   std::string target = "/fhir/" + o.reference + (o.version.empty() ? "" : "/_history/" + o.version);
@@ -258,6 +198,8 @@ void RegisterAccessCommands(CLI::App& app) {
     get->add_option("--version", ro.version, "A version (_history) instead of the latest");
     get->add_option("--custodian", ro.custodian,
                     "The organisation holding the record, when it is not this node's (a cross-organisation read)");
+    get->add_option("--seed", ro.seed, "The patient's seed key file: signs with the key derived for --custodian");
+    get->get_option("--key")->required(false);
     get->add_option("reference", ro.reference, "TYPE/ID")->required();
     get->callback([] { RecordGet(ro); });
 
@@ -271,107 +213,6 @@ void RegisterAccessCommands(CLI::App& app) {
     bench->add_option("--threads", bo.threads, "Client threads (connections)");
     bench->add_option("reference", bo.r.reference, "TYPE/ID")->required();
     bench->callback([] { BenchRead(bo); });
-  }
-  // consent grant | revoke | list
-  {
-    auto* consent = app.add_subcommand("consent", "Patient consent: grant, revoke, list");
-    consent->require_subcommand(1);
-    static ClientOpts go;
-    static std::string to, org = "*", until, not_before, patient;
-    static std::vector<std::string> types, purposes, labels;
-    auto* grant = consent->add_subcommand("grant", "Grant access (signed by the patient or its representative)");
-    AddClientOptions(grant, &go, true);
-    grant->add_option("--to", to, "Grantee: a public id or org:ID")->required();
-    grant->add_option("--types", types, "Resource types (T1,T2) or all")->required();
-    grant->add_option("--purpose", purposes, "treatment, payment, operations, research (comma-separated)")->required();
-    grant->add_option("--until", until, "End of the grant (exclusive): YYYY-MM-DD[Thh:mm:ssZ] or epoch ms");
-    grant->add_option("--from", not_before, "Start of the grant");
-    grant->add_option("--labels", labels, "Sensitive labels the grant includes: substance-use, hiv, mental-health");
-    grant->add_option("--org", org, "Custodian organisation whose records it covers (default: all, *)");
-    grant->add_option("--patient", patient, "The patient's public id, when a representative grants");
-    grant->callback([] {
-      auto grantee = ParseGrantee(to);
-      if (!grantee.ok()) return Fail(grantee.status());
-      json p = {{"consent_id", NewHexId()}, {"patient_org", org}, {"grantee", *grantee}};
-      auto ts = SplitComma(types);
-      if (ts.size() == 1 && (ts[0] == "all" || ts[0] == "*")) ts = {"*"};
-      p["types"] = ts;
-      json ps = json::array();
-      for (const auto& x : SplitComma(purposes)) ps.push_back(ToPurposeCode(x));
-      p["purposes"] = ps;
-      auto ls = SplitComma(labels);
-      if (!ls.empty()) p["labels"] = ls;
-      if (!patient.empty()) p["patient"] = patient;
-      if (!until.empty()) {
-        auto ms = ParseDateMs(until);
-        if (!ms.ok()) return Fail(ms.status());
-        p["until_ms"] = *ms;
-      }
-      if (!not_before.empty()) {
-        auto ms = ParseDateMs(not_before);
-        if (!ms.ok()) return Fail(ms.status());
-        p["not_before_ms"] = *ms;
-      }
-      auto key = LoadKey(go.key);
-      if (!key.ok()) return Fail(key.status());
-      ApiClient c(go.url);
-      auto r = c.Submit(*key, model::tx::kConsentGrant, p, !go.no_wait);
-      if (!r.ok()) return Fail(r.status());
-      json out = {{"consent_id", p["consent_id"]}, {"tx", r->value("id", "")}, {"status", r->value("status", "")}};
-      if (r->contains("height")) out["height"] = (*r)["height"];
-      PrintJson(out);
-    });
-
-    static ClientOpts ro;
-    static std::string consent_id;
-    auto* revoke = consent->add_subcommand("revoke", "Revoke a consent");
-    AddClientOptions(revoke, &ro, true);
-    revoke->add_option("consent_id", consent_id, "CONSENT_ID")->required();
-    revoke->callback([] {
-      auto key = LoadKey(ro.key);
-      if (!key.ok()) return Fail(key.status());
-      ApiClient c(ro.url);
-      auto r = c.Submit(*key, model::tx::kConsentRevoke, {{"consent_id", consent_id}}, !ro.no_wait);
-      if (!r.ok()) return Fail(r.status());
-      json out = {{"consent_id", consent_id}, {"tx", r->value("id", "")}, {"status", r->value("status", "")}};
-      if (r->contains("height")) out["height"] = (*r)["height"];
-      PrintJson(out);
-    });
-
-    static ClientOpts lo;
-    static std::string list_patient;
-    auto* list = consent->add_subcommand("list", "The patient's consents as a FHIR Bundle of Consent resources");
-    AddClientOptions(list, &lo, true);
-    list->add_option("--patient", list_patient, "The patient's public id")->required();
-    list->callback([] {
-      auto key = LoadKey(lo.key);
-      if (!key.ok()) return Fail(key.status());
-      ApiClient c(lo.url);
-      auto r = Signed(c, *key, "GET", "/fhir/Consent?patient=" + list_patient);
-      if (!r.ok()) return Fail(r.status());
-      if (r->status != 200) return Fail(ErrorText(*r), ExitForHttp(r->status));
-      std::cout << r->body << std::endl;
-    });
-  }
-  // audit
-  {
-    auto* audit = app.add_subcommand("audit", "A patient's access log (FHIR AuditEvent Bundle)");
-    static ClientOpts ao;
-    static std::string patient;
-    static bool accounting = false;
-    AddClientOptions(audit, &ao, true);
-    audit->add_option("--patient", patient, "The patient's public id")->required();
-    audit->add_flag("--accounting", accounting, "Only the HIPAA accounting of disclosures (45 CFR 164.528)");
-    audit->callback([] {
-      auto key = LoadKey(ao.key);
-      if (!key.ok()) return Fail(key.status());
-      ApiClient c(ao.url);
-      auto r = Signed(c, *key, "GET",
-                      "/fhir/AuditEvent?patient=" + patient + (accounting ? "&_accounting=true" : ""));
-      if (!r.ok()) return Fail(r.status());
-      if (r->status != 200) return Fail(ErrorText(*r), ExitForHttp(r->status));
-      std::cout << r->body << std::endl;
-    });
   }
   // disclose
   {
@@ -404,21 +245,26 @@ void RegisterAccessCommands(CLI::App& app) {
   {
     auto* e = app.add_subcommand("erase", "Ask the custodian to erase a record (GDPR Art. 17); prints the signed receipt");
     static ClientOpts o;
+    static PatientKeyOpts po;
     static std::string reference, patient;
     AddClientOptions(e, &o, true);
+    AddPatientKeyOptions(e, &po, false);
     e->add_option("--patient", patient, "The patient's public id, when a representative asks");
     e->add_option("reference", reference, "TYPE/ID")->required();
     e->callback([] {
-      auto key = LoadKey(o.key);
-      if (!key.ok()) return Fail(key.status());
-      ApiClient c(o.url);
+      // The custodian's own node decides the erasure and holds the FHIR id.
+      auto keys = ResolvePatientKeys(o, po, true);
+      if (!keys.ok()) return Fail(keys.status());
+      if (keys->size() != 1) return Fail("an erasure is asked of one custodian", Exit::kUsage);
+      const crypto::KeyPair* key = &keys->front().key;
+      ApiClient c(keys->front().url);
       auto look = Signed(c, *key, "GET", "/v1/records?reference=" + reference);
       if (!look.ok()) return Fail(look.status());
       if (look->status != 200) return Fail(ErrorText(*look), ExitForHttp(look->status));
       json l = json::parse(look->body, nullptr, false);
       if (l.is_discarded()) return Fail("the node answered with invalid JSON");
       if (l.value("erased", false)) return Fail(reference + " is already erased", Exit::kGone);
-      json p = {{"request_id", NewHexId()}, {"record_id", l.value("record_id", "")}};
+      json p = {{"request_id", crypto::RandomHexId()}, {"record_id", l.value("record_id", "")}};
       if (!patient.empty()) p["patient"] = patient;
       auto tx = c.Build(*key, model::tx::kErasureRequest, p);
       if (!tx.ok()) return Fail(tx.status());

@@ -13,6 +13,17 @@ namespace medledger::cli {
 
 using nlohmann::json;
 
+std::string ErrorText(const http::ClientResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_discarded()) {
+    if (j.contains("issue") && j["issue"].is_array() && !j["issue"].empty())
+      return j["issue"][0].value("diagnostics", "HTTP " + std::to_string(r.status));
+    if (j.contains("error") && j["error"].is_object())
+      return j["error"].value("code", "") + ": " + j["error"].value("message", "");
+  }
+  return "HTTP " + std::to_string(r.status);
+}
+
 ApiClient::ApiClient(std::string url, std::chrono::milliseconds timeout) : url_(url), http_(url, timeout) {}
 
 namespace {

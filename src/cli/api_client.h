@@ -11,6 +11,10 @@
 
 namespace medledger::cli {
 
+// The diagnostics of an OperationOutcome, or the {"error":...} message, of
+// a non-2xx answer.
+std::string ErrorText(const http::ClientResponse& r);
+
 class ApiClient {
  public:
   explicit ApiClient(std::string url, std::chrono::milliseconds timeout = std::chrono::seconds(60));

@@ -40,6 +40,35 @@ Result<crypto::KeyPair> LoadKey(const std::string& path) {
   return crypto::ReadKeyFile(path);
 }
 
+std::vector<std::string> SplitComma(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& s : in) {
+    size_t start = 0;
+    for (;;) {
+      size_t comma = s.find(',', start);
+      std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+std::string ToPurposeCode(const std::string& p) {
+  std::string l;
+  for (char c : p) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (l == "treatment") return "TREAT";
+  if (l == "payment") return "HPAYMT";
+  if (l == "operations") return "HOPERAT";
+  if (l == "research") return "HRESCH";
+  if (l == "emergency") return "ETREAT";
+  std::string u;
+  for (char c : p) u.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return u;
+}
+
+
 std::string AssetDir() {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -60,6 +89,7 @@ void RegisterCommands(CLI::App& app) {
   RegisterNetworkCommand(app);
   RegisterAccessCommands(app);
   RegisterRecordPutCommand(app);
+  RegisterPatientCommands(app);
 }
 
 }  // namespace medledger::cli

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/exit_codes.h"
 #include "common/status.h"
@@ -25,7 +26,8 @@ void RegisterDemoCommand(CLI::App& app);
 void RegisterNetworkCommand(CLI::App& app);     // cli/network_cmd.cc
 void RegisterGovernanceCommands(CLI::App& app);  // cli/governance_cmds.cc
 void RegisterAccessCommands(CLI::App& app);      // cli/access_cmds.cc: record get, consent, audit, erase...
-void RegisterRecordPutCommand(CLI::App& app);    // cli/record_cmds.cc: record put, bench-ingest
+void RegisterRecordPutCommand(CLI::App& app);
+void RegisterPatientCommands(CLI::App& app);     // cli/patient_cmds.cc: consent, audit    // cli/record_cmds.cc: record put, bench-ingest
 
 // The process exit code (cli/exit_codes.h has the table).
 int ExitCode();
@@ -45,6 +47,11 @@ struct ClientOpts {
 };
 void AddClientOptions(CLI::App* cmd, ClientOpts* o, bool needs_key);
 Result<crypto::KeyPair> LoadKey(const std::string& path);
+// treatment, payment, operations, research, emergency -> TREAT, HPAYMT,
+// HOPERAT, HRESCH, ETREAT; anything else upper-cased (an ActReason code).
+std::string ToPurposeCode(const std::string& p);
+// "a,b" "c" -> a, b, c (empty parts dropped).
+std::vector<std::string> SplitComma(const std::vector<std::string>& in);
 
 // Where the binary finds its assets (demo data): next to the executable's
 // source tree, whatever the current directory.

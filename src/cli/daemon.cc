@@ -150,6 +150,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   d->fhir_.vault = d->vault_.get();
   d->fhir_.node_key = d->node_key_.get();
   d->fhir_.org = node_rec->org;
+  d->ctx_.org = node_rec->org;
   d->fhir_.data_dir = cfg.data_dir;
   d->fhir_.index_file_system = cfg.file_system;
   d->fhir_.journal_sync = cfg.journal_sync;

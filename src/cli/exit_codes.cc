@@ -4,20 +4,6 @@
 
 namespace medledger::cli {
 
-namespace {
-
-// The verdict reason of "transaction <id> rejected: <reason>: <detail>"
-// (ApiClient::Submit), or "" when the message is not a rejection.
-std::string_view RejectReason(std::string_view message) {
-  constexpr std::string_view kMarker = " rejected: ";
-  size_t at = message.find(kMarker);
-  if (at == std::string_view::npos) return {};
-  std::string_view rest = message.substr(at + kMarker.size());
-  return rest.substr(0, rest.find(':'));
-}
-
-}  // namespace
-
 StatusCode StatusCodeForHttp(int http_status) {
   switch (http_status) {
     case 401:
@@ -42,6 +28,16 @@ StatusCode StatusCodeForHttp(int http_status) {
     default:
       return http_status >= 500 ? StatusCode::kInternal : StatusCode::kInvalidArgument;
   }
+}
+
+// The verdict reason of "transaction <id> rejected: <reason>: <detail>"
+// (ApiClient::Submit), or "" when the message is not a rejection.
+std::string_view RejectReason(std::string_view message) {
+  constexpr std::string_view kMarker = " rejected: ";
+  size_t at = message.find(kMarker);
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = message.substr(at + kMarker.size());
+  return rest.substr(0, rest.find(':'));
 }
 
 Exit ExitForHttp(int http_status) {

@@ -55,4 +55,8 @@ Exit ExitForHttp(int http_status);
 // reason picks the code.
 Exit ExitForStatus(const Status& st);
 
+// The reason of such a rejection ("conflict", "not_found", ...); empty for
+// any other message.
+std::string_view RejectReason(std::string_view message);
+
 }  // namespace medledger::cli

@@ -10,6 +10,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/patient_keys.h"
 #include "cli/daemon.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
@@ -64,9 +65,25 @@ void RegisterLedgerCommands(CLI::App& app) {
   // keygen
   {
     auto* cmd = app.add_subcommand("keygen", "Create an Ed25519 key pair (file mode 0600); prints its public id");
-    static std::string out;
+    static std::string out, from, org, chain_id, url;
+    static bool derive = false;
     cmd->add_option("--out", out, "Key file to write")->required();
+    // A patient's key for one custodian, derived from the patient's seed
+    // (crypto/derive.h); docs/RECORDS.md, "One key per custodian".
+    cmd->add_flag("--derive", derive, "Derive the key for --org from the seed key file --from instead of a random one");
+    cmd->add_option("--from", from, "With --derive: the patient's seed key file");
+    cmd->add_option("--org", org, "With --derive: the custodian organisation the key is for");
+    cmd->add_option("--chain-id", chain_id, "With --derive: the chain the key is for (default: --url's)");
+    cmd->add_option("--url", url, "With --derive: a node whose chain id to use")->envname("MEDLEDGER_URL");
     cmd->callback([] {
+      if (derive) {
+        if (from.empty() || org.empty()) return Fail("--derive needs --from SEED_KEY_FILE and --org ORG", Exit::kUsage);
+        auto kp = DeriveKeyFile(from, org, chain_id, url, out);
+        if (!kp.ok()) return Fail(kp.status());
+        std::cout << kp->id() << std::endl;
+        return;
+      }
+      if (!from.empty() || !org.empty()) return Fail("--from and --org go with --derive", Exit::kUsage);
       if (std::filesystem::exists(out)) return Fail("refusing to overwrite existing key file " + out);
       auto kp = crypto::KeyPair::Generate();
       Status st = crypto::WriteKeyFile(out, kp);
