@@ -15,6 +15,8 @@ $(BUILD_DIR)/CMakeCache.txt:
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# Two organisations' nodes and etcd members in $(DEMO_DIR), org1's node on
+# $(DEMO_LISTEN), in the foreground: Ctrl-C stops every process it started.
 demo: build
 	$(BUILD_DIR)/medledger demo --data-dir $(DEMO_DIR) --listen $(DEMO_LISTEN)
 

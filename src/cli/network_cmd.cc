@@ -3,7 +3,8 @@
 // its admin key and node key in one shared genesis, every node ordering
 // through the etcd cluster.
 //
-// DIR/network.json  the layout (ports, names), written once; later runs of
+// DIR/network.json  the layout (ports, names), written once (node1's port
+//                   may move: NetworkOptions::first_listen); later runs of
 //                   `up` reuse it and restart whatever is not running
 // DIR/genesis.json  the shared genesis document
 // DIR/nodeI/        node I's data dir; keys/admin.key and keys/node.key
@@ -17,6 +18,9 @@
 // their log), so `up` returns; `down` stops them by PID (SIGTERM, then
 // SIGKILL after a grace period) after checking that the PID still runs the
 // process this network started (its command line names its data dir).
+//
+// `up` and `down` are NetworkUp and NetworkDown (cli/network.h), which
+// `medledger demo` also runs.
 #include <fcntl.h>
 #include <CLI/CLI.hpp>
 #include <cstring>
@@ -38,6 +42,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/network.h"
 #include "crypto/keyfile.h"
 #include "etcd/etcd_client.h"
 #include "etcd/etcd_process.h"
@@ -138,6 +143,12 @@ Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::str
   }
   if (pid == 0) {
     ::setsid();
+    // A parent that waits for SIGINT/SIGTERM with sigwait (`medledger demo`)
+    // blocks them, and a blocked mask survives exec: etcd would then ignore
+    // the SIGTERM that stops it.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     int in = ::open("/dev/null", O_RDONLY);
     int out = ::open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (in >= 0) ::dup2(in, 0);
@@ -209,13 +220,16 @@ Result<Layout> LoadLayout(const std::string& dir) {
 }
 
 // Creates keys, the genesis, every node's chain and network.json.
-Result<Layout> CreateNetwork(const std::string& dir, int n, const std::string& chain_id) {
+// `first_port` (0: a free one) is node1's.
+Result<Layout> CreateNetwork(const std::string& dir, int n, const std::string& chain_id, int first_port) {
   Layout l;
   l.dir = Abs(dir);
   std::error_code ec;
   fs::create_directories(l.dir, ec);
   if (ec) return Unavailable("cannot create " + l.dir + ": " + ec.message());
-  ML_ASSIGN_OR_RETURN(auto ports, FreePorts(3 * n));
+  // One spare, in case node1's own port is among those picked.
+  ML_ASSIGN_OR_RETURN(auto ports, FreePorts(3 * n + 1));
+  ports.erase(std::find(ports.begin(), ports.end() - 1, first_port));
   json orgs = json::array();
   for (int i = 0; i < n; ++i) {
     std::string keys = l.dir + "/node" + std::to_string(i + 1) + "/keys";
@@ -240,7 +254,7 @@ Result<Layout> CreateNetwork(const std::string& dir, int n, const std::string& c
   ML_RETURN_IF_ERROR(crypto::WriteFileAtomic(l.dir + "/genesis.json", genesis.dump(2) + "\n", 0644));
   l.doc = {{"chain_id", chain_id}, {"nodes", json::array()}, {"etcd", json::array()}};
   for (int i = 0; i < n; ++i) {
-    l.doc["nodes"].push_back({{"name", l.NodeName(i)}, {"port", ports[3 * i]}});
+    l.doc["nodes"].push_back({{"name", l.NodeName(i)}, {"port", i == 0 && first_port ? first_port : ports[3 * i]}});
     l.doc["etcd"].push_back(
         {{"name", l.EtcdName(i)}, {"client_port", ports[3 * i + 1]}, {"peer_port", ports[3 * i + 2]}});
     ML_RETURN_IF_ERROR(node::Chain::Init(l.NodeDir(i), genesis));
@@ -354,23 +368,46 @@ json Describe(const Layout& l) {
   return out;
 }
 
-Status Up(const std::string& dir, int n, const std::string& chain_id, const json& node_options) {
+// The port of "127.0.0.1:PORT" (0 for an empty string).
+Result<int> ListenPort(const std::string& listen) {
+  if (listen.empty()) return 0;
+  size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+  std::string port = colon == std::string::npos ? "" : listen.substr(colon + 1);
+  if (host != kHost && host != "localhost")
+    return InvalidArgument("the network's nodes listen on " + std::string(kHost) + ", not '" + listen + "'");
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535)
+    return InvalidArgument("'" + listen + "' is not HOST:PORT");
+  return std::stoi(port);
+}
+
+Status Up(const std::string& dir, const NetworkOptions& o, Layout* out) {
   Layout l;
+  ML_ASSIGN_OR_RETURN(int first_port, ListenPort(o.first_listen));
   auto existing = LoadLayout(dir);
   if (existing.ok()) {
     l = std::move(*existing);
-    if (n > 0 && size_t(n) != l.nodes())
+    if (o.nodes > 0 && size_t(o.nodes) != l.nodes())
       return FailedPrecondition(l.dir + " holds a network of " + std::to_string(l.nodes()) +
                                 " nodes; adding nodes is done by governance, not by 'network up'");
+    // Nodes publish their URL when they start (api/fhir_forward.h), so node1
+    // may move to another port between runs.
+    if (first_port != 0 && l.doc["nodes"][0]["port"].get<int>() != first_port &&
+        !RunningFromPidFile(l.dir + "/" + l.NodeName(0) + ".pid", l.NodeDir(0))) {
+      l.doc["nodes"][0]["port"] = first_port;
+      ML_RETURN_IF_ERROR(crypto::WriteFileAtomic(l.dir + "/network.json", l.doc.dump(2) + "\n", 0644));
+    }
   } else if (existing.status().code() == StatusCode::kNotFound) {
+    int n = o.nodes == 0 ? 3 : o.nodes;
     if (n < 1 || n > 16) return InvalidArgument("--nodes must be between 1 and 16");
-    ML_ASSIGN_OR_RETURN(l, CreateNetwork(dir, n, chain_id));
+    ML_ASSIGN_OR_RETURN(l, CreateNetwork(dir, n, o.chain_id, first_port));
   } else {
     return existing.status();
   }
-  if (!node_options.empty()) {
+  if (!o.node_options.empty()) {
     // Applies to the nodes this run starts, and to later runs.
-    for (const auto& [k, v] : node_options.items()) l.doc["node_options"][k] = v;
+    for (const auto& [k, v] : o.node_options.items()) l.doc["node_options"][k] = v;
     ML_RETURN_IF_ERROR(crypto::WriteFileAtomic(l.dir + "/network.json", l.doc.dump(2) + "\n", 0644));
   }
   for (size_t i = 0; i < l.members(); ++i)
@@ -384,7 +421,7 @@ Status Up(const std::string& dir, int n, const std::string& chain_id, const json
     }
   }
   for (size_t i : started) ML_RETURN_IF_ERROR(WaitNode(l, i, std::chrono::seconds(60)));
-  PrintJson(Describe(l));
+  *out = std::move(l);
   return Status::Ok();
 }
 
@@ -399,7 +436,7 @@ void StopPid(pid_t pid, const std::string& marker, std::chrono::milliseconds gra
   for (int i = 0; i < 100 && Running(pid, marker); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-Status Down(const std::string& dir) {
+Result<json> Down(const std::string& dir) {
   ML_ASSIGN_OR_RETURN(Layout l, LoadLayout(dir));
   json out = {{"stopped", json::array()}};
   // Nodes first, so none of them sees etcd disappear under it.
@@ -419,8 +456,7 @@ Status Down(const std::string& dir) {
     }
     fs::remove(pf);
   }
-  PrintJson(out);
-  return Status::Ok();
+  return out;
 }
 
 Status NetworkStatus(const std::string& dir, bool* all_agree) {
@@ -465,6 +501,14 @@ Status NetworkStatus(const std::string& dir, bool* all_agree) {
 
 }  // namespace
 
+Result<json> NetworkUp(const std::string& dir, const NetworkOptions& options) {
+  Layout l;
+  ML_RETURN_IF_ERROR(Up(dir, options, &l));
+  return Describe(l);
+}
+
+Result<json> NetworkDown(const std::string& dir) { return Down(dir); }
+
 void RegisterNetworkCommand(CLI::App& app) {
   auto* net = app.add_subcommand("network", "A local consortium: N etcd members and N organisation nodes on loopback");
   net->require_subcommand(1);
@@ -483,14 +527,20 @@ void RegisterNetworkCommand(CLI::App& app) {
     json node_options = json::object();
     if (checkpoint_interval >= 0) node_options["checkpoint_interval"] = uint64_t(checkpoint_interval);
     if (keep_blocks >= 0) node_options["etcd_keep_blocks"] = uint64_t(keep_blocks);
-    Status st = Up(dir, nodes == 0 && !fs::exists(dir + "/network.json") ? 3 : nodes, chain_id, node_options);
-    if (!st.ok()) Fail(st);
+    NetworkOptions o;
+    o.nodes = nodes;
+    o.chain_id = chain_id;
+    o.node_options = node_options;
+    auto r = NetworkUp(dir, o);
+    if (!r.ok()) return Fail(r.status());
+    PrintJson(*r);
   });
   auto* down = net->add_subcommand("down", "Stop every process of the network, by PID");
   down->add_option("--dir", dir, "Network directory")->required();
   down->callback([] {
-    Status st = Down(dir);
-    if (!st.ok()) Fail(st);
+    auto r = NetworkDown(dir);
+    if (!r.ok()) return Fail(r.status());
+    PrintJson(*r);
   });
   auto* status = net->add_subcommand("status", "Heights and state-root agreement of every node");
   status->add_option("--dir", dir, "Network directory")->required();
