@@ -15,12 +15,18 @@ using nlohmann::json;
 void AddPatientKeyOptions(CLI::App* cmd, PatientKeyOpts* o, bool many) {
   cmd->add_option("--seed", o->seed,
                   "The patient's seed key file: a key per custodian is derived from it here (instead of --key)");
+  // One value per occurrence: a vector option would otherwise swallow the
+  // command's positional argument (TYPE/ID, CONSENT_ID).
+  auto one_each = [](CLI::Option* opt) {
+    opt->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  };
   if (many)
-    cmd->add_option("--custodians", o->custodians, "With --seed: the custodian organisations (ORG1,ORG2,...)");
+    one_each(cmd->add_option("--custodians", o->custodians,
+                             "With --seed: the custodian organisations (ORG1,ORG2,...)"));
   else
-    cmd->add_option("--custodian", o->custodians, "With --seed: the custodian organisation");
-  cmd->add_option("--custodian-url", o->custodian_urls,
-                  "ORG=URL: a node of that custodian (default: found in the peer directory of --url)");
+    one_each(cmd->add_option("--custodian", o->custodians, "With --seed: the custodian organisation"));
+  one_each(cmd->add_option("--custodian-url", o->custodian_urls,
+                           "ORG=URL: a node of that custodian (default: found in the peer directory of --url)"));
   // A --key in the environment must not stop a --seed given on the line.
   if (auto* k = cmd->get_option_no_throw("--key")) k->required(false);
 }
