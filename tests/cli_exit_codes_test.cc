@@ -52,6 +52,28 @@ TEST(CliExitCodesTest, UsageErrorsExit2) {
   EXPECT_EQ(RunCli({"--version"}).exit_code, 0);
 }
 
+// The patient's seed options (cli/patient_keys.h): wrong combinations are
+// refused before any node is asked (nothing listens at --url).
+TEST(CliExitCodesTest, SeedOptionMisuseExits2) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  auto usage = [&](std::vector<std::string> args, const std::string& says) {
+    CommandResult r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+  };
+  usage({"keygen", "--derive", "--out", "/tmp/never.key", "--org", "org1"}, "--from");
+  usage({"keygen", "--out", "/tmp/never.key", "--org", "org1"}, "go with --derive");
+  usage({"audit", "--url", url, "--key", "/nonexistent", "--seed", "/nonexistent", "--custodians", "o1"},
+        "not both");
+  usage({"audit", "--url", url, "--seed", "/nonexistent", "--custodians", "o1", "--patient", "ab"}, "--patient");
+  usage({"consent", "revoke", "--url", url, "--key", "/nonexistent", "--group", "00ff"}, "--group needs --seed");
+  usage({"consent", "revoke", "--url", url, "--seed", "/nonexistent", "--custodians", "o1"}, "CONSENT_ID or --group");
+  usage({"record", "get", "--url", url, "--seed", "/nonexistent", "--purpose", "treatment", "Patient/1"},
+        "--seed needs --custodian");
+  usage({"erase", "--url", url, "--seed", "/nonexistent", "--custodian", "o1", "--custodian", "o1", "Patient/1"},
+        "named twice");
+}
+
 class CliExitCodesNodeTest : public ::testing::Test {
  protected:
   void SetUp() override {

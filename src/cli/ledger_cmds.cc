@@ -32,21 +32,6 @@ double MeasureBatchVerifyRate(const std::vector<model::Transaction>& txs, int th
 
 namespace {
 
-std::vector<std::string> SplitRoles(const std::vector<std::string>& in) {
-  std::vector<std::string> out;
-  for (const auto& s : in) {
-    size_t start = 0;
-    while (start <= s.size()) {
-      size_t comma = s.find(',', start);
-      std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
 // Submits and prints the committed transaction's summary.
 void SubmitAndReport(const ClientOpts& o, uint16_t type, const json& payload) {
   auto key = LoadKey(o.key);
@@ -201,7 +186,7 @@ void RegisterLedgerCommands(CLI::App& app) {
     reg->add_option("--org", reg_org, "Organisation (default: the signer's)");
     reg->add_option("--label", reg_label, "A non-identifying label");
     reg->callback([] {
-      json p = {{"pubkey", reg_pub}, {"roles", SplitRoles(reg_roles)}};
+      json p = {{"pubkey", reg_pub}, {"roles", SplitComma(reg_roles)}};
       if (!reg_org.empty()) p["org"] = reg_org;
       if (!reg_label.empty()) p["label"] = reg_label;
       SubmitAndReport(reg_o, model::tx::kIdentityRegister, p);

@@ -60,8 +60,10 @@ Result<std::vector<CustodianKey>> ResolvePatientKeys(const ClientOpts& c, const 
   std::vector<CustodianKey> out;
   if (!c.key.empty() && !p.seed.empty()) return InvalidArgument("give --key or --seed, not both");
   if (p.seed.empty()) {
-    if (!p.custodians.empty() && !p.custodian_urls.empty())
-      return InvalidArgument("--custodian-url goes with --seed");
+    // A key file is already one custodian's key: naming custodians would
+    // suggest a derivation that does not happen.
+    if (!p.custodians.empty() || !p.custodian_urls.empty())
+      return InvalidArgument("--custodian(s) and --custodian-url go with --seed; --key is already one custodian's key");
     ML_ASSIGN_OR_RETURN(auto key, LoadKey(c.key));
     out.push_back({"", std::move(key), c.url});
     return out;
