@@ -10,6 +10,7 @@ constexpr const char* kRoleNames[] = {
 constexpr uint32_t kAnyMember = kAllRoles;
 constexpr uint32_t kAdmins = kRoleOrgAdmin;
 constexpr uint32_t kPatientSide = kRolePatient | kRoleRepresentative;
+constexpr uint32_t kSupplyParties = kRoleManufacturer | kRoleDistributor | kRoleDispenser | kRoleRegulator;
 }  // namespace
 
 const char* RoleName(Role r) {
@@ -53,6 +54,11 @@ const std::vector<TxTypeInfo>& AllTxTypes() {
       {tx::kGovPropose, "governance.propose", kRoleOrgAdmin},
       {tx::kGovApprove, "governance.approve", kRoleOrgAdmin},
       {tx::kNodeStateRoot, "node.state_root", kRoleNode},
+      {tx::kEpcisCapture, "epcis.capture", kSupplyParties},
+      {tx::kGs1RegisterPrefix, "gs1.register_prefix", kRoleManufacturer},
+      {tx::kProductRecall, "product.recall", kRoleManufacturer},
+      {tx::kProductRecallClass, "product.recall_class", kRoleRegulator},
+      {tx::kProductCase, "product.case", kSupplyParties},
   };
   return kTypes;
 }

@@ -62,6 +62,12 @@ inline constexpr uint16_t kRecordLegalHold = 31;
 inline constexpr uint16_t kGovPropose = 40;
 inline constexpr uint16_t kGovApprove = 41;
 inline constexpr uint16_t kNodeStateRoot = 42;
+// Medicine supply chain (src/supply; docs/SUPPLY.md).
+inline constexpr uint16_t kEpcisCapture = 100;        // one EPCIS capture document, its events in order
+inline constexpr uint16_t kGs1RegisterPrefix = 101;   // bind a GS1 company prefix to the signer's org
+inline constexpr uint16_t kProductRecall = 102;       // the manufacturer recalls a lot
+inline constexpr uint16_t kProductRecallClass = 103;  // a regulator classifies a recall (I, II, III)
+inline constexpr uint16_t kProductCase = 104;         // quarantine / investigate / clear / illegitimate / close
 }  // namespace tx
 
 struct TxTypeInfo {
