@@ -1,0 +1,5 @@
+#include "epcis/cbv.h"
+
+namespace medledger::epcis {
+
+}  // namespace medledger::epcis

@@ -1,0 +1,5 @@
+#include "epcis/identifiers.h"
+
+namespace medledger::epcis {
+
+}  // namespace medledger::epcis

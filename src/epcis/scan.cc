@@ -1,0 +1,5 @@
+#include "epcis/scan.h"
+
+namespace medledger::epcis {
+
+}  // namespace medledger::epcis
