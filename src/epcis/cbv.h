@@ -25,12 +25,15 @@ enum class Vocab {
   kBizTransactionType,  // BTT-, urn:epcglobal:cbv:btt:
   kSourceDestType,      // SDT-, urn:epcglobal:cbv:sdt:
   kErrorReason,         // ER-, urn:epcglobal:cbv:er:
-  kSensorMeasurementType,  // https://gs1.org/voc/{Type} (gs1:Temperature)
+  kSensorMeasurementType,  // sensorReport type: https://gs1.org/voc/{Type} (gs1:Temperature)
+  kSensorException,        // sensorReport exception: https://gs1.org/voc/ALARM_CONDITION
+  kSensorComponent,        // sensorReport component: https://ref.gs1.org/cbv/Comp-x
 };
 
 // The EPCIS field the vocabulary fills, for messages: "bizStep",
 // "disposition", "bizTransaction type", "source/destination type",
-// "errorDeclaration reason", "sensorReport type".
+// "errorDeclaration reason", "sensorReport type", "sensorReport exception",
+// "sensorReport component".
 const char* VocabField(Vocab v);
 
 // The bare word for a CBV value in any of its forms; any other URI (it has a

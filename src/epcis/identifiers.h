@@ -90,7 +90,8 @@ struct Gs1Key {
 Result<Gs1Key> ParseGs1Uri(std::string_view uri);
 
 // True when `uri` is written in one of the GS1 syntaxes above: it starts with
-// urn:epc:id:, urn:epc:class: or urn:epc:idpat:, or it is an http(s) URI
+// urn:epc: (the tag and raw URNs included, which then fail to parse: an event
+// names identities, not tag encodings), or it is an http(s) URI
 // whose path holds a Digital Link primary-key AI (or short name) followed by
 // its value. Such a URI must then parse; anything else (a user vocabulary
 // URI, urn:epcglobal:cbv:bt:...) is not a GS1 key and is kept as given.
