@@ -16,10 +16,14 @@
 //   gsin   -> /402/{17}         itip  -> /8006/{18}/21/{serial}
 //   upui   -> /01/{14}/235/{tpx}   pgln  -> /417/{13}
 //   lgtin  -> /01/{14}/10/{lot} (class)   idpat:sgtin:CP.REF.* -> /01/{14} (class)
+//   idpat for grai, gdti, sgcn, cpi, itip, upui -> the key without serial (class)
 // A Digital Link keeps only its identifying path: the CPV (AI 22) is dropped,
 // and a lot is dropped when a serial is present (the finest level wins);
 // 8/12/13-digit GTINs are padded to 14. Short names (gtin, ser, lot, gln,
-// sscc, ...) are read as their AIs.
+// sscc, ...) are read as their AIs. A Digital Link's /254/0 is kept (only the
+// URN spells "no extension" as 0), as the reference hash implementation does.
+// Not read: the compressed Digital Link form, and AI 8019 (SRIN) after a
+// GSRN; both are refused or, when not recognisable, kept as given.
 //
 // Check digits are verified, never silently repaired: a wrong one is
 // InvalidArgument. All functions are pure and thread-safe. Error messages

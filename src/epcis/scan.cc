@@ -207,6 +207,8 @@ Result<ProductIdentifier> ParseProductDigitalLink(std::string_view uri, int curr
 }
 
 Result<ProductIdentifier> ParseScannedIdentifier(std::string_view scanned, int current_year) {
+  // Keyboard-wedge scanners end a scan with Enter.
+  while (!scanned.empty() && (scanned.back() == '\n' || scanned.back() == '\r')) scanned.remove_suffix(1);
   if (scanned.substr(0, 7) == "http://" || scanned.substr(0, 8) == "https://") {
     return ParseProductDigitalLink(scanned, current_year);
   }

@@ -31,7 +31,7 @@ inline constexpr std::string_view kIncompleteIdentifier = "incomplete identifier
 
 // Reads any of the three forms above (a Digital Link when it starts with
 // http:// or https://, the parenthesised form when it starts with '(',
-// else an element string). InvalidArgument naming the AI and the problem
+// else an element string), ignoring a trailing CR/LF. InvalidArgument naming the AI and the problem
 // for malformed input (bad check digit, bad date, unknown AI in a position
 // where its length cannot be known, a value too long, a duplicate AI with a
 // different value); exactly kIncompleteIdentifier when one of the four

@@ -27,6 +27,7 @@ TEST(Scan, ElementStringWithAndWithoutSymbologyIdentifier) {
   ExpectPack(MustParse("0100361414123458" "17261231" "10LOT9" + kGs + "21SN12345"));
   // Any order; a leading FNC1 (GS) and a trailing GS are tolerated.
   ExpectPack(MustParse(kGs + "21SN12345" + kGs + "10LOT9" + kGs + "17261231" "0100361414123458" + kGs));
+  ExpectPack(MustParse("]d2" "0100361414123458" "17261231" "10LOT9" + kGs + "21SN12345\r\n"));  // keyboard wedge
   ExpectPack(MustParse("]Q3" "21SN12345" + kGs + "0100361414123458" "10LOT9" + kGs + "17261231"));
 }
 
