@@ -54,7 +54,7 @@ const std::vector<TxTypeInfo>& AllTxTypes() {
       {tx::kGovPropose, "governance.propose", kRoleOrgAdmin},
       {tx::kGovApprove, "governance.approve", kRoleOrgAdmin},
       {tx::kNodeStateRoot, "node.state_root", kRoleNode},
-      {tx::kEpcisCapture, "epcis.capture", kSupplyParties},
+      {tx::kEpcisCapture, "epcis.capture", kSupplyParties | kRoleNode},  // the party, or its organisation's node
       {tx::kGs1RegisterPrefix, "gs1.register_prefix", kRoleManufacturer},
       {tx::kProductRecall, "product.recall", kRoleManufacturer},
       {tx::kProductRecallClass, "product.recall_class", kRoleRegulator},

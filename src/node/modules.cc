@@ -2,6 +2,7 @@
 
 #include "records/register.h"
 #include "state/governance.h"
+#include "supply/register.h"
 
 namespace medledger::node {
 
@@ -9,6 +10,7 @@ std::unique_ptr<state::Executor> MakeExecutor() {
   auto exec = state::Executor::Core();
   exec->AddModule(std::make_unique<state::GovernanceModule>());
   records::RegisterRecordModules(*exec);
+  supply::RegisterSupplyModules(*exec);
   return exec;
 }
 

@@ -15,11 +15,13 @@ namespace {
 
 constexpr const char* kAddMember = "add_member";
 constexpr const char* kRemoveMember = "remove_member";
+constexpr const char* kGs1Prefix = "gs1_prefix";
 constexpr size_t kMaxNodes = 16;
 
 [[noreturn]] void Bad(std::string msg) { throw PayloadError{Verdict::No(Reject::kInvalidPayload, std::move(msg))}; }
 
 std::string ProposalKey(std::string_view id) { return kProposalPrefix + std::string(id); }
+std::string Gs1GrantKey(std::string_view prefix) { return kGs1PrefixGrantPrefix + std::string(prefix); }
 
 bool IsLowerHex(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -86,6 +88,13 @@ std::vector<crypto::PublicKey> KeysOf(const json& org) {
 
 // The rules an action must meet, checked at proposal and again at execution.
 Verdict CheckAction(const StateReader& st, const ChainParams& params, const ProposalInfo& p) {
+  if (p.action == kGs1Prefix) {
+    auto org = LoadOrg(st, p.org_id);
+    if (!org) return Verdict::No(Reject::kNotFound, "organisation '" + p.org_id + "' does not exist");
+    if (!org->active) return Verdict::No(Reject::kConflict, "organisation '" + p.org_id + "' was removed");
+    if (st.Get(Gs1GrantKey(p.prefix))) return Verdict::No(Reject::kConflict, "GS1 prefix " + p.prefix + " is already approved");
+    return Verdict::Accept();
+  }
   if (p.action == kAddMember) {
     if (LoadOrg(st, p.org_id)) return Verdict::No(Reject::kConflict, "organisation '" + p.org_id + "' already exists");
     for (const auto& k : KeysOf(p.org))
@@ -104,7 +113,13 @@ Verdict CheckAction(const StateReader& st, const ChainParams& params, const Prop
 }
 
 void Execute(TxContext& ctx, ProposalInfo& p) {
-  if (p.action == kAddMember) {
+  if (p.action == kGs1Prefix) {
+    // A grant, not the binding: the organisation's manufacturer then
+    // registers the prefix (src/supply, gs1.register_prefix), which checks
+    // overlaps with the prefixes already bound.
+    ctx.Put(Gs1GrantKey(p.prefix),
+            EncodeState({{"org", p.org_id}, {"proposal_id", p.id}, {"height", int64_t(ctx.height)}}));
+  } else if (p.action == kAddMember) {
     OrgRecord org;
     org.id = p.org_id;
     org.name = p.org.at("name").get<std::string>();
@@ -165,8 +180,13 @@ Verdict Propose(TxContext& ctx) {
     p.org_id = p.org["id"].get<std::string>();
   } else if (action == kRemoveMember) {
     p.org_id = RequireString(pl, "org_id", 64);
+  } else if (action == kGs1Prefix) {
+    p.org_id = RequireString(pl, "org_id", 64);
+    p.prefix = RequireString(pl, "prefix", 12);
+    if (p.prefix.size() < 6 || !std::all_of(p.prefix.begin(), p.prefix.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      Bad("'prefix' must be a GS1 company prefix of 6 to 12 digits");
   } else {
-    Bad("'action' must be add_member or remove_member");
+    Bad("'action' must be add_member or remove_member or gs1_prefix");
   }
   p.action = action;
   uint64_t window = ctx.params.max_expiry_window;
@@ -232,6 +252,7 @@ json ProposalInfo::ToJson() const {
             {"executed", executed},
             {"executed_at", int64_t(executed_at)}};
   if (!org.is_null()) j["org"] = org;
+  if (!prefix.empty()) j["prefix"] = prefix;
   return j;
 }
 
@@ -242,6 +263,7 @@ std::optional<ProposalInfo> ProposalInfo::FromJson(const json& j) {
     p.action = j.at("action").get<std::string>();
     p.org_id = j.at("org_id").get<std::string>();
     if (j.contains("org")) p.org = j["org"];
+    if (j.contains("prefix")) p.prefix = j["prefix"].get<std::string>();
     p.proposer = j.at("proposer").get<std::string>();
     p.proposer_org = j.at("proposer_org").get<std::string>();
     p.created_at = uint64_t(j.at("created_at").get<int64_t>());

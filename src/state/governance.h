@@ -30,6 +30,11 @@
 //       of the organisation (revoked_key), its node can no longer sign blocks
 //       (node::Chain::ApplyBlock, the audit), and its transactions in earlier
 //       blocks stay valid.
+//     gs1_prefix: {org_id, prefix} approves a GS1 company prefix (6..12
+//       digits) for an active organisation: "gov/gs1_prefix/<prefix>" =
+//       {org, proposal_id, height}. The organisation's manufacturer then
+//       binds it with gs1.register_prefix (src/supply, docs/SUPPLY.md),
+//       which a chain of more than one organisation requires.
 //   An approval of an executed or expired proposal, or a second one from the
 //   same organisation, is rejected (conflict). The execution's own rules are
 //   checked again when it runs (state may have changed since the proposal);
@@ -55,9 +60,10 @@ class GovernanceModule : public Module {
 
 struct ProposalInfo {
   std::string id;
-  std::string action;           // "add_member" | "remove_member"
+  std::string action;           // "add_member" | "remove_member" | "gs1_prefix"
   std::string org_id;           // the organisation added or removed
   nlohmann::json org;           // add_member: {id, name, admin, nodes}; else null
+  std::string prefix;           // gs1_prefix: the GS1 company prefix; else empty
   std::string proposer;         // public id of the proposing key
   std::string proposer_org;
   uint64_t created_at = 0;      // height
@@ -73,6 +79,8 @@ struct ProposalInfo {
 };
 
 inline constexpr const char* kProposalPrefix = "gov/proposal/";
+// Approved GS1 company prefixes (action gs1_prefix): key prefix + prefix.
+inline constexpr const char* kGs1PrefixGrantPrefix = "gov/gs1_prefix/";
 
 std::optional<ProposalInfo> LoadProposal(const StateReader& st, std::string_view id);
 // All proposals, in proposal id order.

@@ -178,6 +178,7 @@ class Runner {
                  {"organisations", orgs_}};
     o.governance = true;
     o.records = true;
+    o.supply = true;
     if (auto g = state::BuildGenesis(o.genesis); !g.ok())
       return Error(line, "the genesis of the org and threshold lines is refused: " + g.status().ToString());
     chain_ = std::make_unique<TestChain>(std::move(o));

@@ -9,6 +9,7 @@
 #include "records/register.h"
 #include "state/genesis.h"
 #include "state/governance.h"
+#include "supply/register.h"
 
 namespace medledger::testing {
 
@@ -64,6 +65,7 @@ TestChain::TestChain(Options options)
   // The order node/modules.cc (MakeExecutor) uses.
   if (options_.governance) exec->AddModule(std::make_unique<state::GovernanceModule>());
   if (options_.records) records::RegisterRecordModules(*exec);
+  if (options_.supply) supply::RegisterSupplyModules(*exec);
   auto g = state::BuildGenesis(options_.genesis);
   EXPECT_TRUE(g.ok()) << g.status().ToString();
   if (!g.ok()) return;
