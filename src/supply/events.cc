@@ -257,13 +257,13 @@ bool Matches(const StoredEvent& e, const EventQuery& q) {
   if (!q.include_retracted && e.retracted) return false;
   if (!q.event_types.empty() && !AnyOf(q.event_types, TypeName(f.type))) return false;
   if (!q.match_epc.empty() || !q.match_any_epc.empty()) {
-    bool hit = AnyIn(q.match_epc, f.epcs) || AnyIn(q.match_epc, f.children) || AnyIn(q.match_epc, f.inputs) ||
-               AnyIn(q.match_epc, f.outputs);
-    if (!q.match_epc.empty() && !hit) return false;
-    if (!q.match_any_epc.empty() && !(AnyIn(q.match_any_epc, f.epcs) || AnyIn(q.match_any_epc, f.children) ||
-                                      AnyIn(q.match_any_epc, f.inputs) || AnyIn(q.match_any_epc, f.outputs) ||
-                                      AnyOf(q.match_any_epc, f.parent)))
-      return false;
+    // The children an emptying aggregation released count as its childEPCs.
+    auto named = [&](const std::vector<std::string>& want) {
+      return AnyIn(want, f.epcs) || AnyIn(want, f.children) || AnyIn(want, e.released) || AnyIn(want, f.inputs) ||
+             AnyIn(want, f.outputs);
+    };
+    if (!q.match_epc.empty() && !named(q.match_epc)) return false;
+    if (!q.match_any_epc.empty() && !(named(q.match_any_epc) || AnyOf(q.match_any_epc, f.parent))) return false;
   }
   if (!q.match_parent.empty() && !AnyOf(q.match_parent, f.parent)) return false;
   if (!q.match_epc_class.empty() && !AnyIn(q.match_epc_class, f.classes)) return false;
@@ -332,7 +332,7 @@ Result<EventPage> QueryEvents(const state::StateReader& st, const EventQuery& q,
     // The time index is in time order, not seq order: collect the range's
     // seqs, then read them in seq order.
     std::vector<std::pair<uint64_t, std::string>> seqs;
-    const std::string prefix = IndexPrefix(kIxTime, "");
+    const std::string prefix = "sup/ix/time/";
     std::string from = *q.ge_event_time_ms > 0 ? Pad(uint64_t(*q.ge_event_time_ms - 1)) + "/" + std::string(20, '9') : "";
     ScanAfter(st, prefix, from, [&](std::string_view key, const Bytes& val) {
       std::string_view rest = key.substr(prefix.size());
