@@ -12,6 +12,8 @@
 #include "model/tx_types.h"
 #include "model/verdict.h"
 #include "state/genesis.h"
+#include "supply/capture.h"
+#include "supply/verify.h"
 #include "testing/test_chain.h"
 
 namespace medledger::testing {
@@ -118,8 +120,12 @@ class Runner {
     if (op == "tx") return Tx(line, rest);
     if (op == "block") return Block(line, rest);
     if (op == "root") return Root(line, rest);
+    if (op == "capture") return Capture(line, rest);
+    if (op == "outcome") return Outcome(line, rest);
+    if (op == "verify") return VerifyPack(line, rest);
     return Error(line, "unknown statement '" + std::string(op) +
-                           "' (key, org, threshold, tx, expect, block, root; # starts a comment)");
+                           "' (key, org, threshold, tx, expect, block, root, capture, outcome, verify; # starts a "
+                           "comment)");
   }
 
   bool DeclareKeys(int line, std::string_view rest) {
@@ -248,6 +254,87 @@ class Runner {
     if (!t.ok()) return Error(line, "the payload cannot be a transaction: " + t.status().ToString());
     pending_.push_back({std::move(*t), line, 0, "", "", std::string(type) + " signed by " + std::string(signer)});
     if (summary_) summary_->transactions++;
+    return true;
+  }
+
+  // capture <signer> <party> <word> <JSON array of EPCIS events>: an
+  // epcis.capture of those events as one EPCISDocument, its HTTP request
+  // signed by <party> (signature base covering @method, @path and
+  // content-digest), submitted by <signer>; capture id $id:<word>.
+  bool Capture(int line, std::string_view rest) {
+    std::string_view signer = NextWord(rest), party = NextWord(rest), word = NextWord(rest);
+    if (signer.empty() || party.empty() || word.empty() || rest.empty())
+      return Error(line, "usage: capture <signer> <party> <word> <JSON array of events>");
+    const auto* s = FindKey(signer);
+    const auto* p = FindKey(party);
+    if (!s || !p) return Error(line, "unknown key '" + std::string(s ? party : signer) + "' (declare it with a key line)");
+    if (!EnsureChain(line)) return false;
+    std::string text;
+    if (!Substitute(line, rest, &text)) return false;
+    json events;
+    try {
+      events = json::parse(text);
+    } catch (const json::exception& e) {
+      return Error(line, std::string("bad JSON events: ") + e.what());
+    }
+    if (!events.is_array()) return Error(line, "capture takes a JSON array of events");
+    std::string doc = json{{"@context", {"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"}},
+                           {"type", "EPCISDocument"},
+                           {"schemaVersion", "2.0"},
+                           {"creationDate", "2024-01-01T00:00:00.000Z"},
+                           {"epcisBody", {{"eventList", events}}}}
+                          .dump();
+    std::string digest = supply::ContentDigest(doc);
+    std::string base = "\"@method\": POST\n\"@path\": /epcis/capture\n\"content-digest\": " + digest +
+                       "\n\"@signature-params\": (\"@method\" \"@path\" \"content-digest\");created=1;keyid=\"" +
+                       p->id() + "\";alg=\"ed25519\"";
+    json payload = {{"capture_id", Id(std::string(word))}, {"document", doc},  {"content_digest", digest},
+                    {"party", p->id()},                   {"signature_base", base},
+                    {"signature", ToHex(p->Sign(ToBytes(base)))}};
+    auto t = chain_->TryTx(*s, model::tx::kEpcisCapture, payload);
+    if (!t.ok()) return Error(line, "the capture cannot be a transaction: " + t.status().ToString());
+    pending_.push_back({std::move(*t), line, 0, "", "", "epcis.capture " + std::string(word) + " signed by " + std::string(signer)});
+    if (summary_) summary_->transactions++;
+    return true;
+  }
+
+  // outcome <word> <i> <ok|suspect|duplicate> [<text>]: the outcome of event
+  // i (from 0) of capture <word>; <text> must occur in its reason.
+  bool Outcome(int line, std::string_view rest) {
+    std::string word(NextWord(rest)), index(NextWord(rest)), want(NextWord(rest));
+    auto i = ParseCount(index);
+    if (word.empty() || !i || (want != "ok" && want != "suspect" && want != "duplicate"))
+      return Error(line, "usage: outcome <capture word> <event index> ok|suspect|duplicate [<text in the reason>]");
+    if (!EnsureChain(line)) return false;
+    if (!pending_.empty()) ExecuteBlock();
+    auto rec = supply::GetCapture(chain_->state, Id(word));
+    if (!rec || *i >= rec->events.size()) {
+      Mismatch(line, "capture " + word + (rec ? " has no event " + index : " was not recorded"));
+      return true;
+    }
+    const auto& o = rec->events[*i];
+    if (o.outcome != want || o.reason.find(rest) == std::string::npos)
+      Mismatch(line, "capture " + word + " event " + index + ": expected " + want +
+                         (rest.empty() ? "" : " with \"" + std::string(rest) + "\"") + ", got " + o.outcome +
+                         (o.reason.empty() ? "" : ": \"" + o.reason + "\""));
+    return true;
+  }
+
+  // verify <gtin14> <serial> <lot> <expiry YYYY-MM-DD> <today YYYY-MM-DD> <status>:
+  // what a pharmacist's verification answers (supply::Verify).
+  bool VerifyPack(int line, std::string_view rest) {
+    std::string w[6];
+    for (auto& x : w) x = NextWord(rest);
+    if (w[5].empty() || !rest.empty())
+      return Error(line, "usage: verify <gtin14> <serial> <lot> <expiry YYYY-MM-DD> <today YYYY-MM-DD> <status>");
+    if (!EnsureChain(line)) return false;
+    if (!pending_.empty()) ExecuteBlock();
+    auto v = supply::Verify(chain_->state, w[0], w[1], w[2], w[3], w[4]);
+    if (v.status != w[5]) {
+      std::string flags;
+      for (const auto& f : v.flags) flags += (flags.empty() ? "" : ",") + f;
+      Mismatch(line, "verify " + w[0] + " " + w[1] + ": expected " + w[5] + ", got " + v.status + " (flags " + flags + ")");
+    }
     return true;
   }
 

@@ -5,7 +5,7 @@
 //
 // A scenario file runs top to bottom on a fresh chain in memory
 // (testing::TestChain with the modules a node runs: identity, anchor,
-// governance, records, consent, access, erasure, legal hold). One statement
+// governance, records, consent, access, erasure, legal hold, supply chain). One statement
 // per line; words are separated by blanks; leading and trailing blanks do not
 // count.
 //
@@ -57,6 +57,24 @@
 //                     <text>, when given, must occur in the verdict's detail:
 //                     several rules share one reason, and the text says which
 //                     one is meant.
+//
+// Supply chain (src/supply, docs/SUPPLY.md)
+//
+//   capture <signer> <party> <word> <json array>
+//                     An epcis.capture transaction: the events (a JSON array
+//                     of EPCIS 2.0 events, $ substitutions as for tx) in one
+//                     EPCISDocument with the standard @context, its HTTP
+//                     request signed by key <party>, submitted by key
+//                     <signer>, capture id $id:<word>. Needs its expect line,
+//                     like tx.
+//   outcome <word> <i> ok|suspect|duplicate [<text>]
+//                     Executes the open block, then checks the outcome of
+//                     event <i> (from 0) of capture <word>; <text> must occur
+//                     in its reason.
+//   verify <gtin14> <serial> <lot> <expiry> <today> <status>
+//                     Executes the open block, then checks the status the
+//                     product verification answers (supply::Verify; dates
+//                     YYYY-MM-DD).
 //
 // Blocks
 //
