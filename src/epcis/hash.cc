@@ -81,10 +81,17 @@ class PreHasher {
     return CanonString(*word, ctx);
   }
 
+  // Fields whose values are codes, never IRIs: written trimmed, so that a
+  // context cannot turn "+01:00" into an IRI by declaring a prefix "+01".
+  static bool IsCode(std::string_view name) {
+    return name == "eventTimeZoneOffset" || name == "action" || name == "uom" || name == "hexBinaryValue";
+  }
+
   // "name=value" for a present scalar; "" when absent.
   static Result<std::string> Field(const JsonValue& obj, std::string_view name, const Context& ctx) {
     const JsonValue* v = obj.Get(name);
     if (!v || v->is_null()) return std::string();
+    if (IsCode(name) && v->is_string()) return std::string(name) + "=" + std::string(Trim(v->text()));
     ML_ASSIGN_OR_RETURN(std::string value, CanonScalar(*v, ctx));
     return std::string(name) + "=" + value;
   }
