@@ -224,6 +224,40 @@ TEST(DocumentTest, RefusesUnknownVocabularyAndFields) {
             "in @context");
 }
 
+TEST(DocumentTest, RefusesMalformedStructuredFields) {
+  EXPECT_EQ(Refusal(Doc(R"({"type": "TransformationEvent", "eventTime": "2024-03-01T12:00:00Z",
+    "eventTimeZoneOffset": "+00:00", "action": "ADD", "inputEPCList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+    "outputEPCList": ["urn:epc:id:sgtin:0614141.107346.3000"]})")),
+            "epcisBody.eventList[0].action: not a field of TransformationEvent");
+  EXPECT_EQ(Refusal(Edited(R"("action": "ADD")", R"("action": "ADD", "bizTransactionList": [{"type": "po",
+    "bizTransaction": "urn:epcglobal:cbv:bt:0614141000005:1", "note": "x"}])")),
+            "epcisBody.eventList[0].bizTransactionList[0].note: not a field of a business transaction (type, "
+            "bizTransaction)");
+  EXPECT_EQ(Refusal(Edited(R"("action": "ADD")", R"("action": "ADD", "sourceList": [{"source":
+    "urn:epc:id:pgln:0614141.00000"}])")),
+            "epcisBody.eventList[0].sourceList[0].type: required");
+  EXPECT_EQ(Refusal(Edited(R"("action": "ADD")", R"("action": "ADD", "persistentDisposition": {"set": []})")),
+            "epcisBody.eventList[0].persistentDisposition.set: must be a non-empty array");
+  EXPECT_EQ(Refusal(Edited(R"("action": "ADD")", R"("action": "ADD", "sensorElementList": [{"sensorReport":
+    [{"value": 3}]}])")),
+            "epcisBody.eventList[0].sensorElementList[0].sensorReport[0].type: required");
+  EXPECT_EQ(Refusal(Edited(R"("action": "ADD")", R"("action": "ADD", "sensorElementList": [{"sensorReport":
+    [{"type": "Temperature", "value": "26"}]}])")),
+            "epcisBody.eventList[0].sensorElementList[0].sensorReport[0].value: must be a number");
+  EXPECT_EQ(Refusal(Edited(R"("action": "ADD")", R"("action": "ADD", "sensorElementList": [{"sensorReport":
+    [{"type": "Temprature"}]}])")),
+            "epcisBody.eventList[0].sensorElementList[0].sensorReport[0].type: unknown sensorReport type "
+            "'Temprature'");
+  EXPECT_EQ(Refusal(Edited(R"("action": "ADD")", R"("action": "ADD", "quantityList": [{"epcClass":
+    "urn:epc:class:lgtin:0614141.107346.L42", "quantity": "12"}])")),
+            "epcisBody.eventList[0].quantityList[0].quantity: must be a number");
+  EXPECT_EQ(Refusal(Edited(R"("action": "ADD")", R"("action": "ADD", "errorDeclaration": {"reason": "incorrect_data"})")),
+            "epcisBody.eventList[0].errorDeclaration.declarationTime: required");
+  EXPECT_EQ(Refusal(std::string(R"({"@context": [)") + kContext + R"(], "type": "EPCISQueryDocument",
+    "epcisBody": {"queryResults": {"resultsBody": {"eventList": []}}}})"),
+            "epcisBody.queryResults.queryName: required");
+}
+
 TEST(DocumentTest, KeepsDeclaredExtensions) {
   std::string event = Commissioning(R"(, "acme:batch": {"acme:line": 3, "acme:shift": ["a", "b"]},
                                         "https://ns.example.com/v/plain": "x")");
