@@ -109,6 +109,12 @@ TEST_F(CaptureTest, EventsAreStoredAsReceived) {
   EXPECT_EQ(stored->facts.party, mfr.id());
   EXPECT_EQ(stored->facts.lot, "LOT1");
   EXPECT_EQ(stored->facts.classes, std::vector<std::string>{"https://id.gs1.org/01/" + gtin + "/10/LOT1"});
+  EventQuery q;
+  q.match_epc_class = stored->facts.classes;
+  auto page = QueryEvents(c.state, q, "", 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].facts.hash, HashHex(out[0].hash));
 }
 
 }  // namespace

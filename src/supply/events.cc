@@ -318,6 +318,8 @@ Result<EventPage> QueryEvents(const state::StateReader& st, const EventQuery& q,
     drive(kIxEpc, q.match_any_epc, true);
   } else if (!q.match_parent.empty()) {
     drive(kIxEpc, q.match_parent, true);
+  } else if (!q.match_epc_class.empty()) {
+    drive(kIxEpc, q.match_epc_class, true);  // quantity classes are indexed with role q
   } else if (!q.lots.empty()) {
     drive(kIxLot, q.lots, false);
   } else if (!q.biz_locations.empty()) {

@@ -74,6 +74,9 @@ TEST_F(Query, EachIndexAndPagingInLedgerOrder) {
   q.ge_expiry = "2030-01-01";
   EXPECT_EQ(Steps(q), std::vector<std::string>{"commissioning"});
   q = {};
+  q.match_epc_class = {"https://id.gs1.org/01/" + gtin + "/10/LOT1"};
+  EXPECT_TRUE(Steps(q).empty());
+  q = {};
   q.event_types = {"AggregationEvent"};
   EXPECT_EQ(Steps(q), (std::vector<std::string>{"packing", "unpacking"}));
 
