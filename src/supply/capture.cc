@@ -157,10 +157,13 @@ Verdict CaptureModule::Apply(state::TxContext& ctx) {
   if (!id) return Verdict::No(Reject::kNotFound, "party is not a registered identity");
   if (!id->active() && id->revoked_at <= ctx.height) return Verdict::No(Reject::kRevokedKey, "party's key is revoked");
   if (!id->Has(kSupplyRoles))
-    return Verdict::No(Reject::kRoleNotPermitted, "party has no supply-chain role (manufacturer, distributor, dispenser, regulator)");
-  if (id->org != ctx.signer.org) return Verdict::No(Reject::kRoleNotPermitted, "party belongs to another organisation than the submitter");
+    return Verdict::No(Reject::kRoleNotPermitted,
+                       "party has no supply-chain role (manufacturer, distributor, dispenser, regulator)");
+  if (id->org != ctx.signer.org)
+    return Verdict::No(Reject::kRoleNotPermitted, "party belongs to another organisation than the submitter");
   if (ctx.tx.signer != party && !ctx.signer.Has(model::kRoleNode))
-    return Verdict::No(Reject::kRoleNotPermitted, "a capture is submitted by its party or by a node of the party's organisation");
+    return Verdict::No(Reject::kRoleNotPermitted,
+                       "a capture is submitted by its party or by a node of the party's organisation");
 
   auto doc = epcis::ParseDocument(document);
   if (!doc.ok()) BadPayload("document: " + doc.status().message());

@@ -9,7 +9,9 @@ namespace {
 
 class CaptureTest : public SupplyTest {
  protected:
-  std::string Doc() { return Document(json::array({ev.Commission({Sgtin(gtin, "C1")}, mfr_gln, "LOT1", "2030-12-31")})); }
+  std::string Doc() {
+    return Document(json::array({ev.Commission({Sgtin(gtin, "C1")}, mfr_gln, "LOT1", "2030-12-31")}));
+  }
   model::Verdict Submit(const crypto::KeyPair& signer, const json& payload) {
     return c.Do(signer, tx::kEpcisCapture, payload);
   }
@@ -69,14 +71,17 @@ TEST_F(CaptureTest, ThePartyOrANodeOfItsOrganisationSubmits) {
   EXPECT_EQ(GetCapture(c.state, Id("n1"))->signer, Key(2).id());
   // dist's node cannot submit mfr's capture; nor can another supply key of
   // the organisation that is not the party.
-  EXPECT_TRUE(Has(Submit(Key(4), CapturePayload(mfr, Id("n2"), Doc())), Reject::kRoleNotPermitted, "another organisation"));
+  EXPECT_TRUE(
+      Has(Submit(Key(4), CapturePayload(mfr, Id("n2"), Doc())), Reject::kRoleNotPermitted, "another organisation"));
   c.Register(Key(std::string("mfr-b")), {"manufacturer"}, "mfr");
   EXPECT_TRUE(Has(Submit(Key(std::string("mfr-b")), CapturePayload(mfr, Id("n3"), Doc())), Reject::kRoleNotPermitted,
                   "submitted by its party"));
   // The party must hold a supply role: mfr's admin does not.
-  EXPECT_TRUE(Has(Submit(Key(2), CapturePayload(Key(1), Id("n4"), Doc())), Reject::kRoleNotPermitted, "no supply-chain role"));
+  EXPECT_TRUE(
+      Has(Submit(Key(2), CapturePayload(Key(1), Id("n4"), Doc())), Reject::kRoleNotPermitted, "no supply-chain role"));
   // ...and be registered, and not revoked.
-  EXPECT_TRUE(Has(Submit(Key(2), CapturePayload(Key(99), Id("n5"), Doc())), Reject::kNotFound, "not a registered identity"));
+  EXPECT_TRUE(
+      Has(Submit(Key(2), CapturePayload(Key(99), Id("n5"), Doc())), Reject::kNotFound, "not a registered identity"));
   ASSERT_TRUE(c.Do(mfr, tx::kIdentityRevoke, {{"pubkey", mfr.id()}}).ok());
   EXPECT_TRUE(Has(Submit(Key(2), CapturePayload(mfr, Id("n6"), Doc())), Reject::kRevokedKey, "revoked"));
 }

@@ -53,7 +53,8 @@ Verdict CaseModule::Apply(state::TxContext& ctx) {
   auto note = OptionalCode(p, "note_code");
   auto ref = OptionalCode(p, "fda3911_ref");
   if (step == "illegitimate" && !ref) BadPayload("an illegitimate determination needs 'fda3911_ref' (FDA Form 3911)");
-  if (ref && step != "illegitimate" && step != "close") BadPayload("'fda3911_ref' goes with illegitimate or close only");
+  if (ref && step != "illegitimate" && step != "close")
+    BadPayload("'fda3911_ref' goes with illegitimate or close only");
 
   const std::string oid = SgtinOid(gtin, serial);
   auto obj = LoadObject(ctx.state, oid);
@@ -70,13 +71,16 @@ Verdict CaseModule::Apply(state::TxContext& ctx) {
     if (Resolve(src, *obj).org == ctx.signer.org) as = "custodian";
   }
   if (as.empty())
-    return Verdict::No(Reject::kRoleNotPermitted, "only the pack's custodian, its manufacturer or a regulator acts on its case");
+    return Verdict::No(Reject::kRoleNotPermitted,
+                       "only the pack's custodian, its manufacturer or a regulator acts on its case");
 
   const std::string key = CaseKey(oid);
-  json doc = LoadDoc(ctx.state, key).value_or(json{{"gtin", gtin}, {"serial", serial}, {"step", ""}, {"history", json::array()}});
+  json doc = LoadDoc(ctx.state, key)
+                 .value_or(json{{"gtin", gtin}, {"serial", serial}, {"step", ""}, {"history", json::array()}});
   std::string current = doc.value("step", "");
   if (!Allowed(current, step))
-    return Verdict::No(Reject::kConflict, "step '" + step + "' does not follow '" + (current.empty() ? "none" : current) + "'");
+    return Verdict::No(Reject::kConflict,
+                       "step '" + step + "' does not follow '" + (current.empty() ? "none" : current) + "'");
   if (step == "close" && as != "regulator")
     return Verdict::No(Reject::kRoleNotPermitted, "only a regulator ends an illegitimate determination");
 

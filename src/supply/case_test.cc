@@ -66,7 +66,8 @@ TEST_F(CaseTest, RecallsByThePrefixHolderClassifiedByARegulator) {
   EXPECT_EQ(c.Do(mfr, tx::kProductRecall, {{"gtin", Gtin("0999999", "1")}, {"lot", "L"}}).reason,
             Reject::kRoleNotPermitted);
   EXPECT_EQ(c.Do(mfr, tx::kProductRecall, {{"gtin", "123"}, {"lot", "L"}}).reason, Reject::kInvalidPayload);
-  EXPECT_EQ(c.Do(fda, tx::kProductRecallClass, {{"gtin", gtin}, {"lot", "LOT1"}, {"class", "I"}}).reason, Reject::kNotFound);
+  EXPECT_EQ(c.Do(fda, tx::kProductRecallClass, {{"gtin", gtin}, {"lot", "LOT1"}, {"class", "I"}}).reason,
+            Reject::kNotFound);
   ASSERT_TRUE(c.Do(mfr, tx::kProductRecall, r).ok());
   EXPECT_EQ(c.Do(mfr, tx::kProductRecall, r).reason, Reject::kConflict);
   EXPECT_EQ(c.Do(mfr, tx::kProductRecallClass, {{"gtin", gtin}, {"lot", "LOT1"}, {"class", "I"}}).reason,
@@ -74,7 +75,8 @@ TEST_F(CaseTest, RecallsByThePrefixHolderClassifiedByARegulator) {
   EXPECT_EQ(c.Do(fda, tx::kProductRecallClass, {{"gtin", gtin}, {"lot", "LOT1"}, {"class", "IV"}}).reason,
             Reject::kInvalidPayload);
   ASSERT_TRUE(c.Do(fda, tx::kProductRecallClass, {{"gtin", gtin}, {"lot", "LOT1"}, {"class", "II"}}).ok());
-  EXPECT_EQ(c.Do(fda, tx::kProductRecallClass, {{"gtin", gtin}, {"lot", "LOT1"}, {"class", "II"}}).reason, Reject::kConflict);
+  EXPECT_EQ(c.Do(fda, tx::kProductRecallClass, {{"gtin", gtin}, {"lot", "LOT1"}, {"class", "II"}}).reason,
+            Reject::kConflict);
   ASSERT_TRUE(c.Do(fda, tx::kProductRecallClass, {{"gtin", gtin}, {"lot", "LOT1"}, {"class", "I"}}).ok());
   auto rc = GetRecall(c.state, gtin, "LOT1");
   ASSERT_TRUE(rc);

@@ -52,8 +52,9 @@ std::string RoleString(const std::vector<Role>& roles) {
 }
 
 json RecordJson(const StoredEvent& e) {
-  json j = {{"facts", e.facts.ToJson()}, {"json", e.json},       {"context", e.context}, {"capture", e.capture_id},
-            {"tx", e.tx},                {"height", int64_t(e.height)}, {"outcome", e.outcome}, {"reason", e.reason}};
+  json j = {{"facts", e.facts.ToJson()}, {"json", e.json},    {"context", e.context},
+            {"capture", e.capture_id},   {"tx", e.tx},        {"height", int64_t(e.height)},
+            {"outcome", e.outcome},      {"reason", e.reason}};
   if (!e.released.empty()) j["released"] = e.released;
   if (e.retracted) {
     const auto& r = *e.retracted;
@@ -79,12 +80,9 @@ StoredEvent RecordFrom(const json& j) {
   e.reason = j.value("reason", "");
   e.released = Strs(j, "released");
   if (auto r = j.find("retracted"); r != j.end())
-    e.retracted = Retraction{r->value("tx", ""),
-                             r->value("capture", ""),
-                             r->value("declaration_time", ""),
-                             r->value("reason", ""),
-                             Strs(*r, "corrective_event_ids"),
-                             uint64_t(r->value("height", int64_t(0)))};
+    e.retracted =
+        Retraction{r->value("tx", ""),     r->value("capture", ""),          r->value("declaration_time", ""),
+                   r->value("reason", ""), Strs(*r, "corrective_event_ids"), uint64_t(r->value("height", int64_t(0)))};
   return e;
 }
 
@@ -225,7 +223,9 @@ void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::p
   st.Put(IndexPrefix(kIxTime, Pad(uint64_t(std::max<int64_t>(0, f.event_time_ms)))) + seq, ref);
 }
 
-void UpdateEvent(state::Overlay& st, const StoredEvent& e) { st.Put(EventKey(e.facts.hash), state::EncodeState(RecordJson(e))); }
+void UpdateEvent(state::Overlay& st, const StoredEvent& e) {
+  st.Put(EventKey(e.facts.hash), state::EncodeState(RecordJson(e)));
+}
 
 std::optional<StoredEvent> GetEvent(const state::StateReader& st, std::string_view hash_hex) {
   auto d = LoadDoc(st, EventKey(hash_hex));
@@ -335,7 +335,8 @@ Result<EventPage> QueryEvents(const state::StateReader& st, const EventQuery& q,
     // seqs, then read them in seq order.
     std::vector<std::pair<uint64_t, std::string>> seqs;
     const std::string prefix = "sup/ix/time/";
-    std::string from = *q.ge_event_time_ms > 0 ? Pad(uint64_t(*q.ge_event_time_ms - 1)) + "/" + std::string(20, '9') : "";
+    std::string from =
+        *q.ge_event_time_ms > 0 ? Pad(uint64_t(*q.ge_event_time_ms - 1)) + "/" + std::string(20, '9') : "";
     ScanAfter(st, prefix, from, [&](std::string_view key, const Bytes& val) {
       std::string_view rest = key.substr(prefix.size());
       auto ms = ParseSeq(rest.substr(0, 20));

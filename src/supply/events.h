@@ -47,10 +47,10 @@ struct Facts {
 enum class Role : char { kEpc = 'e', kParent = 'p', kChild = 'c', kInput = 'i', kOutput = 'o', kClass = 'q' };
 
 struct Retraction {
-  std::string tx;            // the transaction of the error declaration
+  std::string tx;  // the transaction of the error declaration
   std::string capture_id;
   std::string declaration_time;
-  std::string reason;        // CBV error reason (bare word) or URI; may be empty
+  std::string reason;  // CBV error reason (bare word) or URI; may be empty
   std::vector<std::string> corrective_event_ids;
   uint64_t height = 0;
 };
@@ -61,7 +61,7 @@ struct StoredEvent {
   std::string context;  // the document's @context as received (JSON text)
   std::string capture_id, tx;
   uint64_t height = 0;
-  std::string outcome, reason;  // as the capture recorded them
+  std::string outcome, reason;        // as the capture recorded them
   std::vector<std::string> released;  // children an aggregation DELETE without childEPCs took out
   std::optional<Retraction> retracted;
 };
@@ -84,15 +84,15 @@ std::vector<std::pair<uint64_t, Role>> EventsOf(const state::StateReader& st, st
 // values as bare words). Within one field the values are alternatives;
 // fields combine with AND. Times are UTC milliseconds.
 struct EventQuery {
-  std::vector<std::string> event_types;  // "ObjectEvent", ...
-  std::vector<std::string> match_epc;      // MATCH_epc: epcList, childEPCs, inputs, outputs
-  std::vector<std::string> match_any_epc;  // MATCH_anyEPC: those and parentID
-  std::vector<std::string> match_parent;   // MATCH_parentID
+  std::vector<std::string> event_types;      // "ObjectEvent", ...
+  std::vector<std::string> match_epc;        // MATCH_epc: epcList, childEPCs, inputs, outputs
+  std::vector<std::string> match_any_epc;    // MATCH_anyEPC: those and parentID
+  std::vector<std::string> match_parent;     // MATCH_parentID
   std::vector<std::string> match_epc_class;  // MATCH_epcClass: quantity lists
   std::vector<std::string> biz_steps, dispositions, biz_locations, read_points, lots;
   std::optional<int64_t> ge_event_time_ms, lt_event_time_ms;
   std::optional<std::string> ge_expiry, lt_expiry;  // ILMD itemExpirationDate, YYYY-MM-DD
-  bool include_retracted = true;  // EPCIS answers corrected events too, with their declaration
+  bool include_retracted = true;                    // EPCIS answers corrected events too, with their declaration
 };
 
 struct EventPage {

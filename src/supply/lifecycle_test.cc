@@ -35,7 +35,8 @@ TEST_F(Lifecycle, CommissionAggregateShipReceiveDisaggregateDispense) {
   std::vector<std::string> packs = {Sgtin(gtin, "S1"), Sgtin(gtin, "S2"), Sgtin(gtin, "S3")};
   std::string box = Sscc(kMfrPrefix, "1");
   // Commission and pack in one document, ship in a second.
-  auto out = Capture(mfr, json::array({ev.Commission(packs, mfr_gln, "LOT1", "2030-12-31"), ev.Aggregate(box, packs, mfr_gln)}));
+  auto out = Capture(
+      mfr, json::array({ev.Commission(packs, mfr_gln, "LOT1", "2030-12-31"), ev.Aggregate(box, packs, mfr_gln)}));
   ASSERT_EQ(out.size(), 2u);
   for (const auto& o : out) EXPECT_EQ(o.outcome, "ok") << o.reason;
   auto v = Verify(c.state, gtin, "S1", "LOT1", "2030-12-31", "2025-01-01");

@@ -46,7 +46,9 @@ json ObjState::ToJson() const {
   PutStr(j, "gln", gln);
   PutStr(j, "org", org);
   if (shipment) {
-    json s = {{"event", shipment->event}, {"seq", int64_t(shipment->seq)}, {"to_loc", shipment->to_locations},
+    json s = {{"event", shipment->event},
+              {"seq", int64_t(shipment->seq)},
+              {"to_loc", shipment->to_locations},
               {"to_party", shipment->to_parties}};
     PutStr(s, "from_gln", shipment->from_gln);
     PutStr(s, "from_org", shipment->from_org);
@@ -104,8 +106,8 @@ ObjState ObjState::FromJson(std::string oid, const json& j) {
     o.shipment = std::move(sh);
   }
   if (auto e = j.find("early"); e != j.end())
-    o.early = EarlyReceipt{Str(*e, "event"), Num(*e, "seq"), Str(*e, "prev_gln"), Str(*e, "prev_org"),
-                           Str(*e, "gln"), Str(*e, "org")};
+    o.early = EarlyReceipt{Str(*e, "event"),    Num(*e, "seq"), Str(*e, "prev_gln"),
+                           Str(*e, "prev_org"), Str(*e, "gln"), Str(*e, "org")};
   if (auto d = j.find("disp"); d != j.end()) {
     o.disp = Str(*d, "v");
     o.disp_event = Str(*d, "event");

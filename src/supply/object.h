@@ -54,8 +54,8 @@ struct EarlyReceipt {
 
 struct ObjState {
   std::string oid;
-  std::string epc;     // canonical identifier
-  std::string scheme;  // epcis::SchemeName, or "other" for identifiers that are not GS1 keys
+  std::string epc;           // canonical identifier
+  std::string scheme;        // epcis::SchemeName, or "other" for identifiers that are not GS1 keys
   std::string gtin, serial;  // SGTIN only
 
   // Commissioning (com_seq 0: never commissioned).
@@ -106,7 +106,7 @@ class StateObjects : public ObjectSource {
 
 // What an object is, seen through its containers.
 struct Effective {
-  const ObjState* top = nullptr;  // the outermost container (the object itself when not contained)
+  const ObjState* top = nullptr;       // the outermost container (the object itself when not contained)
   std::vector<const ObjState*> chain;  // the object, then its ancestors outward
   std::string gln, org;                // custody: the top's
   const Shipment* shipment = nullptr;  // the top's pending shipment

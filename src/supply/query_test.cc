@@ -37,14 +37,14 @@ class Query : public SupplyTest {
 
 TEST_F(Query, EachIndexAndPagingInLedgerOrder) {
   EventQuery all;
-  const std::vector<std::string> every = {"commissioning", "packing", "shipping", "receiving",
+  const std::vector<std::string> every = {"commissioning", "packing",  "shipping",  "receiving",
                                           "unpacking",     "shipping", "receiving", "dispensing"};
   EXPECT_EQ(Steps(all), every);
   EXPECT_EQ(Steps(all, 3), every) << "pages of 3 give the same sequence";
   EventQuery q;
   q.match_epc = {packs[0]};
-  EXPECT_EQ(Steps(q, 2), (std::vector<std::string>{"commissioning", "packing", "unpacking", "shipping", "receiving",
-                                                   "dispensing"}));
+  EXPECT_EQ(Steps(q, 2),
+            (std::vector<std::string>{"commissioning", "packing", "unpacking", "shipping", "receiving", "dispensing"}));
   q = {};
   q.match_epc = {box};
   EXPECT_EQ(Steps(q), (std::vector<std::string>{"shipping", "receiving"})) << "MATCH_epc does not match parentID";

@@ -97,11 +97,15 @@ std::optional<PrefixInfo> HolderOfKey(const state::StateReader& st, const epcis:
   switch (key.scheme) {
     case epcis::Scheme::kSgtin:
     case epcis::Scheme::kLgtin:
-    case epcis::Scheme::kGtin: return HolderOfGtin(st, key.gtin14);
+    case epcis::Scheme::kGtin:
+      return HolderOfGtin(st, key.gtin14);
     case epcis::Scheme::kSgln:
-    case epcis::Scheme::kPgln: return HolderOfNumber(st, key.gln13);
-    case epcis::Scheme::kSscc: return key.sscc18.size() == 18 ? HolderOfNumber(st, key.sscc18.substr(1)) : std::nullopt;
-    default: return std::nullopt;
+    case epcis::Scheme::kPgln:
+      return HolderOfNumber(st, key.gln13);
+    case epcis::Scheme::kSscc:
+      return key.sscc18.size() == 18 ? HolderOfNumber(st, key.sscc18.substr(1)) : std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 

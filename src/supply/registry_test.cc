@@ -1,7 +1,8 @@
 // gs1.register_prefix and the governance grant it needs on a chain of
 // several organisations (docs/SUPPLY.md, "gs1.register_prefix").
-#include "state/governance.h"
 #include "supply/registry.h"
+
+#include "state/governance.h"
 #include "supply/test_util.h"
 
 namespace medledger::supply::test {
@@ -14,7 +15,8 @@ class Registry : public ::testing::Test {
     return c.Do(k, tx::kGs1RegisterPrefix, {{"prefix", prefix}});
   }
   model::Verdict Grant(const std::string& id, const std::string& org, const std::string& prefix) {
-    return c.Do(Key(1), tx::kGovPropose, {{"proposal_id", Id(id)}, {"action", "gs1_prefix"}, {"org_id", org}, {"prefix", prefix}});
+    return c.Do(Key(1), tx::kGovPropose,
+                {{"proposal_id", Id(id)}, {"action", "gs1_prefix"}, {"org_id", org}, {"prefix", prefix}});
   }
   TestChain c;
   crypto::KeyPair mfr = Key(std::string("mfr")), mfr2 = Key(std::string("mfr2")), dist = Key(std::string("dist"));
@@ -57,7 +59,8 @@ TEST_F(Registry, APrefixThatOverlapsARegisteredOneIsRefused) {
 }
 
 TEST_F(Registry, MalformedPrefixesAndGrants) {
-  for (const std::string& p : {std::string("12345"), std::string("1234567890123"), std::string("06141a1"), std::string("")}) {
+  for (const std::string& p :
+       {std::string("12345"), std::string("1234567890123"), std::string("06141a1"), std::string("")}) {
     EXPECT_EQ(Register(mfr, p).reason, Reject::kInvalidPayload) << p;
     EXPECT_EQ(Grant("bad-" + p, "mfr", p).reason, Reject::kInvalidPayload) << p;
   }

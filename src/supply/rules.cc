@@ -109,9 +109,12 @@ std::optional<std::string> RuleEngine::HolderOrg(const epcis::Gs1Key& key) {
       return holders_[k] = h ? std::optional<std::string>(h->org) : std::nullopt;
     }
     case Scheme::kSgln:
-    case Scheme::kPgln: return HolderOrgOfNumber(key.gln13);
-    case Scheme::kSscc: return key.sscc18.size() == 18 ? HolderOrgOfNumber(key.sscc18.substr(1)) : std::nullopt;
-    default: return std::nullopt;
+    case Scheme::kPgln:
+      return HolderOrgOfNumber(key.gln13);
+    case Scheme::kSscc:
+      return key.sscc18.size() == 18 ? HolderOrgOfNumber(key.sscc18.substr(1)) : std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -204,8 +207,10 @@ void RuleEngine::Commission(ObjState& o, const Parsed& p, const Facts& f, RuleRe
   }
   if (p.key && PrefixBearing(p.key->scheme)) {
     auto holder = HolderOrg(*p.key);
-    if (!holder) Note(kPrefixNotRegistered, r);
-    else if (*holder != f.org) Mark(o, f, kOtherHoldersGtin, r);
+    if (!holder)
+      Note(kPrefixNotRegistered, r);
+    else if (*holder != f.org)
+      Mark(o, f, kOtherHoldersGtin, r);
   }
   o.com_event = f.hash;
   o.com_org = f.org;
@@ -219,7 +224,8 @@ void RuleEngine::Commission(ObjState& o, const Parsed& p, const Facts& f, RuleRe
   o.disp = f.disposition.empty() ? "active" : f.disposition;
   o.disp_event = f.hash;
   o.disp_seq = f.seq;
-  if (!o.gtin.empty() && o.lot) st_.Put(LotPackPrefix(o.gtin, *o.lot) + o.oid, state::EncodeState(nlohmann::json::object()));
+  if (!o.gtin.empty() && o.lot)
+    st_.Put(LotPackPrefix(o.gtin, *o.lot) + o.oid, state::EncodeState(nlohmann::json::object()));
   Dirty(o);
 }
 
@@ -227,8 +233,10 @@ void RuleEngine::Touch(ObjState& o, const Parsed& p, const Facts& f, RuleResult&
   if (p.key && p.key->scheme == Scheme::kSgtin) {
     // "Never commissioned" is evidence only when the manufacturer is on the
     // ledger: without a prefix holder nobody could have commissioned it here.
-    if (!HolderOrg(*p.key)) Note(kPrefixNotRegistered, r);
-    else if (!o.commissioned()) Mark(o, f, kNeverCommissioned, r);
+    if (!HolderOrg(*p.key))
+      Note(kPrefixNotRegistered, r);
+    else if (!o.commissioned())
+      Mark(o, f, kNeverCommissioned, r);
   }
   if (o.commissioned()) {
     if (f.lot && o.lot && *f.lot != *o.lot) Mark(o, f, kLotDiffers, r);
@@ -251,16 +259,20 @@ void RuleEngine::Ship(ObjState& o, const Facts& f, const std::string& gln, RuleR
     if (!epcis::IsGs1Uri(d.id)) continue;
     auto k = epcis::ParseGs1Uri(d.id);
     if (!k.ok() || k->gln13.empty()) continue;
-    if (d.type == "location") locs.push_back(k->gln13);
-    else if (d.type == "possessing_party" || d.type == "owning_party") parties.push_back(k->gln13);
+    if (d.type == "location")
+      locs.push_back(k->gln13);
+    else if (d.type == "possessing_party" || d.type == "owning_party")
+      parties.push_back(k->gln13);
   }
   // A receiving recorded before this shipping (docs/SUPPLY.md): the
   // shipping from the former custodian to that receiver settles it.
   if (o.early && ShipmentNames(locs, parties, o.early->gln, o.early->org)) {
-    bool from_former = (!gln.empty() && !o.early->prev_gln.empty()) ? gln == o.early->prev_gln
-                                                                     : o.early->prev_org.empty() || f.org == o.early->prev_org;
+    bool from_former = (!gln.empty() && !o.early->prev_gln.empty())
+                           ? gln == o.early->prev_gln
+                           : o.early->prev_org.empty() || f.org == o.early->prev_org;
     if (from_former) {
-      std::erase_if(o.marks, [&](const struct Mark& m) { return m.reason == kReceivedUnshipped && m.event == o.early->event; });
+      std::erase_if(o.marks,
+                    [&](const struct Mark& m) { return m.reason == kReceivedUnshipped && m.event == o.early->event; });
       o.early.reset();
       Note(kReconciled, r);
       Dirty(o);
@@ -351,7 +363,8 @@ void RuleEngine::ApplyToObject(ObjState& o, const Parsed& p, const Facts& f, Rol
     case EventType::kTransformation:
       if (role == Role::kOutput) return Commission(o, p, f, r);
       return Touch(o, p, f, r);
-    case EventType::kAssociation: return;
+    case EventType::kAssociation:
+      return;
   }
 }
 

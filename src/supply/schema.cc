@@ -51,7 +51,8 @@ std::string RequireGtin(const nlohmann::json& p, const char* name) {
 namespace {
 // GS1 AI encodable character set 82 (GS1 General Specifications 7.11).
 bool IsCset82(char c) {
-  static constexpr std::string_view kSet = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+  static constexpr std::string_view kSet =
+      "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
   return kSet.find(c) != std::string_view::npos;
 }
 }  // namespace

@@ -57,18 +57,18 @@ std::string HashId(std::string_view hex);  // the inverse
 std::optional<nlohmann::json> LoadDoc(const state::StateReader& st, std::string_view key);
 
 // Key builders (docs/SUPPLY.md, "State keys").
-std::string PrefixKey(std::string_view prefix);                            // sup/prefix/<prefix>
-std::string EventKey(std::string_view hash_hex);                           // sup/ev/<hash>
-inline constexpr std::string_view kEventCountKey = "sup/evn";              // {n}
-std::string EventSeqKey(uint64_t seq);                                     // sup/evseq/<seq:020>
-std::string IndexPrefix(std::string_view dim, std::string_view value);     // sup/ix/<dim>/<value>/
-std::string CaptureKey(std::string_view capture_id);                       // sup/cap/<id>
-std::string DeclarationKey(std::string_view hash_hex);                     // sup/decl/<hash>
-std::string ObjectKey(std::string_view oid);                               // sup/obj/<oid>
-std::string ChildKey(std::string_view parent_oid, std::string_view child); // sup/child/<parent>/<child>
-std::string LotPackPrefix(std::string_view gtin14, std::string_view lot);  // sup/lot/<gtin14>/<KeyPart(lot)>/
-std::string RecallKey(std::string_view gtin14, std::string_view lot);      // sup/recall/<gtin14>/<KeyPart(lot)>
-std::string CaseKey(std::string_view oid);                                 // sup/case/<oid>
+std::string PrefixKey(std::string_view prefix);                             // sup/prefix/<prefix>
+std::string EventKey(std::string_view hash_hex);                            // sup/ev/<hash>
+inline constexpr std::string_view kEventCountKey = "sup/evn";               // {n}
+std::string EventSeqKey(uint64_t seq);                                      // sup/evseq/<seq:020>
+std::string IndexPrefix(std::string_view dim, std::string_view value);      // sup/ix/<dim>/<value>/
+std::string CaptureKey(std::string_view capture_id);                        // sup/cap/<id>
+std::string DeclarationKey(std::string_view hash_hex);                      // sup/decl/<hash>
+std::string ObjectKey(std::string_view oid);                                // sup/obj/<oid>
+std::string ChildKey(std::string_view parent_oid, std::string_view child);  // sup/child/<parent>/<child>
+std::string LotPackPrefix(std::string_view gtin14, std::string_view lot);   // sup/lot/<gtin14>/<KeyPart(lot)>/
+std::string RecallKey(std::string_view gtin14, std::string_view lot);       // sup/recall/<gtin14>/<KeyPart(lot)>
+std::string CaseKey(std::string_view oid);                                  // sup/case/<oid>
 
 // Index dimensions of sup/ix/ (docs/SUPPLY.md, "Event indexes").
 inline constexpr std::string_view kIxEpc = "epc";    // value: Oid of an EPC the event names

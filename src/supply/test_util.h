@@ -140,12 +140,8 @@ inline json CapturePayload(const crypto::KeyPair& party, const std::string& capt
                            const std::string& behaviour = "") {
   std::string digest = ContentDigest(document);
   std::string base = SignatureBase(party, digest);
-  json p = {{"capture_id", capture_id},
-            {"document", document},
-            {"content_digest", digest},
-            {"party", party.id()},
-            {"signature_base", base},
-            {"signature", ToHex(party.Sign(ToBytes(base)))}};
+  json p = {{"capture_id", capture_id}, {"document", document},   {"content_digest", digest},
+            {"party", party.id()},      {"signature_base", base}, {"signature", ToHex(party.Sign(ToBytes(base)))}};
   if (!behaviour.empty()) p["error_behaviour"] = behaviour;
   return p;
 }
@@ -187,7 +183,8 @@ class SupplyTest : public ::testing::Test {
     ASSERT_TRUE(c.Do(mfr2, tx::kGs1RegisterPrefix, {{"prefix", kMfr2Prefix}}).ok());
   }
   void Grant(const std::string& org, const std::string& prefix, const crypto::KeyPair& admin, const std::string& id) {
-    auto v = c.Do(admin, tx::kGovPropose, {{"proposal_id", Id(id)}, {"action", "gs1_prefix"}, {"org_id", org}, {"prefix", prefix}});
+    auto v = c.Do(admin, tx::kGovPropose,
+                  {{"proposal_id", Id(id)}, {"action", "gs1_prefix"}, {"org_id", org}, {"prefix", prefix}});
     ASSERT_TRUE(v.ok()) << v.detail;
   }
   // Captures `events` as one document signed by `party` and submitted by it;

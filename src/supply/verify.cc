@@ -23,8 +23,8 @@ void Add(std::vector<std::string>& v, const std::string& s) {
 }
 
 const char* StoredTypeName(epcis::EventType t) {
-  static constexpr const char* kNames[] = {"ObjectEvent", "AggregationEvent", "TransactionEvent",
-                                           "TransformationEvent", "AssociationEvent"};
+  static constexpr const char* kNames[] = {"ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent",
+                                           "AssociationEvent"};
   return kNames[int(t)];
 }
 const char* StoredActionName(epcis::Action a) {
@@ -34,17 +34,27 @@ const char* StoredActionName(epcis::Action a) {
 
 // Events naming `oid` with seq in [from, to] (to 0: no end), and, through
 // every container it was in during that window, the container's events.
-void Collect(const state::StateReader& st, const std::string& oid, uint64_t from, uint64_t to,
-             const std::string& via, int depth, std::map<uint64_t, TraceEvent>& out) {
+void Collect(const state::StateReader& st, const std::string& oid, uint64_t from, uint64_t to, const std::string& via,
+             int depth, std::map<uint64_t, TraceEvent>& out) {
   for (const auto& [seq, role] : EventsOf(st, oid)) {
     if (seq < from || (to && seq > to) || out.count(seq)) continue;
     auto e = GetEventBySeq(st, seq);
     if (!e) continue;
     const Facts& f = e->facts;
-    out[seq] = TraceEvent{seq,         HashId(f.hash),  f.event_id,       StoredTypeName(f.type),
-                          StoredActionName(f.action), f.biz_step, f.disposition, f.read_point,
-                          f.biz_location,       f.event_time, f.event_time_ms, f.org,
-                          via,                  e->retracted.has_value()};
+    out[seq] = TraceEvent{seq,
+                          HashId(f.hash),
+                          f.event_id,
+                          StoredTypeName(f.type),
+                          StoredActionName(f.action),
+                          f.biz_step,
+                          f.disposition,
+                          f.read_point,
+                          f.biz_location,
+                          f.event_time,
+                          f.event_time_ms,
+                          f.org,
+                          via,
+                          e->retracted.has_value()};
   }
   if (depth >= kMaxDepth) return;
   auto obj = LoadObject(st, oid);
@@ -145,15 +155,24 @@ VerifyResult Verify(const state::StateReader& st, std::string_view gtin14, std::
 
   // A pack no commissioning describes cannot be matched: it is unknown
   // unless its events already make it suspect.
-  if (illegitimate) r.status = "illegitimate";
-  else if (suspect) r.status = "suspect";
-  else if (!commissioned) r.status = "unknown";
-  else if (lot_mismatch || expiry_mismatch) r.status = "mismatch";
-  else if (recalled) r.status = "recalled";
-  else if (expired) r.status = "expired";
-  else if (dispensed) r.status = "dispensed";
-  else if (decommissioned || !saleable) r.status = "decommissioned";
-  else r.status = "verified";
+  if (illegitimate)
+    r.status = "illegitimate";
+  else if (suspect)
+    r.status = "suspect";
+  else if (!commissioned)
+    r.status = "unknown";
+  else if (lot_mismatch || expiry_mismatch)
+    r.status = "mismatch";
+  else if (recalled)
+    r.status = "recalled";
+  else if (expired)
+    r.status = "expired";
+  else if (dispensed)
+    r.status = "dispensed";
+  else if (decommissioned || !saleable)
+    r.status = "decommissioned";
+  else
+    r.status = "verified";
 
   if (commissioned) Add(r.evidence, HashId(obj->com_event));
   for (const auto& m : e.marks) Add(r.evidence, HashId(m.event));

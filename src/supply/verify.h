@@ -58,8 +58,8 @@ struct TraceEvent {
 };
 
 struct Trace {
-  std::vector<std::string> epcs;  // the object(s) traced
-  std::vector<TraceEvent> events;  // in ledger order
+  std::vector<std::string> epcs;     // the object(s) traced
+  std::vector<TraceEvent> events;    // in ledger order
   std::vector<std::string> parties;  // organisations that captured any of them, sorted
   std::string manufacturer_org;      // the commissioning organisation ("" if none)
   bool truncated = false;            // TraceLot: more packs than max_packs

@@ -267,7 +267,8 @@ class Runner {
       return Error(line, "usage: capture <signer> <party> <word> <JSON array of events>");
     const auto* s = FindKey(signer);
     const auto* p = FindKey(party);
-    if (!s || !p) return Error(line, "unknown key '" + std::string(s ? party : signer) + "' (declare it with a key line)");
+    if (!s || !p)
+      return Error(line, "unknown key '" + std::string(s ? party : signer) + "' (declare it with a key line)");
     if (!EnsureChain(line)) return false;
     std::string text;
     if (!Substitute(line, rest, &text)) return false;
@@ -288,12 +289,16 @@ class Runner {
     std::string base = "\"@method\": POST\n\"@path\": /epcis/capture\n\"content-digest\": " + digest +
                        "\n\"@signature-params\": (\"@method\" \"@path\" \"content-digest\");created=1;keyid=\"" +
                        p->id() + "\";alg=\"ed25519\"";
-    json payload = {{"capture_id", Id(std::string(word))}, {"document", doc},  {"content_digest", digest},
-                    {"party", p->id()},                   {"signature_base", base},
+    json payload = {{"capture_id", Id(std::string(word))},
+                    {"document", doc},
+                    {"content_digest", digest},
+                    {"party", p->id()},
+                    {"signature_base", base},
                     {"signature", ToHex(p->Sign(ToBytes(base)))}};
     auto t = chain_->TryTx(*s, model::tx::kEpcisCapture, payload);
     if (!t.ok()) return Error(line, "the capture cannot be a transaction: " + t.status().ToString());
-    pending_.push_back({std::move(*t), line, 0, "", "", "epcis.capture " + std::string(word) + " signed by " + std::string(signer)});
+    pending_.push_back(
+        {std::move(*t), line, 0, "", "", "epcis.capture " + std::string(word) + " signed by " + std::string(signer)});
     if (summary_) summary_->transactions++;
     return true;
   }
@@ -333,7 +338,8 @@ class Runner {
     if (v.status != w[5]) {
       std::string flags;
       for (const auto& f : v.flags) flags += (flags.empty() ? "" : ",") + f;
-      Mismatch(line, "verify " + w[0] + " " + w[1] + ": expected " + w[5] + ", got " + v.status + " (flags " + flags + ")");
+      Mismatch(line,
+               "verify " + w[0] + " " + w[1] + ": expected " + w[5] + ", got " + v.status + " (flags " + flags + ")");
     }
     return true;
   }
