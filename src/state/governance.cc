@@ -92,7 +92,8 @@ Verdict CheckAction(const StateReader& st, const ChainParams& params, const Prop
     auto org = LoadOrg(st, p.org_id);
     if (!org) return Verdict::No(Reject::kNotFound, "organisation '" + p.org_id + "' does not exist");
     if (!org->active) return Verdict::No(Reject::kConflict, "organisation '" + p.org_id + "' was removed");
-    if (st.Get(Gs1GrantKey(p.prefix))) return Verdict::No(Reject::kConflict, "GS1 prefix " + p.prefix + " is already approved");
+    if (st.Get(Gs1GrantKey(p.prefix)))
+      return Verdict::No(Reject::kConflict, "GS1 prefix " + p.prefix + " is already approved");
     return Verdict::Accept();
   }
   if (p.action == kAddMember) {
@@ -183,7 +184,8 @@ Verdict Propose(TxContext& ctx) {
   } else if (action == kGs1Prefix) {
     p.org_id = RequireString(pl, "org_id", 64);
     p.prefix = RequireString(pl, "prefix", 12);
-    if (p.prefix.size() < 6 || !std::all_of(p.prefix.begin(), p.prefix.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (p.prefix.size() < 6 ||
+        !std::all_of(p.prefix.begin(), p.prefix.end(), [](char c) { return c >= '0' && c <= '9'; }))
       Bad("'prefix' must be a GS1 company prefix of 6 to 12 digits");
   } else {
     Bad("'action' must be add_member or remove_member or gs1_prefix");
