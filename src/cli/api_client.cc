@@ -20,6 +20,9 @@ std::string ErrorText(const http::ClientResponse& r) {
       return j["issue"][0].value("diagnostics", "HTTP " + std::to_string(r.status));
     if (j.contains("error") && j["error"].is_object())
       return j["error"].value("code", "") + ": " + j["error"].value("message", "");
+    // RFC 7807 problem details (the EPCIS routes).
+    if (j.contains("type") && j.contains("detail") && j["detail"].is_string())
+      return j.value("type", "") + ": " + j["detail"].get<std::string>();
   }
   return "HTTP " + std::to_string(r.status);
 }
@@ -40,6 +43,8 @@ Result<json> Decode(const Result<http::ClientResponse>& r) {
     if (e.is_object()) msg = e.value("code", msg) + ": " + e.value("message", "");
   } else if (!j.is_discarded() && j.contains("issue")) {
     msg += ": " + j["issue"][0].value("diagnostics", "");
+  } else if (!j.is_discarded() && j.contains("detail") && j["detail"].is_string()) {
+    msg += ": " + j.value("type", "") + ": " + j["detail"].get<std::string>();
   }
   StatusCode c = r->status == 404 ? StatusCode::kNotFound
                  : r->status == 403 ? StatusCode::kPermissionDenied

@@ -90,6 +90,7 @@ void RegisterCommands(CLI::App& app) {
   RegisterAccessCommands(app);
   RegisterRecordPutCommand(app);
   RegisterPatientCommands(app);
+  RegisterSupplyCommands(app);
 }
 
 }  // namespace medledger::cli

@@ -159,6 +159,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   // Re-applies on-chain erasures to the vault and replays the access journal
   // before anything is served (custodian/read_service.h).
   ML_RETURN_IF_ERROR(api::RegisterFhirReadRoutes(*d->server_, &d->fhir_));
+  // The supply chain: EPCIS capture and query, DSCSA verification.
+  d->supply_.ledger = &d->ctx_;
+  d->supply_.node_key = d->node_key_.get();
+  d->supply_.org = node_rec->org;
+  ML_RETURN_IF_ERROR(api::RegisterEpcisRoutes(*d->server_, &d->supply_));
+  ML_RETURN_IF_ERROR(api::RegisterProductRoutes(*d->server_, &d->supply_));
 
   if (!orderer_started) ML_RETURN_IF_ERROR(d->orderer_->Start());
   Status st = d->server_->Start();
@@ -194,6 +200,7 @@ void Daemon::Stop() {
     if (!st.ok()) spdlog::error("nonces not saved ({}): the next start refuses older signatures", st.message());
   }
   api::DisableCrossOrgReads(&fhir_);
+  api::StopEpcisRoutes(&supply_);
   if (orderer_) orderer_->Stop();
   if (pool_) pool_->Stop();
   // Writes and erasures still running finish now (the mempool answers their

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "api/auth.h"
+#include "api/epcis_api.h"
 #include "api/fhir_context.h"
 #include "api/ledger_api.h"
 #include "http/server.h"
@@ -62,6 +63,7 @@ class Daemon {
   std::unique_ptr<crypto::KeyPair> node_key_;
   std::unique_ptr<vault::Vault> vault_;
   api::FhirContext fhir_;
+  api::SupplyContext supply_;
   std::string host_;
 };
 

@@ -66,9 +66,6 @@ struct Context {
 // Milliseconds since the Unix epoch, by the wall clock.
 int64_t NowMs();
 
-// The error a transaction's outcome means for the caller: OK when committed
-// (or pending, when not waited for), the verdict's code for a rejection
-// (model::RejectStatusCode), Unavailable when not decided in time.
-Status OutcomeStatus(const node::TxOutcome& o, std::string_view what);
+// node::OutcomeStatus (node/admission.h) turns an outcome into a Status.
 
 }  // namespace medledger::custodian

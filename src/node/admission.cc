@@ -1,6 +1,11 @@
 #include "node/admission.h"
 
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "crypto/aead.h"
 #include "crypto/sha256.h"
+#include "model/tx_json.h"
 #include "model/tx_types.h"
 
 namespace medledger::node {
@@ -101,6 +106,40 @@ TxOutcome Admission::Admit(model::Transaction tx) {
   std::vector<model::Transaction> one;
   one.push_back(std::move(tx));
   return std::move(Admit(Verify(std::move(one))).front());
+}
+
+TxOutcome SubmitAsNode(Chain* chain, Admission* admission, Mempool* pool, const crypto::KeyPair& node_key,
+                       uint16_t type, const nlohmann::json& payload, std::chrono::milliseconds wait) {
+  TxOutcome o;
+  uint64_t nonce;
+  crypto::RandomBytes(reinterpret_cast<uint8_t*>(&nonce), sizeof nonce);
+  auto meta = chain->Meta();
+  auto tx = model::MakeTransaction(chain->params().chain_id, node_key, type, payload, nonce, meta.height + 1000);
+  if (!tx.ok()) {
+    o.state = TxState::kRejected;
+    o.verdict = model::Verdict::No(model::Reject::kInvalidPayload, tx.status().message());
+    return o;
+  }
+  o = admission->Admit(std::move(*tx));
+  if (o.state != TxState::kPending || wait.count() == 0) return o;
+  std::promise<TxOutcome> p;
+  auto f = p.get_future();
+  pool->WaitAll({o.id}, wait, [&p](std::vector<TxOutcome> outs) { p.set_value(outs[0]); });
+  return f.get();
+}
+
+Status OutcomeStatus(const TxOutcome& o, std::string_view what) {
+  if (!o.error.ok()) return Status(o.error.code(), std::string(what) + " not admitted: " + o.error.message());
+  switch (o.state) {
+    case TxState::kCommitted:
+    case TxState::kPending: return Status::Ok();
+    case TxState::kRejected:
+      return Status(model::RejectStatusCode(o.verdict.reason), std::string(what) + " rejected: " +
+                                                                   model::RejectName(o.verdict.reason) + ": " +
+                                                                   o.verdict.detail);
+    case TxState::kUnknown: break;
+  }
+  return Unavailable(std::string(what) + " not committed in time: " + TxStateName(o.state));
 }
 
 }  // namespace medledger::node

@@ -14,9 +14,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <nlohmann/json_fwd.hpp>
+#include <string_view>
 #include <vector>
 
 #include "common/bytes.h"
+#include "crypto/ed25519.h"
 #include "model/transaction.h"
 #include "node/chain.h"
 #include "node/mempool.h"
@@ -63,5 +67,20 @@ class Admission {
   Mempool* pool_;
   Counters counters_;
 };
+
+// The one way this node submits a transaction of its own (record anchors,
+// access events, erasure decisions, EPCIS captures): `payload` signed as a
+// transaction of `type` with the node key (random nonce, expiry 1000 blocks
+// ahead), admitted, and with wait > 0 waited for up to that long. The
+// outcome says committed / rejected (with verdict) / pending (not waited or
+// timed out), or carries `error` when admission could not decide.
+TxOutcome SubmitAsNode(Chain* chain, Admission* admission, Mempool* pool, const crypto::KeyPair& node_key,
+                       uint16_t type, const nlohmann::json& payload, std::chrono::milliseconds wait);
+
+// The error an outcome means for the caller: OK when committed (or pending,
+// when not waited for), the verdict's code for a rejection
+// (model::RejectStatusCode), Unavailable when not decided in time. `what`
+// names the transaction in the message ("the anchor", "the capture").
+Status OutcomeStatus(const TxOutcome& o, std::string_view what);
 
 }  // namespace medledger::node
