@@ -48,7 +48,7 @@ void SubmitGovernance(const ClientOpts& o, uint16_t type, const json& payload) {
 }  // namespace
 
 void RegisterGovernanceCommands(CLI::App& app) {
-  auto* gov = app.add_subcommand("governance", "Add or remove member organisations by a threshold of member approvals");
+  auto* gov = app.add_subcommand("governance", "Add or remove member organisations, grant GS1 prefixes, by a threshold of member approvals");
   gov->require_subcommand(1);
   {
     auto* cmd = gov->add_subcommand("propose-add", "Propose a new member organisation (signed by a member org admin)");
@@ -82,6 +82,26 @@ void RegisterGovernanceCommands(CLI::App& app) {
     cmd->add_option("--expires-height", expires, "Last height at which it can be approved");
     cmd->callback([] {
       json p = {{"proposal_id", pid.empty() ? NewProposalId() : pid}, {"action", "remove_member"}, {"org_id", org_id}};
+      if (expires >= 0) p["expires_height"] = expires;
+      SubmitGovernance(o, model::tx::kGovPropose, p);
+    });
+  }
+  {
+    // A GS1 company prefix for a member organisation's manufacturer: on a
+    // chain of several organisations, gs1.register_prefix needs this grant.
+    auto* cmd = gov->add_subcommand("propose-gs1-prefix",
+                                    "Propose granting a GS1 company prefix to an organisation (docs/SUPPLY.md)");
+    static ClientOpts o;
+    static std::string org_id, prefix, pid;
+    static int64_t expires = -1;
+    AddClientOptions(cmd, &o, true);
+    cmd->add_option("--org-id", org_id, "The organisation that will hold the prefix")->required();
+    cmd->add_option("--prefix", prefix, "The GS1 company prefix, 6 to 12 digits")->required();
+    cmd->add_option("--proposal-id", pid, "Proposal id, 16..64 lower-case hex (default: random)");
+    cmd->add_option("--expires-height", expires, "Last height at which it can be approved");
+    cmd->callback([] {
+      json p = {{"proposal_id", pid.empty() ? NewProposalId() : pid}, {"action", "gs1_prefix"}, {"org_id", org_id},
+                {"prefix", prefix}};
       if (expires >= 0) p["expires_height"] = expires;
       SubmitGovernance(o, model::tx::kGovPropose, p);
     });
