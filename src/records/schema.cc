@@ -11,7 +11,6 @@ namespace medledger::records {
 using model::Reject;
 using model::Verdict;
 
-void BadPayload(std::string msg) { throw state::PayloadError{Verdict::No(Reject::kInvalidPayload, std::move(msg))}; }
 
 bool IsSensitiveLabel(std::string_view s) {
   return std::find(std::begin(kSensitiveLabels), std::end(kSensitiveLabels), s) != std::end(kSensitiveLabels);
@@ -21,49 +20,16 @@ bool IsGrantablePurpose(std::string_view s) {
 }
 bool IsPurpose(std::string_view s) { return IsGrantablePurpose(s) || s == kBreakGlassPurpose; }
 
-bool IsHexId(std::string_view s) {
-  if (s.size() < 16 || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 bool IsResourceType(std::string_view s) {
   if (s.empty() || s.size() > 64 || !(s[0] >= 'A' && s[0] <= 'Z')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); });
 }
 
-bool IsCode(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == ':' || c == '-';
-  });
-}
 
-std::string RequireHexId(const nlohmann::json& p, const char* name) {
-  auto it = p.find(name);
-  if (it == p.end() || !it->is_string() || !IsHexId(it->get_ref<const std::string&>()))
-    BadPayload(std::string("payload field '") + name + "' must be 16 to 64 lower-case hex characters");
-  return it->get<std::string>();
-}
 
-std::optional<std::string> OptionalHexId(const nlohmann::json& p, const char* name) {
-  auto it = p.find(name);
-  if (it == p.end() || it->is_null()) return std::nullopt;
-  return RequireHexId(p, name);
-}
 
-std::string RequireCode(const nlohmann::json& p, const char* name) {
-  auto it = p.find(name);
-  if (it == p.end() || !it->is_string() || !IsCode(it->get_ref<const std::string&>()))
-    BadPayload(std::string("payload field '") + name + "' must be a code of 1 to 64 characters [A-Za-z0-9._:-]");
-  return it->get<std::string>();
-}
 
-std::optional<std::string> OptionalCode(const nlohmann::json& p, const char* name) {
-  auto it = p.find(name);
-  if (it == p.end() || it->is_null()) return std::nullopt;
-  return RequireCode(p, name);
-}
 
 std::optional<int64_t> OptionalInt(const nlohmann::json& p, const char* name) {
   auto it = p.find(name);
@@ -103,15 +69,7 @@ std::vector<std::string> OptionalStringSet(const nlohmann::json& p, const char* 
   return RequireStringSet(p, name, true, valid, max_items);
 }
 
-std::string Pad(uint64_t v, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(v));
-  return buf;
-}
 
-std::optional<nlohmann::json> LoadDoc(const state::StateReader& st, std::string_view key) {
-  return state::DecodeState(st.Get(key));
-}
 
 namespace {
 std::string Join(std::initializer_list<std::string_view> parts) {

@@ -19,6 +19,17 @@
 
 namespace medledger::records {
 
+// The payload helpers every domain shares (state/module.h).
+using state::BadPayload;
+using state::IsCode;
+using state::IsHexId;
+using state::LoadDoc;
+using state::OptionalCode;
+using state::OptionalHexId;
+using state::Pad;
+using state::RequireCode;
+using state::RequireHexId;
+
 // Sensitive categories a record can carry and a consent must name.
 inline constexpr std::string_view kSensitiveLabels[] = {"substance-use", "hiv", "mental-health"};
 // Purposes of use (v3 ActReason) a consent may grant; ETREAT is break-glass
@@ -29,19 +40,12 @@ inline constexpr std::string_view kBreakGlassPurpose = "ETREAT";
 bool IsSensitiveLabel(std::string_view s);
 bool IsGrantablePurpose(std::string_view s);
 bool IsPurpose(std::string_view s);  // grantable or ETREAT
-// Lower-case hex, 16 to 64 characters: record ids, pseudonyms, consent,
-// event, request and disclosure ids.
-bool IsHexId(std::string_view s);
+// Hex ids (IsHexId) here are record ids, pseudonyms, consent, event,
+// request and disclosure ids; codes (IsCode) reasons, descriptions, agencies.
 // A FHIR resource type name: [A-Z][A-Za-z]{0,63}.
 bool IsResourceType(std::string_view s);
-// A short code ([A-Za-z0-9._:-], 1..64): reasons, descriptions, agencies.
-bool IsCode(std::string_view s);
 
 // Payload helpers; a bad field throws state::PayloadError (kInvalidPayload).
-std::string RequireHexId(const nlohmann::json& p, const char* name);
-std::optional<std::string> OptionalHexId(const nlohmann::json& p, const char* name);
-std::string RequireCode(const nlohmann::json& p, const char* name);
-std::optional<std::string> OptionalCode(const nlohmann::json& p, const char* name);
 std::optional<int64_t> OptionalInt(const nlohmann::json& p, const char* name);
 std::optional<bool> OptionalBool(const nlohmann::json& p, const char* name);
 // A JSON array of unique strings, each accepted by `valid`; sorted on return.
@@ -49,12 +53,6 @@ std::vector<std::string> RequireStringSet(const nlohmann::json& p, const char* n
                                           bool (*valid)(std::string_view), size_t max_items = 64);
 std::vector<std::string> OptionalStringSet(const nlohmann::json& p, const char* name,
                                            bool (*valid)(std::string_view), size_t max_items = 64);
-[[noreturn]] void BadPayload(std::string msg);
-
-// Zero-padded decimal so that keys sort numerically.
-std::string Pad(uint64_t v, int width = 20);
-
-std::optional<nlohmann::json> LoadDoc(const state::StateReader& st, std::string_view key);
 
 // Key builders (docs/RECORDS.md).
 std::string RecordHeadKey(std::string_view record_id);                        // rech/<record_id>

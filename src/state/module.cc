@@ -1,5 +1,7 @@
 #include "state/module.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "model/value.h"
@@ -60,6 +62,58 @@ std::optional<nlohmann::json> DecodeState(const std::optional<Bytes>& b) {
   auto j = model::DecodeValue(*b);
   if (!j.ok()) return std::nullopt;
   return std::move(*j);
+}
+
+
+void BadPayload(std::string msg) { throw PayloadError{model::Verdict::No(model::Reject::kInvalidPayload, std::move(msg))}; }
+
+bool IsHexId(std::string_view s) {
+  if (s.size() < 16 || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool IsCode(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == ':' || c == '-';
+  });
+}
+
+std::string RequireHexId(const nlohmann::json& p, const char* name) {
+  auto it = p.find(name);
+  if (it == p.end() || !it->is_string() || !IsHexId(it->get_ref<const std::string&>()))
+    BadPayload(std::string("payload field '") + name + "' must be 16 to 64 lower-case hex characters");
+  return it->get<std::string>();
+}
+
+std::optional<std::string> OptionalHexId(const nlohmann::json& p, const char* name) {
+  auto it = p.find(name);
+  if (it == p.end() || it->is_null()) return std::nullopt;
+  return RequireHexId(p, name);
+}
+
+std::string RequireCode(const nlohmann::json& p, const char* name) {
+  auto it = p.find(name);
+  if (it == p.end() || !it->is_string() || !IsCode(it->get_ref<const std::string&>()))
+    BadPayload(std::string("payload field '") + name + "' must be a code of 1 to 64 characters [A-Za-z0-9._:-]");
+  return it->get<std::string>();
+}
+
+std::optional<std::string> OptionalCode(const nlohmann::json& p, const char* name) {
+  auto it = p.find(name);
+  if (it == p.end() || it->is_null()) return std::nullopt;
+  return RequireCode(p, name);
+}
+
+std::string Pad(uint64_t v, int width) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::optional<nlohmann::json> LoadDoc(const StateReader& st, std::string_view key) {
+  return DecodeState(st.Get(key));
 }
 
 }  // namespace medledger::state

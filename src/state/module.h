@@ -70,6 +70,22 @@ crypto::PublicKey RequireKey(const nlohmann::json& p, const char* name);
 Hash32 RequireHash(const nlohmann::json& p, const char* name);
 int64_t RequireInt(const nlohmann::json& p, const char* name);
 
+// The field helpers every domain's payloads share (records, supply, ...).
+// Lower-case hex, 16 to 64 characters: ids chosen off chain.
+bool IsHexId(std::string_view s);
+// A short code ([A-Za-z0-9._:-], 1..64): reasons, notes, vocabulary words.
+bool IsCode(std::string_view s);
+// Throws PayloadError (kInvalidPayload) with `msg`.
+[[noreturn]] void BadPayload(std::string msg);
+std::string RequireHexId(const nlohmann::json& p, const char* name);
+std::optional<std::string> OptionalHexId(const nlohmann::json& p, const char* name);
+std::string RequireCode(const nlohmann::json& p, const char* name);
+std::optional<std::string> OptionalCode(const nlohmann::json& p, const char* name);
+// Zero-padded decimal so that keys sort numerically.
+std::string Pad(uint64_t v, int width = 20);
+// The state document at `key`, decoded; nullopt when absent.
+std::optional<nlohmann::json> LoadDoc(const StateReader& st, std::string_view key);
+
 // Encodes a JSON document as a canonical value (model/value.h) for storage.
 Bytes EncodeState(const nlohmann::json& j);
 std::optional<nlohmann::json> DecodeState(const std::optional<Bytes>& b);

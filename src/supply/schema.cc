@@ -11,35 +11,10 @@ namespace medledger::supply {
 using model::Reject;
 using model::Verdict;
 
-void BadPayload(std::string msg) { throw state::PayloadError{Verdict::No(Reject::kInvalidPayload, std::move(msg))}; }
 
-bool IsHexId(std::string_view s) {
-  if (s.size() < 16 || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
-bool IsCode(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == ':' || c == '-';
-  });
-}
 
-std::string RequireHexId(const nlohmann::json& p, const char* name) {
-  auto it = p.find(name);
-  if (it == p.end() || !it->is_string() || !IsHexId(it->get_ref<const std::string&>()))
-    BadPayload(std::string("payload field '") + name + "' must be 16 to 64 lower-case hex characters");
-  return it->get<std::string>();
-}
 
-std::optional<std::string> OptionalCode(const nlohmann::json& p, const char* name) {
-  auto it = p.find(name);
-  if (it == p.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string() || !IsCode(it->get_ref<const std::string&>()))
-    BadPayload(std::string("payload field '") + name + "' must be a code of 1 to 64 characters [A-Za-z0-9._:-]");
-  return it->get<std::string>();
-}
 
 std::string RequireGtin(const nlohmann::json& p, const char* name) {
   std::string g = state::RequireString(p, name, 14);
@@ -73,11 +48,6 @@ std::string KeyPart(std::string_view s) {
   return "~" + ToHex(crypto::Sha256(s)).substr(0, 32);
 }
 
-std::string Pad(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string OidOfUri(std::string_view canonical) { return ToHex(crypto::Sha256(canonical)).substr(0, 32); }
 
@@ -109,9 +79,6 @@ std::string HashHex(std::string_view hash_id) {
 
 std::string HashId(std::string_view hex) { return "ni:///sha-256;" + std::string(hex) + "?ver=CBV2.0"; }
 
-std::optional<nlohmann::json> LoadDoc(const state::StateReader& st, std::string_view key) {
-  return state::DecodeState(st.Get(key));
-}
 
 std::string PrefixKey(std::string_view p) { return "sup/prefix/" + std::string(p); }
 std::string EventKey(std::string_view h) { return "sup/ev/" + std::string(h); }

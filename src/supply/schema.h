@@ -20,14 +20,17 @@
 
 namespace medledger::supply {
 
-// Lower-case hex, 16 to 64 characters: capture ids.
-bool IsHexId(std::string_view s);
-// A short code ([A-Za-z0-9._:-], 1..64): notes, FDA 3911 references, reasons.
-bool IsCode(std::string_view s);
-// Payload helpers; a bad field throws state::PayloadError (kInvalidPayload).
-[[noreturn]] void BadPayload(std::string msg);
-std::string RequireHexId(const nlohmann::json& p, const char* name);
-std::optional<std::string> OptionalCode(const nlohmann::json& p, const char* name);
+// The payload helpers every domain shares (state/module.h).
+using state::BadPayload;
+using state::IsCode;
+using state::IsHexId;
+using state::LoadDoc;
+using state::OptionalCode;
+using state::Pad;
+using state::RequireHexId;
+
+// Hex ids (IsHexId) here are capture ids; codes (IsCode) notes, FDA 3911
+// references, reasons. A bad field throws state::PayloadError.
 // A GTIN of 8, 12, 13 or 14 digits with a valid check digit, as 14 digits.
 std::string RequireGtin(const nlohmann::json& p, const char* name);
 // A lot (AI 10): 1 to 20 characters of the GS1 AI character set 82.
@@ -37,8 +40,6 @@ std::string RequireLot(const nlohmann::json& p, const char* name);
 // first 32 hex characters of SHA-256(s). '~' is not a safe character, so the
 // two forms never collide.
 std::string KeyPart(std::string_view s);
-// Zero-padded decimal (20 digits) so that keys sort numerically.
-std::string Pad(uint64_t v);
 
 // The identity of an object (a pack, a case, any EPC): the first 32 hex
 // characters of SHA-256 of "01/<gtin14>/21/<serial>" for an SGTIN (so the
@@ -54,7 +55,6 @@ std::string OidOf(std::string_view canonical);
 std::string HashHex(std::string_view hash_id);
 std::string HashId(std::string_view hex);  // the inverse
 
-std::optional<nlohmann::json> LoadDoc(const state::StateReader& st, std::string_view key);
 
 // Key builders (docs/SUPPLY.md, "State keys").
 std::string PrefixKey(std::string_view prefix);                             // sup/prefix/<prefix>
