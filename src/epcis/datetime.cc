@@ -2,37 +2,14 @@
 
 #include <cstdio>
 
+#include "common/date_scan.h"
+
 namespace medledger::epcis {
 namespace {
 
-bool Digits(std::string_view s, size_t* i, size_t n, int* out) {
-  if (*i + n > s.size()) return false;
-  int v = 0;
-  for (size_t k = 0; k < n; ++k) {
-    char c = s[*i + k];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *i += n;
-  *out = v;
-  return true;
-}
-
-bool Expect(std::string_view s, size_t* i, char c) {
-  if (*i >= s.size() || s[*i] != c) return false;
-  ++*i;
-  return true;
-}
-
-int DaysInMonth(int year, int month) {
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
-}
-
 bool ParseDate(std::string_view s, size_t* i, int* y, int* m, int* d) {
-  return Digits(s, i, 4, y) && *y >= 1 && Expect(s, i, '-') && Digits(s, i, 2, m) && *m >= 1 && *m <= 12 &&
-         Expect(s, i, '-') && Digits(s, i, 2, d) && *d >= 1 && *d <= DaysInMonth(*y, *m);
+  return ReadDigits(s, i, 4, y) && *y >= 1 && ReadChar(s, i, '-') && ReadDigits(s, i, 2, m) && *m >= 1 && *m <= 12 &&
+         ReadChar(s, i, '-') && ReadDigits(s, i, 2, d) && *d >= 1 && *d <= DaysInMonth(*y, *m);
 }
 
 // Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
@@ -65,8 +42,8 @@ int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0
 std::optional<Timestamp> ParseTimestamp(std::string_view s) {
   size_t i = 0;
   int y, mo, d, h, mi, sec;
-  if (!ParseDate(s, &i, &y, &mo, &d) || !Expect(s, &i, 'T') || !Digits(s, &i, 2, &h) || !Expect(s, &i, ':') ||
-      !Digits(s, &i, 2, &mi) || !Expect(s, &i, ':') || !Digits(s, &i, 2, &sec))
+  if (!ParseDate(s, &i, &y, &mo, &d) || !ReadChar(s, &i, 'T') || !ReadDigits(s, &i, 2, &h) || !ReadChar(s, &i, ':') ||
+      !ReadDigits(s, &i, 2, &mi) || !ReadChar(s, &i, ':') || !ReadDigits(s, &i, 2, &sec))
     return std::nullopt;
   if (h > 23 || mi > 59 || sec > 59) return std::nullopt;
   int ms = 0;
@@ -87,7 +64,7 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
     int sign = s[i] == '-' ? -1 : 1;
     ++i;
     int oh, om;
-    if (!Digits(s, &i, 2, &oh) || !Expect(s, &i, ':') || !Digits(s, &i, 2, &om) || oh > 23 || om > 59)
+    if (!ReadDigits(s, &i, 2, &oh) || !ReadChar(s, &i, ':') || !ReadDigits(s, &i, 2, &om) || oh > 23 || om > 59)
       return std::nullopt;
     offset_minutes = sign * (oh * 60 + om);
   }
@@ -115,7 +92,7 @@ bool IsTimeZoneOffset(std::string_view s) {
   if (s.empty() || (s[0] != '+' && s[0] != '-')) return false;
   ++i;
   int h, m;
-  if (!Digits(s, &i, 2, &h) || !Expect(s, &i, ':') || !Digits(s, &i, 2, &m) || i != s.size()) return false;
+  if (!ReadDigits(s, &i, 2, &h) || !ReadChar(s, &i, ':') || !ReadDigits(s, &i, 2, &m) || i != s.size()) return false;
   return m <= 59 && (h < 14 || (h == 14 && m == 0));
 }
 

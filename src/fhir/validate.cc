@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "common/date_scan.h"
 #include "fhir/validate_table.h"
 
 namespace medledger::fhir {
@@ -21,37 +22,14 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Reads exactly `n` digits at s[*i] into *out.
-bool Digits(std::string_view s, size_t* i, size_t n, int* out) {
-  if (*i + n > s.size()) return false;
-  int v = 0;
-  for (size_t k = 0; k < n; ++k) {
-    char c = s[*i + k];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *i += n;
-  *out = v;
-  return true;
-}
 
-bool Expect(std::string_view s, size_t* i, char c) {
-  if (*i >= s.size() || s[*i] != c) return false;
-  ++*i;
-  return true;
-}
 
-int DaysInMonth(int year, int month) {
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
-}
 
 // hh:mm:ss(.s+)? at s[*i].
 bool ParseTime(std::string_view s, size_t* i) {
   int h, m, sec;
-  if (!Digits(s, i, 2, &h) || !Expect(s, i, ':') || !Digits(s, i, 2, &m) || !Expect(s, i, ':') ||
-      !Digits(s, i, 2, &sec))
+  if (!ReadDigits(s, i, 2, &h) || !ReadChar(s, i, ':') || !ReadDigits(s, i, 2, &m) || !ReadChar(s, i, ':') ||
+      !ReadDigits(s, i, 2, &sec))
     return false;
   if (h > 23 || m > 59 || sec > 60) return false;
   if (*i < s.size() && s[*i] == '.') {
@@ -66,15 +44,15 @@ bool ParseTime(std::string_view s, size_t* i) {
 // Parses a date prefix; *parts = 1, 2 or 3 for YYYY, YYYY-MM, YYYY-MM-DD.
 bool ParseDate(std::string_view s, size_t* i, int* parts) {
   int y, m, d;
-  if (!Digits(s, i, 4, &y) || y == 0) return false;
+  if (!ReadDigits(s, i, 4, &y) || y == 0) return false;
   *parts = 1;
   if (*i == s.size() || s[*i] != '-') return true;
   ++*i;
-  if (!Digits(s, i, 2, &m) || m < 1 || m > 12) return false;
+  if (!ReadDigits(s, i, 2, &m) || m < 1 || m > 12) return false;
   *parts = 2;
   if (*i == s.size() || s[*i] != '-') return true;
   ++*i;
-  if (!Digits(s, i, 2, &d) || d < 1 || d > DaysInMonth(y, m)) return false;
+  if (!ReadDigits(s, i, 2, &d) || d < 1 || d > DaysInMonth(y, m)) return false;
   *parts = 3;
   return true;
 }
@@ -87,7 +65,7 @@ bool ParseZone(std::string_view s, size_t* i) {
   if (*i >= s.size() || (s[*i] != '+' && s[*i] != '-')) return false;
   ++*i;
   int h, m;
-  if (!Digits(s, i, 2, &h) || !Expect(s, i, ':') || !Digits(s, i, 2, &m)) return false;
+  if (!ReadDigits(s, i, 2, &h) || !ReadChar(s, i, ':') || !ReadDigits(s, i, 2, &m)) return false;
   return m <= 59 && (h < 14 || (h == 14 && m == 0));
 }
 
