@@ -153,13 +153,30 @@ void RewriteIds(const state::StateReader& st, json& j, EpcFormat f) {
       }
 }
 
+// An event captured without an eventID was given its hash ID as its eventID
+// (docs/SUPPLY.md), which its capture job reports: the answer names it too,
+// or a client could not tell which returned event is which. Only then is the
+// text changed, by inserting the member first (the rest stays as stored;
+// the hash leaves eventID out, so it is unchanged).
+bool LacksEventId(const supply::StoredEvent& e, const json* parsed) {
+  if (e.facts.hash.empty() || e.facts.event_id.find(e.facts.hash) == std::string::npos) return false;
+  if (parsed) return parsed->is_object() && !parsed->contains("eventID");
+  json j = json::parse(e.json, nullptr, false);
+  return j.is_object() && !j.contains("eventID");
+}
+
 // The event's JSON text: as received (decimals keep their text), or with its
 // identifiers translated (numbers then written as the JSON library writes
 // them: 5.40 becomes 5.4, the same value).
 std::string EventText(const state::StateReader& st, const supply::StoredEvent& e, EpcFormat f) {
-  if (f == EpcFormat::kAsCaptured) return e.json;
+  if (f == EpcFormat::kAsCaptured) {
+    // Stored from '{' to '}', never empty (an event has its type).
+    if (!LacksEventId(e, nullptr) || e.json.empty() || e.json[0] != '{') return e.json;
+    return R"({"eventID":)" + json(e.facts.event_id).dump() + "," + e.json.substr(1);
+  }
   json j = json::parse(e.json, nullptr, false);
   if (j.is_discarded()) return e.json;
+  if (LacksEventId(e, &j)) j["eventID"] = e.facts.event_id;
   RewriteIds(st, j, f);
   return j.dump();
 }
