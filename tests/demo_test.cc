@@ -6,8 +6,9 @@
 // registered by org1 and org2 respectively, the seed's own public id
 // nowhere. SIGTERM (and, on the second run, SIGINT) stops every process the
 // demo started, by the PIDs its pid files name; a second run reuses the
-// chain without loading again. Waits are bounded by progress, never by
-// elapsed time.
+// chain without loading again. The supply chain's scans answer verified,
+// suspect (the counterfeit) and recalled at both nodes. Waits are bounded by
+// progress, never by elapsed time.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -26,6 +28,7 @@
 #include "crypto/derive.h"
 #include "crypto/keyfile.h"
 #include "http/client.h"
+#include "http/url.h"
 #include "tests/support/process.h"
 #include "tests/support/shell.h"
 
@@ -152,6 +155,17 @@ class DemoTest : public ::testing::Test {
     return {r->status, json::parse(r->body, nullptr, false)};
   }
 
+  // GET /v1/products/verify?code=CODE at `url`, signed by `reader`: the
+  // answer's status, or the HTTP failure.
+  static std::string VerifyStatus(const std::string& url, const crypto::KeyPair& reader, const std::string& code) {
+    std::string target = "/v1/products/verify?code=" + http::PercentEncode(code);
+    auto r = http::Client(url, std::chrono::seconds(30)).Request("GET", target, {}, api::SignRequest(reader, "GET", target, {}, {}));
+    if (!r.ok()) return r.status().ToString();
+    if (r->status != 200) return "HTTP " + std::to_string(r->status) + ": " + r->body;
+    json j = json::parse(r->body, nullptr, false);
+    return j.is_object() ? j.value("status", "") : r->body;
+  }
+
   std::string dir_, data_, out_;
   int port_ = 0;
   std::unique_ptr<test::Process> demo_;
@@ -203,6 +217,23 @@ TEST_F(DemoTest, TwoOrganisationsOnePatientWithDerivedKeysStopsEveryProcess) {
     EXPECT_EQ(Identity(urls[via], via == 0 ? *admin1 : *admin2, seed->id()).first, 404)
         << "the seed's public id is registered";
   EXPECT_EQ(Output().find(seed->id()), std::string::npos) << "the demo prints the seed's public id";
+
+  // The supply chain: what a pharmacist scans answers verified (a pack at
+  // the pharmacy), suspect (a serial never commissioned) and recalled (a pack
+  // of the recalled lot), the same at both organisations' nodes; each is a
+  // "try:" line of the summary.
+  json demo = json::parse(test::ReadFileOrEmpty(data_ + "/demo.json"), nullptr, false);
+  ASSERT_TRUE(demo.is_object() && demo.contains("supply")) << demo.dump();
+  auto pharmacy = crypto::ReadKeyFile(data_ + "/keys/pharmacy.key");
+  ASSERT_TRUE(pharmacy.ok()) << pharmacy.status().ToString();
+  std::map<std::string, std::string> codes;
+  for (const auto& v : demo["supply"]["verify"]) codes[v.value("name", "")] = v.value("code", "");
+  for (const std::string want : {"verified", "suspect", "recalled"}) {
+    ASSERT_FALSE(codes[want].empty()) << want << " in " << demo["supply"].dump();
+    for (const auto& url : urls) EXPECT_EQ(VerifyStatus(url, *pharmacy, codes[want]), want) << codes[want] << " at " << url;
+    EXPECT_NE(Output().find(" product verify --url " + urls[0] + " --key "), std::string::npos) << Output();
+    EXPECT_NE(Output().find("'" + codes[want] + "'   # " + want), std::string::npos) << Output();
+  }
   ASSERT_NO_FATAL_FAILURE(StopDemo(SIGTERM));
 
   // A second run starts the same chain again and loads nothing.
@@ -211,6 +242,7 @@ TEST_F(DemoTest, TwoOrganisationsOnePatientWithDerivedKeysStopsEveryProcess) {
   ASSERT_TRUE(test::WaitUntil([&] { return Status(urls[0]).value("height", uint64_t(0)) >= height; }));
   EXPECT_EQ(Status(urls[0]).value("chain_id", ""), chain_id);
   EXPECT_EQ(Identity(urls[0], *admin1, derived[1]).first, 200);
+  EXPECT_NE(Output().find("'" + codes["recalled"] + "'   # recalled"), std::string::npos) << Output();
   ASSERT_NO_FATAL_FAILURE(StopDemo(SIGINT));
 }
 

@@ -91,6 +91,7 @@ void RegisterCommands(CLI::App& app) {
   RegisterRecordPutCommand(app);
   RegisterPatientCommands(app);
   RegisterSupplyCommands(app);
+  RegisterSupplyBenchCommands(app);  // after the epcis and product commands it extends
 }
 
 }  // namespace medledger::cli

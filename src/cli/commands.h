@@ -28,6 +28,7 @@ void RegisterGovernanceCommands(CLI::App& app);  // cli/governance_cmds.cc
 void RegisterAccessCommands(CLI::App& app);      // cli/access_cmds.cc: record get, consent, audit, erase...
 void RegisterRecordPutCommand(CLI::App& app);
 void RegisterPatientCommands(CLI::App& app);     // cli/patient_cmds.cc: consent, audit
+void RegisterSupplyBenchCommands(CLI::App& app);  // cli/supply_bench_cmd.cc: epcis bench-capture, product bench-verify
 void RegisterSupplyCommands(CLI::App& app);      // cli/supply_cmds.cc: gs1, epcis, product    // cli/record_cmds.cc: record put, bench-ingest
 
 // The process exit code (cli/exit_codes.h has the table).

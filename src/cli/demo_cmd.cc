@@ -16,7 +16,9 @@
 // (keys/patient-seed.key) from which the demo derives the patient's key at
 // org1 and the one at org2 (crypto/derive.h); each organisation's admin
 // registers its own derived key, and each node stores part of one Synthea
-// bundle under it. Only the derived public ids reach the nodes.
+// bundle under it. Only the derived public ids reach the nodes. Last, a
+// medicine supply chain across both organisations, with a counterfeit and a
+// recalled lot to find (cli/demo_supply.h).
 //
 // SIGINT or SIGTERM stops every process of the network by PID
 // (NetworkDown), including any that an earlier, killed run left behind.
@@ -39,6 +41,7 @@
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/daemon.h"
+#include "cli/demo_supply.h"
 #include "cli/network.h"
 #include "crypto/derive.h"
 #include "crypto/keyfile.h"
@@ -309,6 +312,9 @@ Status LoadDemoData(const json& net, const std::string& dir, json* demo) {
                                           {"tag", "demo"}}));
   }
   ML_RETURN_IF_ERROR(LoadDemoRecords(orgs, dir, demo));
+  ML_ASSIGN_OR_RETURN((*demo)["supply"], LoadDemoSupply({orgs[0].id, orgs[0].url, &orgs[0].admin},
+                                                        {orgs[1].id, orgs[1].url, &orgs[1].admin}, dir + "/keys",
+                                                        CheckNotInterrupted));
   return crypto::WriteFileAtomic(dir + "/demo.json", demo->dump(2) + "\n", 0644);
 }
 
@@ -355,8 +361,10 @@ void PrintRunning(const json& net, const std::string& dir, const json& demo) {
     << "  " << bin << " record get --url " << url2 << " --seed " << seed << " --custodian " << org2
     << " --purpose treatment " << ref2 << "\n"
     << "  " << bin << " erase --url " << url2 << " --seed " << seed << " --custodian " << org2 << " "
-    << (res2.empty() ? "TYPE/ID" : res2) << "\n"
-    << "Press Ctrl-C to stop every process of the demo.\n";
+    << (res2.empty() ? "TYPE/ID" : res2) << "\n";
+  // A demo directory loaded before the supply chain existed has none.
+  if (demo.contains("supply")) o << DemoSupplySummary(demo["supply"], bin, Show);
+  o << "Press Ctrl-C to stop every process of the demo.\n";
   std::cout << o.str() << std::flush;
 }
 
