@@ -5,16 +5,22 @@
 // bench-capture registers its own manufacturer identities and a fresh GS1
 // company prefix with the chain's admin key (a development chain: one
 // organisation, where the manufacturer alone binds a prefix), builds every
-// capture document before the timed phase, then posts them flat out over
+// capture document before the timed phases, then posts them flat out over
 // several connections (POST /epcis/capture, each signed by its party) and
 // stops the clock once the node's committed_txs shows all of them
-// committed. Per case of `--packs-per-case` packs, three events: their
-// commissioning, packing them into an SSCC, shipping the SSCC. `events_per_s`
-// counts events, `epcs_per_s` the EPCs they name (epcList, parentID,
-// childEPCs: 2 x packs + 2 per case), `packs_per_s` the packs commissioned.
-// The baseline is the node's own floor, as `medledger bench` prints it:
-// batch_verify_tps, this machine's rate of the batch Ed25519 verification the
-// node performs, measured in the same process with as many threads.
+// committed. Two phases, each timed and reported on its own:
+//   lifecycle: per case of --packs-per-case packs, three events: their
+//     commissioning, packing them into an SSCC, shipping the SSCC;
+//   moves: each of those cases received, then shipped on and received
+//     along --moves-per-case locations, each event naming only the SSCC
+//     (its packs move with it: docs/SUPPLY.md, "Aggregation").
+// `events_per_s` counts events; `epcs_per_s` the EPCs they name (epcList,
+// parentID, childEPCs: 2 x packs + 2 per case in the lifecycle, 1 per move);
+// `packs_per_s` the packs commissioned (lifecycle) or carried by the moved
+// cases (moves). The baseline is the node's own floor, as `medledger bench`
+// prints it: batch_verify_tps, this machine's rate of the batch Ed25519
+// verification the node performs, measured in the same process with as
+// many threads.
 //
 // bench-verify is open loop at a fixed rate (request i is due at start +
 // i/rate, latency counts from then, so a stalled node is not hidden), first
@@ -23,6 +29,8 @@
 // then for GET /v1/products/verify over the identifiers of a file (one
 // Digital Link or element string a line, as bench-capture --codes-out
 // writes them). p99_ratio is the verification's p99 over the baseline's.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -31,6 +39,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "api/epcis_api.h"
@@ -75,24 +84,43 @@ json Latencies(std::vector<double>& ms) {
 struct CaptureOpts {
   std::string url, data_dir, prefix, codes_out;
   int docs = 400, cases_per_doc = 5, packs_per_case = 100, connections = 4, signers = 8;
+  int moves_per_case = 10, move_cases_per_doc = 8;
+  int node_pid = 0;  // when given, the node's CPU time per phase (/proc/PID/stat)
   size_t codes_max = 10000;
   double verify_seconds = 2;
 };
 
+// Documents of one phase, each distinct (serials, SSCCs, times), so that no
+// event is a duplicate and each does its full work on the node.
 struct Workload {
   std::vector<std::string> docs;
   size_t events = 0, epcs = 0, packs = 0, bytes = 0;
   std::vector<std::string> codes;  // a sample of the packs, as Digital Links
 };
 
-// Every document distinct (serials, SSCCs and times), so no event is a
-// duplicate and each does its full work on the node.
-Result<Workload> BuildWorkload(const CaptureOpts& o) {
+Status AddDoc(Workload& w, const json& events, int64_t created_ms, const char* lower) {
+  for (const auto& e : events) w.epcs += EpcCount(e);
+  w.events += events.size();
+  w.docs.push_back(EpcisDocument(events, created_ms));
+  w.bytes += w.docs.back().size();
+  if (w.docs.back().size() > api::kMaxCaptureDocumentBytes)
+    return InvalidArgument("a document is " + std::to_string(w.docs.back().size()) +
+                           " bytes, over the capture limit of " + std::to_string(api::kMaxCaptureDocumentBytes) +
+                           ": lower " + lower);
+  return Status::Ok();
+}
+
+std::string Sscc(const CaptureOpts& o, uint64_t case_index) { return SsccUrn(o.prefix, case_index + 1); }
+// Location j of the chain the cases travel along (a prefix nobody holds).
+std::string Hop(int j) { return SglnUrn("0860001", std::to_string(j + 1)); }
+
+// Lifecycle: per case, commissioning its packs, packing them into the SSCC
+// and shipping the SSCC to Hop(0).
+Result<Workload> LifecycleWorkload(const CaptureOpts& o, int64_t t0) {
   Workload w;
-  const std::string item = "1", mfr = SglnUrn(o.prefix, "1"), dist = SglnUrn("0860001", "1");
+  const std::string item = "1", mfr = SglnUrn(o.prefix, "1");
   const std::string gtin = Gtin14(o.prefix, '0', item);
-  const int64_t now = UnixMs(), t0 = now - 86'400'000;
-  const std::string expiry = std::to_string(std::stoi(IsoUtc(now).substr(0, 4)) + 2) + "-12-31";
+  const std::string expiry = std::to_string(std::stoi(IsoUtc(t0).substr(0, 4)) + 2) + "-12-31";
   const std::string yymmdd = expiry.substr(2, 2) + "1231";
   const uint64_t total_packs = uint64_t(o.docs) * o.cases_per_doc * o.packs_per_case;
   const uint64_t code_every = std::max<uint64_t>(1, total_packs / std::max<size_t>(1, o.codes_max));
@@ -108,22 +136,54 @@ Result<Workload> BuildWorkload(const CaptureOpts& o) {
           w.codes.push_back("https://id.gs1.org/01/" + gtin + "/10/" + lot + "/21/" + std::to_string(serial + 1) +
                             "?17=" + yymmdd);
       }
-      const std::string sscc = SsccUrn(o.prefix, uint64_t(d) * o.cases_per_doc + c + 1);
+      const std::string sscc = Sscc(o, uint64_t(d) * o.cases_per_doc + c);
       events.push_back(CommissionEvent(packs, t0 + int64_t(ms++), mfr, lot, expiry));
       events.push_back(PackEvent(sscc, packs, t0 + int64_t(ms++), mfr));
-      events.push_back(ShipEvent({sscc}, t0 + int64_t(ms++), mfr, dist));
+      events.push_back(ShipEvent({sscc}, t0 + int64_t(ms++), mfr, Hop(0)));
     }
-    for (const auto& e : events) w.epcs += EpcCount(e);
-    w.events += events.size();
-    w.docs.push_back(EpcisDocument(events, now));
-    w.bytes += w.docs.back().size();
-    if (w.docs.back().size() > api::kMaxCaptureDocumentBytes)
-      return InvalidArgument("a document of " + std::to_string(o.cases_per_doc) + " cases is " +
-                             std::to_string(w.docs.back().size()) + " bytes, over the capture limit of " +
-                             std::to_string(api::kMaxCaptureDocumentBytes) + ": lower --cases-per-doc");
+    ML_RETURN_IF_ERROR(AddDoc(w, events, t0, "--cases-per-doc"));
   }
   w.packs = size_t(total_packs);
   return w;
+}
+
+// Moves of the packed cases: each case is received at Hop(0), then shipped
+// on and received at each next hop, naming only its SSCC (its packs move
+// with it). A document holds whole journeys of its own cases, so documents
+// committed in any order are all in order for each case.
+Result<Workload> MovesWorkload(const CaptureOpts& o, int64_t t0) {
+  Workload w;
+  const uint64_t cases = uint64_t(o.docs) * o.cases_per_doc;
+  uint64_t ms = 0;
+  for (uint64_t first = 0; first < cases; first += o.move_cases_per_doc) {
+    json events = json::array();
+    for (uint64_t c = first; c < std::min<uint64_t>(cases, first + o.move_cases_per_doc); ++c) {
+      const std::string sscc = Sscc(o, c);
+      events.push_back(ObserveEvent({sscc}, t0 + int64_t(ms++), Hop(0), "receiving", "in_progress"));
+      for (int j = 1; j < o.moves_per_case; ++j) {
+        events.push_back(ShipEvent({sscc}, t0 + int64_t(ms++), Hop(j - 1), Hop(j)));
+        events.push_back(ObserveEvent({sscc}, t0 + int64_t(ms++), Hop(j), "receiving", "in_progress"));
+      }
+      w.packs += size_t(o.packs_per_case) * (2 * o.moves_per_case - 1);  // carried, per event
+    }
+    ML_RETURN_IF_ERROR(AddDoc(w, events, t0, "--move-cases-per-doc or --moves-per-case"));
+  }
+  return w;
+}
+
+// utime + stime of a process on this machine, in seconds; -1 when unknown.
+double ProcessCpuSeconds(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t rp = stat.rfind(')');
+  if (rp == std::string::npos) return -1;
+  std::istringstream in(stat.substr(rp + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i)  // fields 14 and 15: utime, stime
+    if (i >= 14) ticks += std::stod(field);
+  return ticks / double(sysconf(_SC_CLK_TCK));
 }
 
 Result<uint64_t> CommittedTxs(ApiClient& api) {
@@ -131,6 +191,98 @@ Result<uint64_t> CommittedTxs(ApiClient& api) {
   if (!st.contains("committed_txs") || !st["committed_txs"].is_number_unsigned())
     return Internal("the node's status has no committed_txs");
   return st["committed_txs"].get<uint64_t>();
+}
+
+// Posts every document flat out over the connections; the clock stops
+// once the node's committed_txs shows all of them committed. Then, untimed,
+// every event's outcome from the capture jobs.
+Result<json> RunCapture(const CaptureOpts& o, const Workload& w, const std::vector<crypto::KeyPair>& parties,
+                        double batch_verify_tps) {
+  ApiClient api(o.url);
+  ML_ASSIGN_OR_RETURN(uint64_t c0, CommittedTxs(api));
+  const double cpu0 = ProcessCpuSeconds(o.node_pid);
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::vector<std::string> locations(w.docs.size());
+  std::vector<double> post_ms;
+  size_t errors = 0;
+  std::string first_error;
+  const auto start = Clock::now();
+  std::vector<std::thread> ts;
+  for (int t = 0; t < o.connections; ++t) {
+    ts.emplace_back([&] {
+      ApiClient c(o.url, std::chrono::seconds(120));
+      for (;;) {
+        size_t i = next++;
+        if (i >= w.docs.size()) return;
+        auto t1 = Clock::now();
+        auto loc = PostCapture(c, parties[i % parties.size()], w.docs[i]);
+        double ms = std::chrono::duration<double, std::milli>(Clock::now() - t1).count();
+        std::lock_guard l(mu);
+        if (!loc.ok()) {
+          ++errors;
+          if (first_error.empty()) first_error = loc.status().message();
+          continue;
+        }
+        locations[i] = *loc;
+        post_ms.push_back(ms);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  const double posted_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const uint64_t want = c0 + (w.docs.size() - errors);
+  uint64_t committed = 0;
+  for (auto until = Clock::now() + std::chrono::seconds(300);;) {
+    ML_ASSIGN_OR_RETURN(committed, CommittedTxs(api));
+    if (committed >= want || Clock::now() > until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = cpu0 < 0 ? -1 : ProcessCpuSeconds(o.node_pid) - cpu0;
+  std::map<std::string, size_t> outcomes;
+  size_t events = 0, docs = 0;
+  for (size_t i = 0; i < locations.size(); ++i) {
+    if (locations[i].empty()) continue;
+    auto r = AwaitCapture(api, parties[i % parties.size()], locations[i], std::chrono::seconds(30));
+    if (!r.ok()) {
+      ++outcomes["refused"];
+      if (first_error.empty()) first_error = r.status().message();
+      continue;
+    }
+    for (const auto& e : *r) ++outcomes[e.value("outcome", "?")];
+    events += r->size();
+    ++docs;
+  }
+  // Every document of a phase has the same shape, so the recorded share of
+  // its EPCs and packs is the recorded share of its documents.
+  const double share = w.docs.empty() ? 0 : double(docs) / double(w.docs.size());
+  const double events_per_s = double(events) / seconds, epcs_per_s = share * double(w.epcs) / seconds;
+  json out = {{"docs", w.docs.size()},
+              {"recorded_docs", docs},
+              {"events", events},
+              {"epcs", size_t(share * double(w.epcs))},
+              {"packs", size_t(share * double(w.packs))},
+              {"doc_bytes_avg", w.docs.empty() ? 0 : w.bytes / w.docs.size()},
+              {"errors", errors},
+              {"committed", committed - c0},
+              {"outcomes", outcomes},
+              {"posted_seconds", posted_s},
+              {"seconds", seconds},
+              {"docs_per_s", double(docs) / seconds},
+              {"events_per_s", events_per_s},
+              {"epcs_per_s", epcs_per_s},
+              {"packs_per_s", share * double(w.packs) / seconds},
+              {"post", Latencies(post_ms)},
+              {"events_over_batch_verify", batch_verify_tps > 0 ? events_per_s / batch_verify_tps : 0},
+              {"epcs_over_batch_verify", batch_verify_tps > 0 ? epcs_per_s / batch_verify_tps : 0}};
+  if (cpu >= 0) {
+    out["node_cpu_s"] = cpu;
+    out["node_us_per_event"] = events ? 1e6 * cpu / double(events) : 0;
+    out["node_us_per_epc"] = w.epcs ? 1e6 * cpu / (share * double(w.epcs)) : 0;
+  }
+  if (!first_error.empty()) out["first_error"] = first_error;
+  return out;
 }
 
 void BenchCapture(CaptureOpts o) {
@@ -155,14 +307,21 @@ void BenchCapture(CaptureOpts o) {
   if (auto r = api.Submit(parties[0], model::tx::kGs1RegisterPrefix, {{"prefix", o.prefix}}); !r.ok())
     return Fail("registering the GS1 prefix " + o.prefix + ": " + r.status().message());
 
-  // 2. Every document before the timed phase.
+  // 2. Every document before the timed phases.
   std::cerr << "bench-capture: building " << o.docs << " documents of " << o.cases_per_doc << " cases of "
             << o.packs_per_case << " packs (prefix " << o.prefix << ")..." << std::endl;
-  auto w = BuildWorkload(o);
-  if (!w.ok()) return Fail(w.status(), Exit::kUsage);
+  const int64_t t0 = UnixMs() - 86'400'000;
+  auto life = LifecycleWorkload(o, t0);
+  if (!life.ok()) return Fail(life.status(), Exit::kUsage);
+  Workload moves;
+  if (o.moves_per_case > 0) {
+    auto m = MovesWorkload(o, t0 + 3'600'000);
+    if (!m.ok()) return Fail(m.status(), Exit::kUsage);
+    moves = std::move(*m);
+  }
   if (!o.codes_out.empty()) {
     std::ofstream f(o.codes_out);
-    for (const auto& c : w->codes) f << c << "\n";
+    for (const auto& c : life->codes) f << c << "\n";
     if (!f) return Fail("cannot write " + o.codes_out);
   }
 
@@ -180,96 +339,29 @@ void BenchCapture(CaptureOpts o) {
   const double verify_tps = MeasureVerifyRate(sample, threads, o.verify_seconds);
   const double batch_verify_tps = MeasureBatchVerifyRate(sample, threads, o.verify_seconds);
 
-  // 4. Load, flat out; the clock stops when the node has committed them all.
-  auto c0 = CommittedTxs(api);
-  if (!c0.ok()) return Fail(c0.status());
-  std::cerr << "bench-capture: posting " << o.docs << " documents over " << o.connections << " connections"
-            << std::endl;
-  std::atomic<size_t> next{0};
-  std::mutex mu;
-  std::vector<std::string> locations(w->docs.size());
-  std::vector<double> post_ms;
-  size_t errors = 0;
-  std::string first_error;
-  const auto start = Clock::now();
-  std::vector<std::thread> ts;
-  for (int t = 0; t < o.connections; ++t) {
-    ts.emplace_back([&] {
-      ApiClient c(o.url, std::chrono::seconds(120));
-      for (;;) {
-        size_t i = next++;
-        if (i >= w->docs.size()) return;
-        auto t1 = Clock::now();
-        auto loc = PostCapture(c, parties[i % parties.size()], w->docs[i]);
-        double ms = std::chrono::duration<double, std::milli>(Clock::now() - t1).count();
-        std::lock_guard l(mu);
-        if (!loc.ok()) {
-          ++errors;
-          if (first_error.empty()) first_error = loc.status().message();
-          continue;
-        }
-        locations[i] = *loc;
-        post_ms.push_back(ms);
-      }
-    });
-  }
-  for (auto& t : ts) t.join();
-  const double posted_s = std::chrono::duration<double>(Clock::now() - start).count();
-  const uint64_t want = *c0 + (w->docs.size() - errors);
-  uint64_t committed = 0;
-  for (auto until = Clock::now() + std::chrono::seconds(300);;) {
-    auto c = CommittedTxs(api);
-    if (!c.ok()) return Fail(c.status());
-    committed = *c;
-    if (committed >= want || Clock::now() > until) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-
-  // 5. Untimed: every event's outcome, from the capture jobs.
-  std::map<std::string, size_t> outcomes;
-  size_t events_recorded = 0, epcs_recorded = 0;
-  const size_t epcs_per_doc = w->docs.empty() ? 0 : w->epcs / w->docs.size();
-  for (size_t i = 0; i < locations.size(); ++i) {
-    if (locations[i].empty()) continue;
-    auto r = AwaitCapture(api, parties[i % parties.size()], locations[i], std::chrono::seconds(30));
-    if (!r.ok()) {
-      ++outcomes["refused"];
-      if (first_error.empty()) first_error = r.status().message();
-      continue;
-    }
-    for (const auto& e : *r) ++outcomes[e.value("outcome", "?")];
-    events_recorded += r->size();
-    epcs_recorded += epcs_per_doc;
-  }
-  const double events_per_s = double(events_recorded) / seconds, epcs_per_s = double(epcs_recorded) / seconds;
-  json out = {{"docs", w->docs.size()},
-              {"cases_per_doc", o.cases_per_doc},
+  // 4. The phases, each timed on its own.
+  json out = {{"cases_per_doc", o.cases_per_doc},
               {"packs_per_case", o.packs_per_case},
-              {"events", events_recorded},
-              {"epcs", epcs_recorded},
-              {"packs", w->packs},
-              {"doc_bytes_avg", w->docs.empty() ? 0 : w->bytes / w->docs.size()},
-              {"errors", errors},
-              {"committed", committed - *c0},
-              {"outcomes", outcomes},
-              {"posted_seconds", posted_s},
-              {"seconds", seconds},
-              {"docs_per_s", double(w->docs.size() - errors) / seconds},
-              {"events_per_s", events_per_s},
-              {"epcs_per_s", epcs_per_s},
-              {"packs_per_s", double(w->packs) * double(w->docs.size() - errors) / double(w->docs.size()) / seconds},
-              {"post", Latencies(post_ms)},
+              {"moves_per_case", o.moves_per_case},
+              {"move_cases_per_doc", o.move_cases_per_doc},
               {"verify_tps", verify_tps},
               {"batch_verify_tps", batch_verify_tps},
-              {"events_over_batch_verify", batch_verify_tps > 0 ? events_per_s / batch_verify_tps : 0},
-              {"epcs_over_batch_verify", batch_verify_tps > 0 ? epcs_per_s / batch_verify_tps : 0},
               {"threads", threads},
               {"connections", o.connections},
               {"prefix", o.prefix}};
-  if (!first_error.empty()) std::cerr << "bench-capture: first error: " << first_error << std::endl;
+  std::cerr << "bench-capture: lifecycle, " << life->docs.size() << " documents over " << o.connections
+            << " connections" << std::endl;
+  auto l = RunCapture(o, *life, parties, batch_verify_tps);
+  if (!l.ok()) return Fail(l.status());
+  out["lifecycle"] = *l;
+  if (!moves.docs.empty()) {
+    std::cerr << "bench-capture: moves, " << moves.docs.size() << " documents" << std::endl;
+    auto m = RunCapture(o, moves, parties, batch_verify_tps);
+    if (!m.ok()) return Fail(m.status());
+    out["moves"] = *m;
+  }
   std::cout << out.dump() << std::endl;
-  if (events_recorded == 0) Fail("no capture was recorded");
+  if ((*l)["events"] == 0) Fail("no capture was recorded");
 }
 
 // --- bench-verify ----------------------------------------------------------
@@ -279,6 +371,7 @@ struct VerifyBenchOpts {
   std::string codes_file, baseline;
   double rate = 1000, seconds = 20;
   int threads = 16;
+  int node_pid = 0;
 };
 
 struct Phase {
@@ -336,7 +429,7 @@ Phase OpenLoop(const VerifyBenchOpts& o, const crypto::KeyPair& key, const std::
   return ph;
 }
 
-json PhaseJson(Phase& ph, double rate) {
+json PhaseJson(Phase& ph, double rate, double node_cpu_s) {
   json j = Latencies(ph.lat_ms);
   j["target_rate"] = rate;
   j["ok"] = ph.lat_ms.size();
@@ -344,6 +437,10 @@ json PhaseJson(Phase& ph, double rate) {
   j["achieved_rate"] = double(ph.lat_ms.size()) / ph.elapsed;
   if (!ph.statuses.empty()) j["statuses"] = ph.statuses;
   if (!ph.first_error.empty()) j["first_error"] = ph.first_error;
+  if (node_cpu_s >= 0) {
+    j["node_cpu_s"] = node_cpu_s;
+    j["node_us_per_request"] = 1e6 * node_cpu_s / double(std::max<size_t>(1, ph.lat_ms.size() + ph.errors));
+  }
   return j;
 }
 
@@ -359,13 +456,15 @@ void BenchVerify(const VerifyBenchOpts& o) {
   const std::string base = o.baseline.empty() ? "/v1/identities/" + key->id() : o.baseline;
   json out = {{"threads", o.threads}, {"identifiers", targets.size()}, {"baseline_target", base}};
   std::cerr << "bench-verify: baseline GET " << base << " at " << o.rate << "/s for " << o.seconds << " s" << std::endl;
+  double cpu0 = ProcessCpuSeconds(o.node_pid);
   Phase b = OpenLoop(
       o, *key, [&](size_t) { return base; }, false);
-  out["baseline"] = PhaseJson(b, o.rate);
+  out["baseline"] = PhaseJson(b, o.rate, cpu0 < 0 ? -1 : ProcessCpuSeconds(o.node_pid) - cpu0);
   std::cerr << "bench-verify: GET /v1/products/verify at " << o.rate << "/s for " << o.seconds << " s" << std::endl;
+  cpu0 = ProcessCpuSeconds(o.node_pid);
   Phase v = OpenLoop(
       o, *key, [&](size_t i) { return targets[i % targets.size()]; }, true);
-  out["verify"] = PhaseJson(v, o.rate);
+  out["verify"] = PhaseJson(v, o.rate, cpu0 < 0 ? -1 : ProcessCpuSeconds(o.node_pid) - cpu0);
   const double bp99 = out["baseline"]["p99_ms"].get<double>(), vp99 = out["verify"]["p99_ms"].get<double>();
   out["p99_ratio"] = bp99 > 0 ? vp99 / bp99 : 0;
   std::cout << out.dump() << std::endl;
@@ -398,7 +497,14 @@ void RegisterSupplyBenchCommands(CLI::App& app) {
     cmd->add_option("--connections", o.connections, "Concurrent connections")->check(CLI::Range(1, 256));
     cmd->add_option("--signers", o.signers, "Manufacturer identities signing the captures")->check(CLI::Range(1, 1000));
     cmd->add_option("--prefix", o.prefix, "GS1 company prefix to register (default: a random 9-digit one)");
+    cmd->add_option("--moves-per-case", o.moves_per_case,
+                    "Then move each case along this many locations (receiving, then shipping and receiving at each "
+                    "next one), naming only its SSCC; 0 skips this phase")
+        ->check(CLI::Range(0, 1000));
+    cmd->add_option("--move-cases-per-doc", o.move_cases_per_doc, "Cases whose moves one document holds")
+        ->check(CLI::Range(1, 10000));
     cmd->add_option("--codes-out", o.codes_out, "Write a sample of the packs as Digital Links, one a line");
+    cmd->add_option("--node-pid", o.node_pid, "The node's PID on this machine: report its CPU time per phase");
     cmd->add_option("--codes-max", o.codes_max, "At most this many packs in --codes-out");
     cmd->add_option("--verify-seconds", o.verify_seconds, "How long to measure the verify rates");
     cmd->callback([] { BenchCapture(o); });
@@ -415,6 +521,7 @@ void RegisterSupplyBenchCommands(CLI::App& app) {
     cmd->add_option("--rate", o.rate, "Requests per second (open loop)")->check(CLI::PositiveNumber);
     cmd->add_option("--seconds", o.seconds, "Duration of each phase")->check(CLI::PositiveNumber);
     cmd->add_option("--threads", o.threads, "Client threads (connections)")->check(CLI::Range(1, 256));
+    cmd->add_option("--node-pid", o.node_pid, "The node's PID on this machine: report its CPU time per phase");
     cmd->add_option("--baseline", o.baseline, "Signed GET target of the baseline (default: /v1/identities/<own id>)");
     cmd->callback([] { BenchVerify(o); });
   }
