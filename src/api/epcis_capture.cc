@@ -20,6 +20,7 @@
 #include "api/epcis_problem.h"
 #include "api/http_signature.h"
 #include "api/http_status.h"
+#include "common/date_scan.h"
 #include "common/work_queue.h"
 #include "crypto/aead.h"
 #include "epcis/document.h"
@@ -71,16 +72,6 @@ class CaptureJobs {
 };
 
 namespace {
-
-std::string IsoMs(int64_t ms) {
-  time_t s = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
-  return buf;
-}
 
 void AddLimitHeaders(http::Response& r) {
   r.headers.emplace_back("GS1-EPCIS-Capture-Limit", std::to_string(kMaxCaptureEvents));
@@ -185,8 +176,8 @@ void HandleJob(SupplyContext* ctx, http::Request& req, const state::Caller&, htt
   // The chain first: a committed capture answers on every node.
   if (auto rec = supply::GetCapture(ctx->ledger->chain->state(), id)) {
     json out = {{"captureID", id},
-                {"createdAt", IsoMs(job ? job->created_ms : int64_t(rec->at_ms))},
-                {"finishedAt", IsoMs(int64_t(rec->at_ms))},
+                {"createdAt", FormatUtcMillis(job ? job->created_ms : int64_t(rec->at_ms))},
+                {"finishedAt", FormatUtcMillis(int64_t(rec->at_ms))},
                 {"running", false},
                 {"success", true},  // suspect outcomes are findings, not errors
                 {"captureErrorBehaviour", rec->error_behaviour},
@@ -200,13 +191,13 @@ void HandleJob(SupplyContext* ctx, http::Request& req, const state::Caller&, htt
   auto id_bytes = FromHexFixed<32>(job->tx);
   auto o = id_bytes.ok() ? ctx->ledger->pool->Lookup(*id_bytes) : node::TxOutcome{};
   json out = {{"captureID", id},
-              {"createdAt", IsoMs(job->created_ms)},
+              {"createdAt", FormatUtcMillis(job->created_ms)},
               {"captureErrorBehaviour", job->error_behaviour},
               {"tx", job->tx}};
   if (o.state == node::TxState::kRejected) {
     out["running"] = false;
     out["success"] = false;
-    out["finishedAt"] = IsoMs(int64_t(node::NowMs()));
+    out["finishedAt"] = FormatUtcMillis(int64_t(node::NowMs()));
     out["errors"] = json::array({json{{"type", "epcisException:ValidationException"},
                                       {"detail", std::string(model::RejectName(o.verdict.reason)) + ": " + o.verdict.detail}}});
     out["events"] = json::array();

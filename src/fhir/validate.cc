@@ -451,20 +451,6 @@ bool IsValidTime(std::string_view s) {
   return ParseTime(s, &i) && i == s.size();
 }
 
-std::string FormatInstant(int64_t unix_ms) {
-  // Floor division, so that instants before 1970 keep a positive remainder.
-  int64_t secs = unix_ms / 1000, milli = unix_ms % 1000;
-  if (milli < 0) {
-    milli += 1000;
-    secs -= 1;
-  }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(milli));
-  return buf;
-}
+std::string FormatInstant(int64_t unix_ms) { return FormatUtcMillis(unix_ms); }
 
 }  // namespace medledger::fhir
