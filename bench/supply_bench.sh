@@ -18,7 +18,8 @@
 # Next to each figure: the node's CPU time per unit (utime+stime from
 # /proc/PID/stat, steadier than wall time on a shared host) and the load
 # average before each phase. PERF=1 also records the node with perf (DWARF
-# call stacks) during the lifecycle phase and the verification phase and
+# call stacks) during one capture phase (PERF_PHASE=lifecycle, the default,
+# or moves; PERF_SECONDS [4]) and the verification phase and
 # prints its CPU by stage (bench/perf_stages.py); the figures of a PERF run
 # are slowed by perf itself.
 #
@@ -72,12 +73,14 @@ if [ "$BASELINE_TXS" -gt 0 ] && [ "$WHAT" != verify ]; then
 fi
 
 echo "== capture: epcis bench-capture --docs $DOCS --cases-per-doc $CASES --packs-per-case $PACKS --moves-per-case $MOVES --connections $CONNECTIONS (load $(load))"
+PERF_PHASE=${PERF_PHASE:-lifecycle}
 if [ "${PERF:-0}" = 1 ]; then
-  # Starts once the documents are built and the verify rates measured, so
-  # the samples are the lifecycle phase; DWARF stacks, attributed to stages
+  # Starts a second into the phase PERF_PHASE (lifecycle or moves), which
+  # bench-capture announces on stderr; DWARF stacks, attributed to stages
   # below by the frames they contain.
-  (sleep "${PERF_DELAY:-8}"; perf record -F 499 --call-graph dwarf,16384 -p "$PID" -o "$DIR/capture.perf" \
-     -- sleep "${PERF_SECONDS:-6}" >/dev/null 2>&1) &
+  (for _ in $(seq 1200); do grep -q "bench-capture: $PERF_PHASE," "$DIR/capture.err" 2>/dev/null && break; sleep 0.1; done
+   sleep 1; perf record -F 499 --call-graph dwarf,16384 -p "$PID" -o "$DIR/capture.perf" \
+     -- sleep "${PERF_SECONDS:-4}" >/dev/null 2>&1) &
   PERFPID=$!
 fi
 C0=$(cpu_ticks)
@@ -111,8 +114,8 @@ if sys.argv[5]:
 EOF2
 if [ "${PERF:-0}" = 1 ]; then
   wait "$PERFPID" || true
-  echo "== perf of the node during the lifecycle phase: node CPU by stage (share of samples)"
-  perf script -i "$DIR/capture.perf" -F tid,ip,sym 2>/dev/null | python3 "$ROOT/bench/perf_stages.py"
+  echo "== perf of the node during the $PERF_PHASE phase: node CPU by stage (share of samples)"
+  perf script -i "$DIR/capture.perf" -F tid,ip,sym 2>/dev/null | python3 "$ROOT/bench/perf_stages.py" || true
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = verify ]; then
@@ -143,7 +146,7 @@ EOF
   if [ "${PERF:-0}" = 1 ]; then
     wait "$PERFPID" || true
     echo "== perf of the node during the verification phase (its p99 is not the figure: perf slows the node)"
-    perf script -i "$DIR/verify.perf" -F tid,ip,sym 2>/dev/null | python3 "$ROOT/bench/perf_stages.py" verify
+    perf script -i "$DIR/verify.perf" -F tid,ip,sym 2>/dev/null | python3 "$ROOT/bench/perf_stages.py" verify || true
   fi
 fi
 echo "== done (load $(load))"
