@@ -16,10 +16,12 @@ for line in sys.stdin:
             samples.append(cur)
         cur = None
         continue
-    if not line.startswith((" ", "\t")):  # a sample's header line
+    if line.strip().isdigit():  # a sample's header line: its thread id
         if cur is not None:
             samples.append(cur)
         cur = []
+        continue
+    if cur is None:
         continue
     parts = line.strip().split(None, 1)
     cur.append(parts[1] if len(parts) > 1 else parts[0])
