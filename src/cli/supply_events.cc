@@ -3,6 +3,7 @@
 #include <ctime>
 #include <thread>
 
+#include "common/date_scan.h"
 #include "epcis/identifiers.h"
 
 namespace medledger::cli {
@@ -51,15 +52,7 @@ std::string SglnUrn(const std::string& prefix, const std::string& location_ref) 
   return "urn:epc:id:sgln:" + prefix + "." + Fill(prefix, location_ref, 12) + ".0";
 }
 
-std::string IsoUtc(int64_t unix_ms) {
-  time_t s = unix_ms / 1000;
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, int(unix_ms % 1000));
-  return buf;
-}
+std::string IsoUtc(int64_t unix_ms) { return FormatUtcMillis(unix_ms); }
 
 int64_t UnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
