@@ -73,10 +73,13 @@ TEST_F(SupplyApiTest, LifecycleThroughTheCliThenVerifyByFieldsLinksAndScans) {
   EXPECT_EQ(s2.value("status", ""), "verified") << s2.dump();
   EXPECT_FALSE(Contains(s2["flags"], "aggregated")) << s2.dump();
 
-  // The custody chain, shown to the manufacturer: every event of S1, those
-  // of its case while it was inside.
-  ASSERT_TRUE(answers[0].contains("custody")) << answers[0].dump();
-  const json& custody = answers[0]["custody"];
+  // The custody chain, only when asked, shown to the manufacturer: every
+  // event of S1, those of its case while it was inside.
+  EXPECT_FALSE(answers[0].contains("custody")) << answers[0].dump();
+  json with_custody =
+      CliJson({"product", "verify", "--custody", "--gtin", kGtin, "--serial", "S1", "--lot", "LOT1", "--expiry", "491231"});
+  ASSERT_TRUE(with_custody.contains("custody")) << with_custody.dump();
+  const json& custody = with_custody["custody"];
   EXPECT_EQ(custody.value("manufacturer", ""), "dev");
   EXPECT_EQ(custody["parties"], json::array({"dev"}));
   json trace = CliJson({"product", "trace", "--gtin", kGtin, "--serial", "S1"});

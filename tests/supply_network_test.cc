@@ -195,7 +195,7 @@ TEST_F(SupplyNetworkTest, ThreeOrganisationsOneAnswerOnEveryNodeAndAnOfflineRepl
       EXPECT_EQ(Answer(answers.back()), Answer(answers[0])) << "node " << i << " differs from node 0";
     }
   }
-  json s1 = RunJson(kPharm, {"product", "verify", "--key", pharm, "--gtin", kGtin, "--serial", "S1", "--lot", "LOT1",
+  json s1 = RunJson(kPharm, {"product", "verify", "--custody", "--key", pharm, "--gtin", kGtin, "--serial", "S1", "--lot", "LOT1",
                              "--expiry", "491231"});
   EXPECT_TRUE(Contains(s1["evidence"], made[0].value("hash", ""))) << s1.dump();
   EXPECT_TRUE(Contains(s1["evidence"], sold[1].value("hash", ""))) << s1.dump();
@@ -230,7 +230,7 @@ TEST_F(SupplyNetworkTest, ThreeOrganisationsOneAnswerOnEveryNodeAndAnOfflineRepl
   // the manufacturer with it; S1, which the pharmacy held, shows it the chain.
   const std::vector<std::string> s2_id = {"--gtin", kGtin, "--serial", "S2", "--lot", "LOT1", "--expiry", "491231"};
   auto verify = [&](int i, const std::string& key, const std::vector<std::string>& id) {
-    std::vector<std::string> args = {"product", "verify", "--key", key};
+    std::vector<std::string> args = {"product", "verify", "--custody", "--key", key};
     args.insert(args.end(), id.begin(), id.end());
     return RunJson(i, args);
   };

@@ -35,7 +35,8 @@ Today Now() {
   return {buf, tm.tm_year + 1900};
 }
 
-// ?code=<Digital Link or element string>, or ?gtin=&serial=&lot=&expiry=YYMMDD.
+// ?code=<Digital Link or element string>, or ?gtin=&serial=&lot=&expiry=YYMMDD
+// (and ?custody=1 for the custody chain, read by HandleVerify).
 Result<epcis::ProductIdentifier> ReadIdentifier(const http::Request& req, int year) {
   if (auto code = req.Query("code")) return epcis::ParseScannedIdentifier(*code, year);
   epcis::ProductIdentifier id;
@@ -88,10 +89,13 @@ void HandleVerify(SupplyContext* ctx, http::Request& req, const state::Caller& c
     out["recall"] = {{"lot", v.recall->lot}, {"reason", v.recall->reason}, {"class", v.recall->recall_class},
                      {"tx", v.recall->tx}};
   if (v.case_info) out["case"] = {{"step", v.case_info->step}};
-  // The custody chain only for those DSCSA lets see trading relationships.
-  if (auto trace = supply::TracePack(st, id->gtin14, id->serial);
-      trace && supply::MayViewCustody(*trace, caller.org(), caller.identity.roles))
-    out["custody"] = TraceJson(*trace);
+  // The custody chain only when asked (?custody=1: it was 73% of a
+  // verification's node CPU when always attached, bench/README.md), and only
+  // for those DSCSA lets see trading relationships.
+  if (req.Query("custody").value_or("") == "1")
+    if (auto trace = supply::TracePack(st, id->gtin14, id->serial);
+        trace && supply::MayViewCustody(*trace, caller.org(), caller.identity.roles))
+      out["custody"] = TraceJson(*trace);
   reply(http::Response::Json(200, out.dump()));
 }
 

@@ -136,6 +136,7 @@ void Events(const ClientOpts& o, const std::vector<std::string>& params, const s
 struct VerifyOpts {
   ClientOpts c;
   std::string gtin, serial, lot, expiry, code;
+  bool custody = false;
 };
 
 // Every answer exits 0: "suspect" or "recalled" is the answer asked for.
@@ -149,6 +150,7 @@ void Verify(const VerifyOpts& o) {
     q = "gtin=" + http::PercentEncode(o.gtin) + "&serial=" + http::PercentEncode(o.serial) +
         "&lot=" + http::PercentEncode(o.lot) + "&expiry=" + http::PercentEncode(o.expiry);
   }
+  if (o.custody) q += "&custody=1";
   ApiClient c(o.c.url);
   auto r = c.GetSignedJson(*key, "/v1/products/verify?" + q);
   if (!r.ok()) return Fail(r.status());
@@ -223,6 +225,8 @@ void RegisterSupplyCommands(CLI::App& app) {
     v->add_option("--lot", o.lot, "Lot");
     v->add_option("--expiry", o.expiry, "Expiry, YYMMDD");
     v->add_option("CODE", o.code, "A GS1 Digital Link or a scanned element string, instead of the fields");
+    v->add_flag("--custody", o.custody,
+                "Add the custody chain (manufacturer, parties in the chain and regulators only)");
     v->callback([] { Verify(o); });
   }
   {
