@@ -47,7 +47,7 @@ Result<ChainParams> LoadParams(const StateReader& st) {
 
 Verdict Executor::ApplyOne(Overlay& block_state, const ChainParams& params, uint64_t height,
                            uint64_t timestamp_ms, const model::Transaction& tx, const Hash32& id,
-                           bool sig_ok, bool in_block_dup, SignerCache& cache) const {
+                           bool sig_ok, bool in_block_dup, SignerCache& cache, bool admission) const {
   if (tx.chain_id != params.chain_id) return Verdict::No(Reject::kWrongChain, "transaction is for chain '" + tx.chain_id.substr(0, 64) + "'");
   const model::TxTypeInfo* info = model::FindTxType(tx.type);
   Module* module = info ? FindModule(tx.type) : nullptr;
@@ -93,7 +93,8 @@ Verdict Executor::ApplyOne(Overlay& block_state, const ChainParams& params, uint
     if (!payload->is_object()) return Verdict::No(Reject::kInvalidPayload, "payload must be an object");
     TxContext ctx{height, timestamp_ms, tx, id, *signer, params, *payload, tx_state};
     try {
-      v = module->Apply(ctx);
+      std::optional<Verdict> admitted = admission ? module->Admit(ctx) : std::nullopt;
+      v = admitted ? std::move(*admitted) : module->Apply(ctx);
     } catch (const PayloadError& e) {
       v = e.verdict;
     } catch (const nlohmann::json::exception& e) {
@@ -190,7 +191,7 @@ Verdict Executor::Check(const StateReader& base, uint64_t height, uint64_t times
   SignerCache cache;
   cache.map.emplace(tx.signer, ac.Lookup(base, tx.signer));
   Overlay scratch(&base);
-  return ApplyOne(scratch, **params, height, timestamp_ms, tx, id, true, replay.Contains(id), cache);
+  return ApplyOne(scratch, **params, height, timestamp_ms, tx, id, true, replay.Contains(id), cache, true);
 }
 
 Verdict Executor::Check(const StateReader& base, uint64_t height, uint64_t timestamp_ms,
@@ -199,7 +200,7 @@ Verdict Executor::Check(const StateReader& base, uint64_t height, uint64_t times
   if (!params.ok()) return Verdict::No(Reject::kMalformed, "chain parameters unavailable");
   Overlay scratch(&base);
   SignerCache cache;
-  return ApplyOne(scratch, *params, height, timestamp_ms, tx, id, true, replay.Contains(id), cache);
+  return ApplyOne(scratch, *params, height, timestamp_ms, tx, id, true, replay.Contains(id), cache, true);
 }
 
 }  // namespace medledger::state

@@ -110,7 +110,7 @@ class Executor {
  private:
   model::Verdict ApplyOne(Overlay& block_state, const ChainParams& params, uint64_t height,
                           uint64_t timestamp_ms, const model::Transaction& tx, const Hash32& id,
-                          bool sig_ok, bool in_block_dup, SignerCache& cache) const;
+                          bool sig_ok, bool in_block_dup, SignerCache& cache, bool admission = false) const;
   Module* FindModule(uint16_t type) const;
   std::vector<std::unique_ptr<Module>> modules_;
 };

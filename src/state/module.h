@@ -52,6 +52,14 @@ class Module {
   // payload it does not take; the executor then decodes the payload and
   // calls Apply, which must give the same verdict the fast path would.
   virtual std::optional<model::Verdict> ApplyCanonical(TxContext&) { return std::nullopt; }
+  // Admission's check (Executor::Check), for a module whose Apply does much
+  // more than decide acceptance: admission then asks this instead of running
+  // Apply on a scratch overlay. It must reject everything Apply rejects for
+  // the payload, the signer or the parties it names, as of the state it
+  // reads; it may leave out work that never rejects (a capture's rules only
+  // record outcomes). nullopt: run Apply, as for every other module. State
+  // can change before the block, so the block's Apply still decides.
+  virtual std::optional<model::Verdict> Admit(TxContext&) { return std::nullopt; }
   // Key prefixes of state that this module reads only by exact key, never
   // with Scan. The store may keep such keys out of its memtable (written in
   // sorted batches instead, ledger/staging.h), which is cheaper for the

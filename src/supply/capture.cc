@@ -1,6 +1,7 @@
 #include "supply/capture.h"
 
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
@@ -134,26 +135,38 @@ std::string ContentDigest(std::string_view body) {
 
 bool CaptureModule::Handles(uint16_t type) const { return type == model::tx::kEpcisCapture; }
 
-Verdict CaptureModule::Apply(state::TxContext& ctx) {
+// What Apply and Admit check before any event is applied: the payload, the
+// party's signature over the document and its authority, the document's
+// structure and the capture id. Throws PayloadError for a malformed field.
+struct CaptureModule::Checked {
+  std::string capture_id, digest, behaviour;
+  crypto::PublicKey party;
+  std::optional<state::IdentityRecord> identity;
+  epcis::Document doc;
+};
+
+std::variant<CaptureModule::Checked, Verdict> CaptureModule::Check(state::TxContext& ctx) {
   const auto& p = ctx.payload;
-  std::string capture_id = RequireHexId(p, "capture_id");
+  Checked c;
+  c.capture_id = RequireHexId(p, "capture_id");
   std::string document = state::RequireString(p, "document", model::kMaxPayloadBytes);
-  std::string digest = state::RequireString(p, "content_digest", 128);
-  crypto::PublicKey party = state::RequireKey(p, "party");
+  c.digest = state::RequireString(p, "content_digest", 128);
+  c.party = state::RequireKey(p, "party");
   std::string base = state::RequireString(p, "signature_base", kMaxSignatureBase);
   auto sig = FromHexFixed<64>(state::RequireString(p, "signature", 128));
   if (!sig.ok()) BadPayload("payload field 'signature' must be 128 hex characters (an Ed25519 signature)");
-  std::string behaviour = state::OptionalString(p, "error_behaviour", 16).value_or("rollback");
-  if (behaviour != "rollback" && behaviour != "proceed")
+  c.behaviour = state::OptionalString(p, "error_behaviour", 16).value_or("rollback");
+  if (c.behaviour != "rollback" && c.behaviour != "proceed")
     BadPayload("payload field 'error_behaviour' must be rollback or proceed");
 
-  if (digest != ContentDigest(document)) BadPayload("content_digest is not the SHA-256 of document");
-  if (!HasLine(base, "\"@method\": POST") || !HasLine(base, "\"content-digest\": " + digest))
+  if (c.digest != ContentDigest(document)) BadPayload("content_digest is not the SHA-256 of document");
+  if (!HasLine(base, "\"@method\": POST") || !HasLine(base, "\"content-digest\": " + c.digest))
     BadPayload("signature_base must cover \"@method\": POST and the document's \"content-digest\"");
-  if (!crypto::Verify(party, reinterpret_cast<const uint8_t*>(base.data()), base.size(), *sig))
+  if (!crypto::Verify(c.party, reinterpret_cast<const uint8_t*>(base.data()), base.size(), *sig))
     return Verdict::No(Reject::kBadSignature, "the capture request's signature does not verify with party");
 
-  auto id = state::LoadIdentity(ctx.state, party);
+  c.identity = state::LoadIdentity(ctx.state, c.party);
+  const auto& id = c.identity;
   if (!id) return Verdict::No(Reject::kNotFound, "party is not a registered identity");
   if (!id->active() && id->revoked_at <= ctx.height) return Verdict::No(Reject::kRevokedKey, "party's key is revoked");
   if (!id->Has(kSupplyRoles))
@@ -161,27 +174,42 @@ Verdict CaptureModule::Apply(state::TxContext& ctx) {
                        "party has no supply-chain role (manufacturer, distributor, dispenser, regulator)");
   if (id->org != ctx.signer.org)
     return Verdict::No(Reject::kRoleNotPermitted, "party belongs to another organisation than the submitter");
-  if (ctx.tx.signer != party && !ctx.signer.Has(model::kRoleNode))
+  if (ctx.tx.signer != c.party && !ctx.signer.Has(model::kRoleNode))
     return Verdict::No(Reject::kRoleNotPermitted,
                        "a capture is submitted by its party or by a node of the party's organisation");
 
   auto doc = epcis::ParseDocument(document);
   if (!doc.ok()) BadPayload("document: " + doc.status().message());
-  if (ctx.Get(CaptureKey(capture_id))) return Verdict::No(Reject::kConflict, "capture id is already used");
+  if (ctx.Get(CaptureKey(c.capture_id))) return Verdict::No(Reject::kConflict, "capture id is already used");
+  c.doc = std::move(*doc);
+  return c;
+}
 
-  const std::string party_id = crypto::PublicId(party);
-  auto outcomes = ApplyDocument(ctx, capture_id, party_id, id->org, *doc);
+// Admission stops after the checks: the rules never reject (a violation is
+// an outcome), so running them here only doubled a capture's cost.
+std::optional<Verdict> CaptureModule::Admit(state::TxContext& ctx) {
+  auto checked = Check(ctx);
+  if (auto* v = std::get_if<Verdict>(&checked)) return std::move(*v);
+  return Verdict::Accept();
+}
+
+Verdict CaptureModule::Apply(state::TxContext& ctx) {
+  auto checked = Check(ctx);
+  if (auto* v = std::get_if<Verdict>(&checked)) return std::move(*v);
+  Checked& c = std::get<Checked>(checked);
+  const std::string party_id = crypto::PublicId(c.party);
+  auto outcomes = ApplyDocument(ctx, c.capture_id, party_id, c.identity->org, c.doc);
   json events = json::array();
   for (const auto& o : outcomes) events.push_back(OutcomeJson(o));
-  ctx.Put(CaptureKey(capture_id), state::EncodeState({{"party", party_id},
-                                                      {"org", id->org},
-                                                      {"signer", crypto::PublicId(ctx.tx.signer)},
-                                                      {"tx", ToHex(ctx.tx_id)},
-                                                      {"height", int64_t(ctx.height)},
-                                                      {"at_ms", int64_t(ctx.timestamp_ms)},
-                                                      {"error_behaviour", behaviour},
-                                                      {"content_digest", digest},
-                                                      {"events", events}}));
+  ctx.Put(CaptureKey(c.capture_id), state::EncodeState({{"party", party_id},
+                                                        {"org", c.identity->org},
+                                                        {"signer", crypto::PublicId(ctx.tx.signer)},
+                                                        {"tx", ToHex(ctx.tx_id)},
+                                                        {"height", int64_t(ctx.height)},
+                                                        {"at_ms", int64_t(ctx.timestamp_ms)},
+                                                        {"error_behaviour", c.behaviour},
+                                                        {"content_digest", c.digest},
+                                                        {"events", events}}));
   return Verdict::Accept();
 }
 

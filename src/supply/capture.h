@@ -26,6 +26,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "epcis/document.h"
@@ -38,9 +39,15 @@ class CaptureModule : public state::Module {
   const char* name() const override { return "epcis_capture"; }
   bool Handles(uint16_t type) const override;
   model::Verdict Apply(state::TxContext& ctx) override;
+  // The checks above without applying the events (state/module.h).
+  std::optional<model::Verdict> Admit(state::TxContext& ctx) override;
   // Events and objects are read by exact key only (queries scan the
   // sequence and index keys), so the store may stage them off its memtable.
   std::vector<std::string> PointKeyPrefixes() const override { return {"sup/ev/", "sup/obj/", "sup/decl/"}; }
+
+ private:
+  struct Checked;
+  static std::variant<Checked, model::Verdict> Check(state::TxContext& ctx);
 };
 
 // "sha-256=:<base64 of SHA-256(body)>:" (RFC 9530 Content-Digest).

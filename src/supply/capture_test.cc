@@ -98,6 +98,29 @@ TEST_F(CaptureTest, AMalformedDocumentIsRefusedAndNothingOfItApplied) {
     EXPECT_EQ(Submit(mfr, CapturePayload(mfr, Id("m2"), doc)).reason, Reject::kInvalidPayload) << doc;
 }
 
+// Admission (Executor::Check) refuses what the block would refuse, but runs
+// no rule: a capture that breaks one is admitted, and nothing is written.
+TEST_F(CaptureTest, AdmissionChecksWithoutApplyingTheEvents) {
+  auto check = [&](const crypto::KeyPair& k, const json& payload) {
+    auto t = c.Tx(k, tx::kEpcisCapture, payload);
+    return c.exec->Check(c.state, c.height + 1, c.now_ms, t, t.Id(), c.replay);
+  };
+  // Never commissioned: a suspect outcome in the block, admitted here.
+  std::string doc = Document(json::array({ev.Observe({Sgtin(gtin, "A9")}, mfr_gln, "shipping", "in_transit")}));
+  EXPECT_TRUE(check(mfr, CapturePayload(mfr, Id("a1"), doc)).ok());
+  EXPECT_FALSE(LoadObject(c.state, SgtinOid(gtin, "A9")));
+  EXPECT_FALSE(GetCapture(c.state, Id("a1")));
+
+  json bad = CapturePayload(mfr, Id("a2"), doc);
+  bad["signature"] = ToHex(mfr.Sign(ToBytes("something else")));
+  EXPECT_EQ(check(mfr, bad).reason, Reject::kBadSignature);
+  auto v = check(mfr, CapturePayload(mfr, Id("a3"), "{\"type\":\"EPCISDocument\"}"));
+  EXPECT_EQ(v.reason, Reject::kInvalidPayload) << v.detail;
+  EXPECT_TRUE(Has(check(Key(2), CapturePayload(Key(1), Id("a4"), doc)), Reject::kRoleNotPermitted, "no supply-chain role"));
+  ASSERT_TRUE(Submit(mfr, CapturePayload(mfr, Id("a5"), Doc())).ok());
+  EXPECT_TRUE(Has(check(mfr, CapturePayload(mfr, Id("a5"), Doc())), Reject::kConflict, "capture id"));
+}
+
 // Decimals travel as text and each event is stored as received, with the
 // document's @context, so any node can recompute its hash.
 TEST_F(CaptureTest, EventsAreStoredAsReceived) {
