@@ -10,6 +10,7 @@ PKGS=(
   libboost-dev libboost-system-dev libboost-filesystem-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  liblua5.4-dev
   etcd-server etcd-client
   python3 python3-jsonschema
   curl ca-certificates
