@@ -87,7 +87,7 @@ struct Run {
                                                      {"party", party}}));
     std::vector<std::string> oids;
     for (const auto& [id, role] : EventsNaming(*orig))
-      if (std::find(oids.begin(), oids.end(), OidOf(id)) == oids.end()) oids.push_back(OidOf(id));
+      if (std::find(oids.begin(), oids.end(), engine.OidFor(id)) == oids.end()) oids.push_back(engine.OidFor(id));
     for (const auto& oid : oids) engine.Rebuild(oid);
     out.reason = kReverses;
     return out;
@@ -121,7 +121,10 @@ struct Run {
     se.capture_id = capture_id;
     se.tx = tx_hex;
     se.height = ctx.height;
-    PutEvent(ctx.state, se, ids);
+    std::vector<std::string> oids;
+    oids.reserve(ids.size());
+    for (const auto& [id, role] : ids) oids.push_back(engine.OidFor(id));
+    PutEvent(ctx.state, se, ids, oids);
     return {ev.event_id, ev.hash_id, se.outcome, se.reason};
   }
 };
@@ -142,8 +145,27 @@ struct CaptureModule::Checked {
   std::string capture_id, digest, behaviour;
   crypto::PublicKey party;
   std::optional<state::IdentityRecord> identity;
-  epcis::Document doc;
+  std::shared_ptr<const epcis::Document> doc;
 };
+
+void CaptureModule::Parsed::Put(const Hash32& tx, std::shared_ptr<const epcis::Document> doc) {
+  std::lock_guard l(mu_);
+  if (!docs_.emplace(tx, std::move(doc)).second) return;
+  order_.push_back(tx);
+  while (order_.size() > kMax) {
+    docs_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+std::shared_ptr<const epcis::Document> CaptureModule::Parsed::Take(const Hash32& tx) {
+  std::lock_guard l(mu_);
+  auto it = docs_.find(tx);
+  if (it == docs_.end()) return nullptr;
+  auto doc = std::move(it->second);
+  docs_.erase(it);  // its id stays in order_ until pushed out: erasing a missing key is harmless
+  return doc;
+}
 
 std::variant<CaptureModule::Checked, Verdict> CaptureModule::Check(state::TxContext& ctx) {
   const auto& p = ctx.payload;
@@ -159,11 +181,16 @@ std::variant<CaptureModule::Checked, Verdict> CaptureModule::Check(state::TxCont
   if (c.behaviour != "rollback" && c.behaviour != "proceed")
     BadPayload("payload field 'error_behaviour' must be rollback or proceed");
 
-  if (c.digest != ContentDigest(document)) BadPayload("content_digest is not the SHA-256 of document");
-  if (!HasLine(base, "\"@method\": POST") || !HasLine(base, "\"content-digest\": " + c.digest))
-    BadPayload("signature_base must cover \"@method\": POST and the document's \"content-digest\"");
-  if (!crypto::Verify(c.party, reinterpret_cast<const uint8_t*>(base.data()), base.size(), *sig))
-    return Verdict::No(Reject::kBadSignature, "the capture request's signature does not verify with party");
+  // Admitted through this node: digest, signature and document were checked
+  // on these very bytes.
+  c.doc = parsed_.Take(ctx.tx_id);
+  if (!c.doc) {
+    if (c.digest != ContentDigest(document)) BadPayload("content_digest is not the SHA-256 of document");
+    if (!HasLine(base, "\"@method\": POST") || !HasLine(base, "\"content-digest\": " + c.digest))
+      BadPayload("signature_base must cover \"@method\": POST and the document's \"content-digest\"");
+    if (!crypto::Verify(c.party, reinterpret_cast<const uint8_t*>(base.data()), base.size(), *sig))
+      return Verdict::No(Reject::kBadSignature, "the capture request's signature does not verify with party");
+  }
 
   c.identity = state::LoadIdentity(ctx.state, c.party);
   const auto& id = c.identity;
@@ -178,10 +205,12 @@ std::variant<CaptureModule::Checked, Verdict> CaptureModule::Check(state::TxCont
     return Verdict::No(Reject::kRoleNotPermitted,
                        "a capture is submitted by its party or by a node of the party's organisation");
 
-  auto doc = epcis::ParseDocument(document);
-  if (!doc.ok()) BadPayload("document: " + doc.status().message());
+  if (!c.doc) {
+    auto doc = epcis::ParseDocument(document);
+    if (!doc.ok()) BadPayload("document: " + doc.status().message());
+    c.doc = std::make_shared<const epcis::Document>(std::move(*doc));
+  }
   if (ctx.Get(CaptureKey(c.capture_id))) return Verdict::No(Reject::kConflict, "capture id is already used");
-  c.doc = std::move(*doc);
   return c;
 }
 
@@ -190,6 +219,7 @@ std::variant<CaptureModule::Checked, Verdict> CaptureModule::Check(state::TxCont
 std::optional<Verdict> CaptureModule::Admit(state::TxContext& ctx) {
   auto checked = Check(ctx);
   if (auto* v = std::get_if<Verdict>(&checked)) return std::move(*v);
+  parsed_.Put(ctx.tx_id, std::move(std::get<Checked>(checked).doc));
   return Verdict::Accept();
 }
 
@@ -198,7 +228,7 @@ Verdict CaptureModule::Apply(state::TxContext& ctx) {
   if (auto* v = std::get_if<Verdict>(&checked)) return std::move(*v);
   Checked& c = std::get<Checked>(checked);
   const std::string party_id = crypto::PublicId(c.party);
-  auto outcomes = ApplyDocument(ctx, c.capture_id, party_id, c.identity->org, c.doc);
+  auto outcomes = ApplyDocument(ctx, c.capture_id, party_id, c.identity->org, *c.doc);
   json events = json::array();
   for (const auto& o : outcomes) events.push_back(OutcomeJson(o));
   ctx.Put(CaptureKey(c.capture_id), state::EncodeState({{"party", party_id},

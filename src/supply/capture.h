@@ -24,13 +24,18 @@
 // it corrects. The outcomes are kept under sup/cap/<capture_id>.
 #pragma once
 
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "epcis/document.h"
 #include "state/module.h"
+#include "state/replay_guard.h"
 
 namespace medledger::supply {
 
@@ -47,7 +52,27 @@ class CaptureModule : public state::Module {
 
  private:
   struct Checked;
-  static std::variant<Checked, model::Verdict> Check(state::TxContext& ctx);
+  std::variant<Checked, model::Verdict> Check(state::TxContext& ctx);
+
+  // Documents that admission parsed, with the party's signature and the
+  // digest checked, by transaction id, for the block that applies them.
+  // Those checks are a pure function of the payload, which the id covers,
+  // so the block may take admission's result instead of repeating them:
+  // parsing was an eighth of the block's work, on the one thread that
+  // builds blocks. A miss (a transaction from another node, or one pushed
+  // out) just checks again. Thread-safe; bounded.
+  class Parsed {
+   public:
+    void Put(const Hash32& tx, std::shared_ptr<const epcis::Document> doc);
+    std::shared_ptr<const epcis::Document> Take(const Hash32& tx);
+
+   private:
+    static constexpr size_t kMax = 256;
+    std::mutex mu_;
+    std::unordered_map<Hash32, std::shared_ptr<const epcis::Document>, state::HashHasher> docs_;
+    std::deque<Hash32> order_;
+  };
+  Parsed parsed_;
 };
 
 // "sha-256=:<base64 of SHA-256(body)>:" (RFC 9530 Content-Digest).

@@ -1,6 +1,7 @@
 // epcis.capture admission (docs/SUPPLY.md, "epcis.capture"): who signed
 // which bytes, checked by every node; malformed documents refused whole.
 #include "supply/events.h"
+#include "supply/rules.h"
 #include "supply/schema.h"
 #include "supply/test_util.h"
 
@@ -107,9 +108,17 @@ TEST_F(CaptureTest, AdmissionChecksWithoutApplyingTheEvents) {
   };
   // Never commissioned: a suspect outcome in the block, admitted here.
   std::string doc = Document(json::array({ev.Observe({Sgtin(gtin, "A9")}, mfr_gln, "shipping", "in_transit")}));
-  EXPECT_TRUE(check(mfr, CapturePayload(mfr, Id("a1"), doc)).ok());
+  auto t = c.Tx(mfr, tx::kEpcisCapture, CapturePayload(mfr, Id("a1"), doc));
+  EXPECT_TRUE(c.exec->Check(c.state, c.height + 1, c.now_ms, t, t.Id(), c.replay).ok());
   EXPECT_FALSE(LoadObject(c.state, SgtinOid(gtin, "A9")));
   EXPECT_FALSE(GetCapture(c.state, Id("a1")));
+  // The block takes the document admission parsed, and applies it.
+  ASSERT_TRUE(c.RunOne(t).ok());
+  auto rec = GetCapture(c.state, Id("a1"));
+  ASSERT_TRUE(rec);
+  ASSERT_EQ(rec->events.size(), 1u);
+  EXPECT_EQ(rec->events[0].outcome, "suspect");
+  EXPECT_EQ(rec->events[0].reason, kNeverCommissioned);
 
   json bad = CapturePayload(mfr, Id("a2"), doc);
   bad["signature"] = ToHex(mfr.Sign(ToBytes("something else")));

@@ -199,14 +199,23 @@ uint64_t NextEventSeq(state::Overlay& st) {
 }
 
 void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::pair<std::string, Role>>& ids) {
+  std::vector<std::string> oids;
+  oids.reserve(ids.size());
+  for (const auto& id : ids) oids.push_back(OidOf(id.first));
+  PutEvent(st, e, ids, oids);
+}
+
+void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::pair<std::string, Role>>& ids,
+              const std::vector<std::string>& oids) {
   const Facts& f = e.facts;
   const std::string seq = Pad(f.seq);
   st.Put(EventKey(f.hash), state::EncodeState(RecordJson(e)));
   st.Put(EventSeqKey(f.seq), state::EncodeState({{"h", f.hash}}));
   // One epc index entry per object, with every role it plays in the event.
-  std::map<std::string, std::vector<Role>> by_oid;
-  for (const auto& [id, role] : ids) {
-    auto& roles = by_oid[OidOf(id)];
+  std::map<std::string_view, std::vector<Role>> by_oid;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto& roles = by_oid[oids[i]];
+    const Role role = ids[i].second;
     if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
   }
   for (const auto& [oid, roles] : by_oid)

@@ -58,10 +58,17 @@ std::vector<std::pair<std::string, Role>> RuleEngine::Named(const Facts& f) {
   return out;
 }
 
-RuleEngine::Parsed RuleEngine::Parse(const std::string& id) {
+const RuleEngine::Parsed& RuleEngine::Parse(const std::string& id) {
+  auto [it, fresh] = parsed_.try_emplace(id);
+  if (!fresh) return it->second;
+  Parsed& p = it->second;
   if (epcis::IsGs1Uri(id))
-    if (auto k = epcis::ParseGs1Uri(id); k.ok()) return {*k, k->instance_level};
-  return {std::nullopt, true};
+    if (auto k = epcis::ParseGs1Uri(id); k.ok()) {
+      p.instance = k->instance_level;
+      p.key = std::move(*k);
+    }
+  p.oid = p.key ? Oid(*p.key) : OidOfUri(id);
+  return p;
 }
 
 ObjState* RuleEngine::Find(const std::string& oid) {
@@ -76,7 +83,7 @@ ObjState* RuleEngine::Find(const std::string& oid) {
 }
 
 ObjState& RuleEngine::Get(const std::string& id, const Parsed& p) {
-  std::string oid = p.key ? Oid(*p.key) : OidOfUri(id);
+  const std::string& oid = p.oid;
   if (ObjState* o = Find(oid)) return *o;
   missing_.erase(oid);
   ObjState o;
@@ -374,7 +381,7 @@ RuleResult RuleEngine::Apply(const Facts& f, std::vector<std::pair<std::string, 
   for (size_t i = 0; i < n; ++i) {
     const auto [id, role] = (*ids)[i];
     if (role == Role::kClass) continue;
-    Parsed p = Parse(id);
+    const Parsed& p = Parse(id);
     if (!p.instance) continue;  // a class names no single pack
     ApplyToObject(Get(id, p), p, f, role, r);
   }
@@ -411,7 +418,7 @@ void RuleEngine::Rebuild(const std::string& oid) {
   if (cur->commissioned() && !cur->gtin.empty() && cur->lot) st_.Delete(LotPackPrefix(cur->gtin, *cur->lot) + oid);
   *cur = std::move(fresh);
   Dirty(*cur);
-  Parsed p = Parse(cur->epc);
+  const Parsed& p = Parse(cur->epc);
   for (const auto& [seq, role] : EventsOf(st_, oid)) {
     auto e = GetEventBySeq(st_, seq);
     if (!e || e->retracted) continue;

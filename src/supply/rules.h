@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "epcis/identifiers.h"
@@ -77,12 +78,19 @@ class RuleEngine {
   // Writes every object changed since the last Flush.
   void Flush();
 
+  // The object id of an identifier (schema.h OidOf), memoised like Parse.
+  const std::string& OidFor(const std::string& id) { return Parse(id).oid; }
+
  private:
   struct Parsed {
     std::optional<epcis::Gs1Key> key;  // nullopt: not a GS1 key
     bool instance = true;
+    std::string oid;
   };
-  Parsed Parse(const std::string& id);
+  // Memoised for the engine's life (one capture): a pack is named by its
+  // commissioning and by its aggregation, and parsing an EPC and hashing its
+  // object id was the largest cost per EPC.
+  const Parsed& Parse(const std::string& id);
   ObjState& Get(const std::string& id, const Parsed& p);  // created when absent
   ObjState* Find(const std::string& oid);
   void Dirty(const ObjState& o) { dirty_.insert(o.oid); }
@@ -110,6 +118,7 @@ class RuleEngine {
   std::set<std::string> missing_;
   std::set<std::string> dirty_;
   std::map<std::string, std::optional<std::string>> holders_;
+  std::unordered_map<std::string, Parsed> parsed_;
 
   class CacheSource;
 };
