@@ -126,10 +126,11 @@ std::optional<std::string> RuleEngine::HolderOrg(const epcis::Gs1Key& key) {
 }
 
 std::string RuleEngine::LocationGln(const Facts& f) {
+  // Asked once per object an event names: Parse memoises.
   for (const std::string* loc : {&f.biz_location, &f.read_point}) {
-    if (loc->empty() || !epcis::IsGs1Uri(*loc)) continue;
-    auto k = epcis::ParseGs1Uri(*loc);
-    if (k.ok() && k->scheme == Scheme::kSgln) return k->gln13;
+    if (loc->empty()) continue;
+    const Parsed& p = Parse(*loc);
+    if (p.key && p.key->scheme == Scheme::kSgln) return p.key->gln13;
   }
   return "";
 }
