@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "model/value.h"
 #include "state/module.h"
 #include "supply/schema.h"
 
@@ -210,7 +211,11 @@ void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::p
   const Facts& f = e.facts;
   const std::string seq = Pad(f.seq);
   st.Put(EventKey(f.hash), state::EncodeState(RecordJson(e)));
-  st.Put(EventSeqKey(f.seq), state::EncodeState({{"h", f.hash}}));
+  // Index values are flat: written field by field, not through a json tree
+  // (one per object an event names; byte-for-byte EncodeState's output).
+  Bytes ref;
+  model::ObjectWriter(&ref, 1).String("h", f.hash);
+  st.Put(EventSeqKey(f.seq), ref);
   // One epc index entry per object, with every role it plays in the event.
   std::map<std::string_view, std::vector<Role>> by_oid;
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -218,9 +223,11 @@ void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::p
     const Role role = ids[i].second;
     if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
   }
-  for (const auto& [oid, roles] : by_oid)
-    st.Put(IndexPrefix(kIxEpc, oid) + seq, state::EncodeState({{"h", f.hash}, {"r", RoleString(roles)}}));
-  const Bytes ref = state::EncodeState({{"h", f.hash}});
+  for (const auto& [oid, roles] : by_oid) {
+    Bytes v;
+    model::ObjectWriter(&v, 2).String("h", f.hash).String("r", RoleString(roles));
+    st.Put(IndexPrefix(kIxEpc, oid) + seq, std::move(v));
+  }
   auto index = [&](std::string_view dim, const std::string& v) {
     if (!v.empty()) st.Put(IndexPrefix(dim, KeyPart(v)) + seq, ref);
   };
