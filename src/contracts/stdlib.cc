@@ -220,6 +220,28 @@ int Load(lua_State* L) {
   return 1;
 }
 
+// xpcall(f, handler, ...): the handler runs after the stack unwinds, not at
+// the error. Lua runs a message handler with hooks disabled when the error
+// came from the hook itself (gas exhaustion), so a spinning handler would
+// never be stopped; here it runs as ordinary, metered code.
+int XPcall(lua_State* L) {
+  int n = lua_gettop(L);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 1);
+  for (int i = 3; i <= n; ++i) lua_pushvalue(L, i);
+  if (lua_pcall(L, n - 2, LUA_MULTRET, 0) == LUA_OK) {
+    lua_pushboolean(L, 1);
+    lua_insert(L, n + 1);
+    return lua_gettop(L) - n;
+  }
+  lua_pushvalue(L, 2);
+  lua_insert(L, -2);
+  lua_call(L, 1, 1);
+  lua_pushboolean(L, 0);
+  lua_insert(L, -2);
+  return 2;
+}
+
 int JsonArray(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
@@ -376,6 +398,7 @@ void InstallLibraries(lua_State* L, const CallEnv& env, const std::string& contr
   }
   const luaL_Reg base[] = {{"pairs", Pairs},   {"next", Next},     {"tostring", ToString},
                            {"rawset", RawSet}, {"load", Load},     {"setmetatable", SetMetatable},
+                           {"xpcall", XPcall},
                            {nullptr, nullptr}};
   luaL_setfuncs(L, base, 0);
   lua_createtable(L, 0, 2);
