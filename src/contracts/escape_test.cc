@@ -91,8 +91,19 @@ const Escape kEscapes[] = {
     {"coroutine.create", "return coroutine.create(f)", "forbidden"},
     {"coroutine.wrap", "return coroutine.wrap(function() end)", "forbidden"},
     {"deep recursion", "local function r(n) return 1 + r(n + 1) end return r(1)", "memory_exhausted"},
-    {"C stack", "local t = setmetatable({}, {}) getmetatable(t).__index = function(s, k) return s[k] end return t.x",
+    {"C stack", "local mt = {} mt.__index = function(s, k) return s[k] end "
+     "return setmetatable({}, mt).x", "runtime_error"},
+    {"long __index chain", "local t = {} for i = 1, 20 do t = setmetatable({}, {__index = t}) end",
      "runtime_error"},
+    {"__index chain grown from its end",
+     "local ts = {} for i = 1, 20 do ts[i] = {} end "
+     "for i = 1, 19 do setmetatable(ts[i], {__index = ts[i + 1]}) end", "runtime_error"},
+    {"__mode added after setmetatable is not seen",
+     "local mt = {} local t = setmetatable({}, mt) mt.__mode = 'k' mt.__gc = function() end "
+     "return getmetatable(t) == mt", "ok"},
+    {"many varargs", "local t = {} for i = 1, 1000 do t[i] = i end return select('#', table.unpack(t))",
+     "runtime_error"},
+    {"many bytes as varargs", "return string.byte(('x'):rep(1000), 1, -1)", "runtime_error"},
 };
 
 TEST(Escapes, EachFailsCleanlyAndTheHonestCallIsUnchanged) {

@@ -16,6 +16,18 @@
 namespace medledger::contracts::internal {
 namespace {
 
+// At most this many values from one library call (table.unpack,
+// string.byte, utf8.codepoint, string.unpack): Lua copies a function's
+// varargs on every `...` in one instruction, so their number bounds the
+// time of an instruction. The parser allows no more than 255 registers.
+constexpr lua_Integer kMaxResults = 250;
+
+void CheckResults(lua_State* L, lua_Integer first, lua_Integer last, const char* what) {
+  if (last >= first && (last - first >= kMaxResults || last - first < 0)) {
+    luaL_error(L, "%s: more than %d results", what, int(kMaxResults));
+  }
+}
+
 int Stock(lua_State* L) { return lua_tocfunction(L, lua_upvalueindex(1))(L); }
 
 // Gas for a count that may be negative or huge.
@@ -79,6 +91,7 @@ int Byte(lua_State* L) {
   lua_Integer pe = PosRelat(luaL_optinteger(L, 3, pi), l);
   if (pi < 1) pi = 1;
   if (pe > lua_Integer(l)) pe = lua_Integer(l);
+  CheckResults(L, pi, pe, "string.byte");
   Charge(L, CountGas(pi, pe));
   return Stock(L);
 }
@@ -91,6 +104,8 @@ int PerArgument(lua_State* L) {  // string.char, utf8.char, table.pack
 int CodePoint(lua_State* L) {  // utf8.codepoint: up to one value per byte
   size_t l = 0;
   luaL_checklstring(L, 1, &l);
+  lua_Integer pi = PosRelat(luaL_optinteger(L, 2, 1), l);
+  CheckResults(L, pi, PosRelat(luaL_optinteger(L, 3, pi), l), "utf8.codepoint");
   Charge(L, l + 1);
   return Stock(L);
 }
@@ -98,6 +113,7 @@ int CodePoint(lua_State* L) {  // utf8.codepoint: up to one value per byte
 int Pack(lua_State* L) {  // string.pack, packsize, unpack
   size_t fmt = 0;
   luaL_checklstring(L, 1, &fmt);
+  if (fmt > size_t(kMaxResults)) luaL_error(L, "string.pack formats are at most %d bytes", int(kMaxResults));
   uint64_t gas = fmt + uint64_t(lua_gettop(L));
   if (lua_type(L, 2) == LUA_TSTRING) gas += BytesGas(lua_rawlen(L, 2));
   Charge(L, gas);
@@ -149,6 +165,7 @@ int Concat(lua_State* L) {
 int Unpack(lua_State* L) {
   lua_Integer i = luaL_optinteger(L, 2, 1);
   lua_Integer e = lua_isnoneornil(L, 3) ? luaL_len(L, 1) : luaL_checkinteger(L, 3);
+  CheckResults(L, i, e, "table.unpack");
   Charge(L, CountGas(i, e));
   return Stock(L);
 }

@@ -58,7 +58,7 @@ struct Limits {
   size_t memory_bytes = 32u << 20;
   // Longest string a contract can make (also caps long-string comparison
   // time, which the instruction count does not see).
-  size_t max_string_bytes = 256u << 10;
+  size_t max_string_bytes = 4096;
   // JSON arguments and results: nesting depth and number of values.
   int max_json_depth = 32;
   size_t max_json_values = 100'000;

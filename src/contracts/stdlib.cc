@@ -12,7 +12,14 @@
 namespace medledger::contracts::internal {
 namespace {
 
-const char kLockedKey = 0;  // registry: the set of read-only proxies
+// Registry keys (their addresses): the set of read-only proxies; captured
+// metatables (original -> copy); the copies; copies whose original had its
+// own __metatable; tables at the end of an __index/__newindex chain.
+char kLockedKey = 0;
+char kCapturedKey = 0;
+char kCapturedCopyKey = 0;
+char kProtectedKey = 0;
+char kChainEndKey = 0;
 
 // Reading one of these globals fails the call as forbidden (instead of
 // giving nil), so an escape attempt is named as such.
@@ -168,10 +175,97 @@ int ToString(lua_State* L) {
   return 1;
 }
 
+// Metatables are captured when first set: setmetatable(t, mt) gives t a
+// hidden copy of mt's fields (one copy per mt, made at its first use), and
+// getmetatable(t) still answers mt. Later changes to mt are not seen. This
+// bounds __index/__newindex chains, which Lua follows up to 2,000 tables
+// inside one instruction where the hook cannot charge them: a chain through
+// captured metatables is at most kMaxChain tables, and a table that is
+// already the end of a chain cannot be given a metatable that extends it.
+constexpr int kMaxChain = 8;
+
+// The length of the `field` chain that starts at the table at `index`.
+int ChainLength(lua_State* L, int index, const char* field) {
+  index = lua_absindex(L, index);
+  int n = 1;
+  lua_pushvalue(L, index);
+  while (n <= kMaxChain && lua_getmetatable(L, -1)) {
+    int found = lua_getfield(L, -1, field);
+    lua_remove(L, -2);  // the metatable
+    lua_remove(L, -2);  // the previous table
+    if (found != LUA_TTABLE) break;
+    ++n;
+  }
+  lua_pop(L, 1);
+  return n;
+}
+
+bool InSet(lua_State* L, const void* set, int index) {
+  index = lua_absindex(L, index);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, set);
+  lua_pushvalue(L, index);
+  bool in = lua_rawget(L, -2) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  return in;
+}
+
+void AddToSet(lua_State* L, const void* set, int index, bool value) {
+  index = lua_absindex(L, index);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, set);
+  lua_pushvalue(L, index);
+  lua_pushboolean(L, value);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+// Pushes the captured copy of the metatable at `mt`, making it if needed.
+void PushCaptured(lua_State* L, int mt) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kCapturedKey);
+  lua_pushvalue(L, mt);
+  if (lua_rawget(L, -2) == LUA_TTABLE) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 8);
+  int copy = lua_gettop(L);
+  uint64_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, mt) != 0) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, copy);
+    ++n;
+  }
+  Charge(L, n + 1);
+  lua_pushliteral(L, "__metatable");
+  bool is_protected = lua_rawget(L, copy) != LUA_TNIL;
+  lua_pop(L, 1);
+  if (!is_protected) {
+    lua_pushvalue(L, mt);
+    lua_setfield(L, copy, "__metatable");
+  }
+  AddToSet(L, &kProtectedKey, copy, is_protected);
+  for (const char* field : {"__index", "__newindex"}) {
+    if (lua_getfield(L, copy, field) == LUA_TTABLE) {
+      if (ChainLength(L, -1, field) >= kMaxChain) {
+        luaL_error(L, "%s chain longer than %d tables", field, kMaxChain);
+      }
+      AddToSet(L, &kChainEndKey, -1, true);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, mt);
+  lua_pushvalue(L, copy);
+  lua_rawset(L, -4);  // captured[mt] = copy
+  lua_remove(L, -2);  // the captured table
+}
+
 int SetMetatable(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   int t = lua_type(L, 2);
   luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+  lua_settop(L, 2);
   if (t == LUA_TTABLE) {
     lua_pushliteral(L, "__gc");
     if (lua_rawget(L, 2) != LUA_TNIL) Forbid(L, "__gc metamethods");
@@ -179,11 +273,30 @@ int SetMetatable(lua_State* L) {
     if (lua_rawget(L, 2) != LUA_TNIL) Forbid(L, "weak tables (__mode)");
     lua_pop(L, 2);
   }
-  if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) {
-    return luaL_error(L, "cannot change a protected metatable");
+  if (lua_getmetatable(L, 1)) {  // 3: the current (captured) metatable
+    bool is_protected = InSet(L, &kCapturedCopyKey, 3) ? InSet(L, &kProtectedKey, 3)
+                                                        : luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL;
+    if (is_protected) return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
   }
-  lua_settop(L, 2);
+  if (t == LUA_TNIL) {
+    lua_setmetatable(L, 1);
+    lua_settop(L, 1);
+    return 1;
+  }
+  PushCaptured(L, 2);
+  AddToSet(L, &kCapturedCopyKey, -1, true);
+  if (InSet(L, &kChainEndKey, 1)) {
+    for (const char* field : {"__index", "__newindex"}) {
+      if (lua_getfield(L, -1, field) == LUA_TTABLE) {
+        return luaL_error(L, "this table ends an %s chain: it cannot get a metatable with a table %s",
+                          field, field);
+      }
+      lua_pop(L, 1);
+    }
+  }
   lua_setmetatable(L, 1);
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -387,8 +500,11 @@ bool KeyLess(lua_State* L, int a, int b) {
 }
 
 void InstallLibraries(lua_State* L, const CallEnv& env, const std::string& contract_name) {
-  lua_createtable(L, 0, 16);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &kLockedKey);
+  for (char* key : {&kLockedKey, &kCapturedKey, &kCapturedCopyKey, &kProtectedKey,
+                          &kChainEndKey}) {
+    lua_createtable(L, 0, 0);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  }
 
   luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
   int g = lua_gettop(L);
