@@ -7,7 +7,15 @@
 namespace medledger::contracts {
 namespace {
 
-CallResult Exec(std::string_view src, const Limits& limits = Limits{}) {
+// The default gas with a smaller memory cap, so that the memory bombs
+// reach the cap before the gas runs out.
+Limits EscapeLimits() {
+  Limits l;
+  l.memory_bytes = 8u << 20;
+  return l;
+}
+
+CallResult Exec(std::string_view src, const Limits& limits = EscapeLimits()) {
   CallEnv env;
   env.caller = std::string(64, 'b');
   MemoryState st;
@@ -132,7 +140,7 @@ TEST(Escapes, EachFailsCleanlyAndTheHonestCallIsUnchanged) {
 }
 
 TEST(Escapes, GasExhaustionUsesTheWholeLimit) {
-  Limits l;
+  Limits l = EscapeLimits();
   l.gas = 100000;
   CallResult r = Exec("function f() while true do end end", l);
   EXPECT_EQ(Kind(r), "gas_exhausted");
@@ -159,7 +167,7 @@ TEST(Escapes, ToStringOfPlainValuesAndObjectsWithToString) {
 }
 
 TEST(Escapes, MemoryCapIsPerCall) {
-  Limits l;
+  Limits l = EscapeLimits();
   l.memory_bytes = 1u << 20;
   const char* src = "function f() local t = {} for i = 1, 100000 do t[i] = i end return #t end";
   EXPECT_EQ(Kind(Exec(src, l)), "memory_exhausted");
