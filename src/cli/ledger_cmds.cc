@@ -11,6 +11,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "contracts/sandbox.h"
 #include "cli/patient_keys.h"
 #include "cli/daemon.h"
 #include "crypto/keyfile.h"
@@ -109,6 +110,7 @@ void RegisterLedgerCommands(CLI::App& app) {
         if (fs::exists(admin_path)) return Fail("a chain key already exists at " + admin_path);
         auto admin = crypto::KeyPair::Generate();
         doc = state::DevGenesisDoc(chain_id, admin.public_key(), node.public_key(), node::NowMs());
+        doc["contracts"] = {{"lua_release", contracts::LuaRelease()}};
         // The node's custodian subject (api/fhir_index.h), registered here
         // once with the patient role, so that no write has to register it:
         // eight first writes at once each found it missing and raced to.

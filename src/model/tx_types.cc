@@ -54,6 +54,9 @@ const std::vector<TxTypeInfo>& AllTxTypes() {
       {tx::kGovPropose, "governance.propose", kRoleOrgAdmin},
       {tx::kGovApprove, "governance.approve", kRoleOrgAdmin},
       {tx::kNodeStateRoot, "node.state_root", kRoleNode},
+      {tx::kContractDeploy, "contract.deploy", kRoleOrgAdmin},    // a governance voter: member + org_admin
+      {tx::kContractUpgrade, "contract.upgrade", kRoleOrgAdmin},  // the same
+      {tx::kContractCall, "contract.call", kAllRoles},          // the contract decides who may do what
       {tx::kEpcisCapture, "epcis.capture", kSupplyParties | kRoleNode},  // the party, or its organisation's node
       {tx::kGs1RegisterPrefix, "gs1.register_prefix", kRoleManufacturer},
       {tx::kProductRecall, "product.recall", kRoleManufacturer},

@@ -37,8 +37,8 @@ std::vector<std::string> RoleNames(uint32_t mask);
 namespace tx {
 // Codes are reserved in ranges per domain (docs/ARCHITECTURE.md, "Where a new
 // domain's parts go"): 1-19 identities and anchors, 20-39 health records,
-// 40-49 governance, 50-99 core, 100-199 supply chain, 200-249 claims,
-// 250-299 clinical trials. Blocks hold the codes: never reuse or renumber.
+// 40-49 governance, 50-59 contracts, 60-99 core, 100-199 supply chain,
+// 200-249 claims, 250-299 clinical trials. Blocks hold the codes: never reuse or renumber.
 // Ledger core (identity registry, anchors).
 inline constexpr uint16_t kIdentityRegister = 1;
 inline constexpr uint16_t kIdentityRevoke = 2;
@@ -62,6 +62,10 @@ inline constexpr uint16_t kRecordLegalHold = 31;
 inline constexpr uint16_t kGovPropose = 40;
 inline constexpr uint16_t kGovApprove = 41;
 inline constexpr uint16_t kNodeStateRoot = 42;
+// Contracts (src/contracts; docs/CONTRACTS.md).
+inline constexpr uint16_t kContractDeploy = 50;   // propose a new contract (governance: deploy_contract)
+inline constexpr uint16_t kContractUpgrade = 51;  // propose its next version (governance: upgrade_contract)
+inline constexpr uint16_t kContractCall = 52;     // call a function of a deployed contract
 // Medicine supply chain (src/supply; docs/SUPPLY.md).
 inline constexpr uint16_t kEpcisCapture = 100;        // one EPCIS capture document, its events in order
 inline constexpr uint16_t kGs1RegisterPrefix = 101;   // bind a GS1 company prefix to the signer's org

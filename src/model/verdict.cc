@@ -19,6 +19,10 @@ const char* RejectName(Reject r) {
     case Reject::kConflict: return "conflict";
     case Reject::kNotFound: return "not_found";
     case Reject::kDenied: return "denied";
+    case Reject::kContractError: return "contract_error";
+    case Reject::kGasExhausted: return "gas_exhausted";
+    case Reject::kMemoryExhausted: return "memory_exhausted";
+    case Reject::kForbidden: return "forbidden";
   }
   return "unknown";
 }
@@ -30,7 +34,9 @@ StatusCode RejectStatusCode(Reject r) {
     case Reject::kUnknownSigner:
     case Reject::kRevokedKey: return StatusCode::kUnauthenticated;
     case Reject::kRoleNotPermitted:
-    case Reject::kDenied: return StatusCode::kPermissionDenied;
+    case Reject::kDenied:
+    case Reject::kForbidden: return StatusCode::kPermissionDenied;
+
     case Reject::kReplayed:
     case Reject::kConflict: return StatusCode::kAborted;
     case Reject::kOversized: return StatusCode::kTooLarge;

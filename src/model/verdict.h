@@ -28,6 +28,12 @@ enum class Reject : uint8_t {
   kConflict = 12,          // state does not allow it (already exists, wrong status)
   kNotFound = 13,          // refers to something that does not exist
   kDenied = 14,            // an access or consent decision said no
+  // A contract call that failed (src/contracts): the failure stays in the
+  // block with its detail (kind, message, gas used).
+  kContractError = 15,     // runtime error, or a result with no JSON form
+  kGasExhausted = 16,
+  kMemoryExhausted = 17,
+  kForbidden = 18,         // a forbidden operation (os, io, string.dump, ...)
 };
 
 const char* RejectName(Reject r);  // "bad_signature", ...

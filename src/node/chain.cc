@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "contracts/sandbox.h"
 #include "crypto/sha256.h"
 #include "model/tx_types.h"
 #include "model/value.h"
@@ -116,6 +117,11 @@ Result<std::unique_ptr<Chain>> Chain::Open(const std::string& data_dir, ChainOpt
   auto gdoc = model::DecodeValue(*gbytes);
   if (!gdoc.ok()) return DataLoss("stored genesis document is corrupt");
   ML_ASSIGN_OR_RETURN(c->genesis_, state::BuildGenesis(*gdoc));
+  // Gas counts and allocation sizes can differ between Lua releases: a node
+  // on another one would fail or pass contract calls differently.
+  if (uint32_t want = c->genesis_.params.lua_release; want != 0 && int(want) != contracts::LuaRelease())
+    return FailedPrecondition("this chain runs contracts on Lua release " + std::to_string(want) +
+                              "; this binary embeds " + std::to_string(contracts::LuaRelease()));
   ML_ASSIGN_OR_RETURN(Bytes b0, c->store_->GetBlock(0));
   auto h0 = model::DecodeHeader(b0);
   if (!h0.ok() || h0->Hash() != c->genesis_.block.header.Hash())

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "contracts/sandbox.h"
 #include "crypto/sha256.h"
 #include "model/tx_json.h"
 #include "model/tx_types.h"
@@ -179,6 +180,28 @@ TEST_F(GovernanceChainTest, AdmissionSeesARevocationAsSoonAsItCommits) {
   auto v = *chain_->Check(after, after.Id());
   EXPECT_EQ(v.reason, model::Reject::kRevokedKey) << v.detail;
   EXPECT_EQ(v.detail, "signer key was revoked");
+}
+
+// A chain records the Lua release its contracts run on; a binary that
+// embeds another one refuses to open it (gas counts could differ).
+TEST(ChainLuaReleaseTest, AnotherLuaReleaseIsRefused) {
+  for (int release : {contracts::LuaRelease(), 50403}) {
+    ChainDir dir;
+    json g = Genesis();
+    g["contracts"] = {{"lua_release", release}};
+    ASSERT_TRUE(Chain::Init(dir.path, g).ok());
+    ChainOptions co;
+    co.sync = false;
+    auto c = Chain::Open(dir.path, co);
+    if (release == contracts::LuaRelease()) {
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      EXPECT_EQ((*c)->params().lua_release, uint32_t(release));
+    } else {
+      ASSERT_FALSE(c.ok());
+      EXPECT_EQ(c.status().code(), StatusCode::kFailedPrecondition);
+      EXPECT_NE(c.status().message().find("Lua release 50403"), std::string::npos) << c.status().message();
+    }
+  }
 }
 
 }  // namespace

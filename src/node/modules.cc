@@ -1,5 +1,6 @@
 #include "node/modules.h"
 
+#include "contracts/module.h"
 #include "records/register.h"
 #include "state/governance.h"
 #include "supply/register.h"
@@ -11,6 +12,7 @@ std::unique_ptr<state::Executor> MakeExecutor() {
   exec->AddModule(std::make_unique<state::GovernanceModule>());
   records::RegisterRecordModules(*exec);
   supply::RegisterSupplyModules(*exec);
+  contracts::RegisterContractModules(*exec);
   return exec;
 }
 

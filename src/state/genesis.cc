@@ -35,6 +35,13 @@ Result<Genesis> BuildGenesis(const nlohmann::json& doc) {
     if (b.contains("interval_ms")) pj["block_interval_ms"] = b["interval_ms"];
     if (b.contains("max_expiry_window")) pj["max_expiry_window"] = b["max_expiry_window"];
   }
+  if (doc.contains("contracts")) {
+    const auto& c = doc["contracts"];
+    if (!c.is_object() || !c.contains("lua_release") || !c["lua_release"].is_number_integer() ||
+        c["lua_release"].get<int64_t>() <= 0 || c["lua_release"].get<int64_t>() > 10'000'000)
+      return InvalidArgument("genesis: contracts must be {\"lua_release\": LUA_VERSION_RELEASE_NUM}");
+    pj["lua_release"] = c["lua_release"];
+  }
   ML_ASSIGN_OR_RETURN(g.params, ChainParams::FromJson(pj));
 
   MemState empty;

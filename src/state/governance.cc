@@ -4,6 +4,7 @@
 #include <set>
 
 #include "model/tx_types.h"
+#include "state/contract_record.h"
 
 namespace medledger::state {
 
@@ -16,12 +17,17 @@ namespace {
 constexpr const char* kAddMember = "add_member";
 constexpr const char* kRemoveMember = "remove_member";
 constexpr const char* kGs1Prefix = "gs1_prefix";
+constexpr const char* kDeployContract = "deploy_contract";
+constexpr const char* kUpgradeContract = "upgrade_contract";
 constexpr size_t kMaxNodes = 16;
 
 [[noreturn]] void Bad(std::string msg) { throw PayloadError{Verdict::No(Reject::kInvalidPayload, std::move(msg))}; }
 
 std::string ProposalKey(std::string_view id) { return kProposalPrefix + std::string(id); }
 std::string Gs1GrantKey(std::string_view prefix) { return kGs1PrefixGrantPrefix + std::string(prefix); }
+// A contract proposal's source, from proposal to execution.
+std::string ContractSourceOfProposal(std::string_view id) { return "gov/contract_src/" + std::string(id); }
+bool IsContractAction(const std::string& a) { return a == kDeployContract || a == kUpgradeContract; }
 
 bool IsLowerHex(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -88,6 +94,20 @@ std::vector<crypto::PublicKey> KeysOf(const json& org) {
 
 // The rules an action must meet, checked at proposal and again at execution.
 Verdict CheckAction(const StateReader& st, const ChainParams& params, const ProposalInfo& p) {
+  if (IsContractAction(p.action)) {
+    auto cur = LoadContract(st, p.contract_name);
+    if (p.action == kDeployContract) {
+      if (cur) return Verdict::No(Reject::kConflict, "contract '" + p.contract_name + "' is already deployed");
+      if (p.contract_version != 1) return Verdict::No(Reject::kInvalidPayload, "a deployment is version 1");
+      return Verdict::Accept();
+    }
+    if (!cur) return Verdict::No(Reject::kNotFound, "contract '" + p.contract_name + "' is not deployed");
+    if (p.contract_version != cur->version + 1)
+      return Verdict::No(Reject::kConflict, "contract '" + p.contract_name + "' is at version " +
+                                                std::to_string(cur->version) + ": an upgrade is version " +
+                                                std::to_string(cur->version + 1));
+    return Verdict::Accept();
+  }
   if (p.action == kGs1Prefix) {
     auto org = LoadOrg(st, p.org_id);
     if (!org) return Verdict::No(Reject::kNotFound, "organisation '" + p.org_id + "' does not exist");
@@ -114,7 +134,12 @@ Verdict CheckAction(const StateReader& st, const ChainParams& params, const Prop
 }
 
 void Execute(TxContext& ctx, ProposalInfo& p) {
-  if (p.action == kGs1Prefix) {
+  if (IsContractAction(p.action)) {
+    auto src = LoadDoc(ctx.state, ContractSourceOfProposal(p.id));
+    ContractRecord rec{p.contract_name, p.contract_version, p.source_sha256, ctx.height, p.id};
+    StoreContract(ctx.state, rec, src ? src->value("source", "") : "");
+    ctx.Delete(ContractSourceOfProposal(p.id));  // kept under ctr/src from now on
+  } else if (p.action == kGs1Prefix) {
     // A grant, not the binding: the organisation's manufacturer then
     // registers the prefix (src/supply, gs1.register_prefix), which checks
     // overlaps with the prefixes already bound.
@@ -171,26 +196,11 @@ Verdict ApproveAndMaybeExecute(TxContext& ctx, ProposalInfo& p) {
   return Verdict::Accept();
 }
 
-Verdict Propose(TxContext& ctx) {
+// What every proposal shares once its action is parsed: expiry, the
+// proposer's right to vote, a new id, the action's rules, and the
+// proposer's organisation's approval.
+Verdict Submit(TxContext& ctx, ProposalInfo& p) {
   const json& pl = ctx.payload;
-  ProposalInfo p;
-  p.id = RequireProposalId(pl);
-  std::string action = RequireString(pl, "action", 32);
-  if (action == kAddMember) {
-    p.org = ParseNewOrg(pl);
-    p.org_id = p.org["id"].get<std::string>();
-  } else if (action == kRemoveMember) {
-    p.org_id = RequireString(pl, "org_id", 64);
-  } else if (action == kGs1Prefix) {
-    p.org_id = RequireString(pl, "org_id", 64);
-    p.prefix = RequireString(pl, "prefix", 12);
-    if (p.prefix.size() < 6 ||
-        !std::all_of(p.prefix.begin(), p.prefix.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      Bad("'prefix' must be a GS1 company prefix of 6 to 12 digits");
-  } else {
-    Bad("'action' must be add_member or remove_member or gs1_prefix");
-  }
-  p.action = action;
   uint64_t window = ctx.params.max_expiry_window;
   p.expires_height = ctx.height + window;
   if (pl.contains("expires_height") && !pl["expires_height"].is_null()) {
@@ -209,6 +219,31 @@ Verdict Propose(TxContext& ctx) {
   return ApproveAndMaybeExecute(ctx, p);
 }
 
+Verdict Propose(TxContext& ctx) {
+  const json& pl = ctx.payload;
+  ProposalInfo p;
+  p.id = RequireProposalId(pl);
+  std::string action = RequireString(pl, "action", 32);
+  if (action == kAddMember) {
+    p.org = ParseNewOrg(pl);
+    p.org_id = p.org["id"].get<std::string>();
+  } else if (action == kRemoveMember) {
+    p.org_id = RequireString(pl, "org_id", 64);
+  } else if (action == kGs1Prefix) {
+    p.org_id = RequireString(pl, "org_id", 64);
+    p.prefix = RequireString(pl, "prefix", 12);
+    if (p.prefix.size() < 6 ||
+        !std::all_of(p.prefix.begin(), p.prefix.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      Bad("'prefix' must be a GS1 company prefix of 6 to 12 digits");
+  } else if (IsContractAction(action)) {
+    Bad("contracts are proposed with contract.deploy or contract.upgrade, which check the source");
+  } else {
+    Bad("'action' must be add_member or remove_member or gs1_prefix");
+  }
+  p.action = action;
+  return Submit(ctx, p);
+}
+
 Verdict Approve(TxContext& ctx) {
   std::string id = RequireProposalId(ctx.payload);
   if (!CanVote(ctx.signer))
@@ -224,6 +259,20 @@ Verdict Approve(TxContext& ctx) {
 }
 
 }  // namespace
+
+Verdict ProposeContract(TxContext& ctx, const ContractProposal& c) {
+  ProposalInfo p;
+  p.id = RequireProposalId(ctx.payload);
+  p.action = c.upgrade ? kUpgradeContract : kDeployContract;
+  if (!ValidContractName(c.name)) Bad("'name' must be 1..64 characters of a-z 0-9 _ - .");
+  p.contract_name = c.name;
+  p.contract_version = c.version;
+  p.source_sha256 = c.source_sha256;
+  // Written first: with a threshold of 1 the proposal executes at once and
+  // reads it. A rejection drops the whole transaction's writes.
+  ctx.Put(ContractSourceOfProposal(p.id), EncodeState({{"source", c.source}}));
+  return Submit(ctx, p);
+}
 
 bool GovernanceModule::Handles(uint16_t type) const {
   return type == model::tx::kGovPropose || type == model::tx::kGovApprove;
@@ -255,6 +304,9 @@ json ProposalInfo::ToJson() const {
             {"executed_at", int64_t(executed_at)}};
   if (!org.is_null()) j["org"] = org;
   if (!prefix.empty()) j["prefix"] = prefix;
+  if (!contract_name.empty()) {
+    j["contract"] = {{"name", contract_name}, {"version", int64_t(contract_version)}, {"source_sha256", source_sha256}};
+  }
   return j;
 }
 
@@ -266,6 +318,12 @@ std::optional<ProposalInfo> ProposalInfo::FromJson(const json& j) {
     p.org_id = j.at("org_id").get<std::string>();
     if (j.contains("org")) p.org = j["org"];
     if (j.contains("prefix")) p.prefix = j["prefix"].get<std::string>();
+    if (j.contains("contract")) {
+      const json& c = j["contract"];
+      p.contract_name = c.at("name").get<std::string>();
+      p.contract_version = uint64_t(c.at("version").get<int64_t>());
+      p.source_sha256 = c.at("source_sha256").get<std::string>();
+    }
     p.proposer = j.at("proposer").get<std::string>();
     p.proposer_org = j.at("proposer_org").get<std::string>();
     p.created_at = uint64_t(j.at("created_at").get<int64_t>());

@@ -35,6 +35,14 @@
 //       {org, proposal_id, height}. The organisation's manufacturer then
 //       binds it with gs1.register_prefix (src/supply, docs/SUPPLY.md),
 //       which a chain of more than one organisation requires.
+//     deploy_contract / upgrade_contract: {contract: {name, version,
+//       source_sha256}}, proposed only through contract.deploy and
+//       contract.upgrade (src/contracts, which check the source compiles;
+//       ProposeContract below): the source waits under
+//       "gov/contract_src/<proposal_id>" and, on execution, becomes version
+//       `version` of the contract (state/contract_record.h). A deployment
+//       is version 1 of an unused name; an upgrade is the current
+//       version + 1.
 //   An approval of an executed or expired proposal, or a second one from the
 //   same organisation, is rejected (conflict). The execution's own rules are
 //   checked again when it runs (state may have changed since the proposal);
@@ -60,10 +68,13 @@ class GovernanceModule : public Module {
 
 struct ProposalInfo {
   std::string id;
-  std::string action;           // "add_member" | "remove_member" | "gs1_prefix"
+  std::string action;           // "add_member" | "remove_member" | "gs1_prefix" | "deploy_contract" | "upgrade_contract"
   std::string org_id;           // the organisation added or removed
   nlohmann::json org;           // add_member: {id, name, admin, nodes}; else null
   std::string prefix;           // gs1_prefix: the GS1 company prefix; else empty
+  std::string contract_name;    // deploy_contract, upgrade_contract; else empty
+  uint64_t contract_version = 0;
+  std::string source_sha256;    // hex
   std::string proposer;         // public id of the proposing key
   std::string proposer_org;
   uint64_t created_at = 0;      // height
@@ -81,6 +92,19 @@ struct ProposalInfo {
 inline constexpr const char* kProposalPrefix = "gov/proposal/";
 // Approved GS1 company prefixes (action gs1_prefix): key prefix + prefix.
 inline constexpr const char* kGs1PrefixGrantPrefix = "gov/gs1_prefix/";
+
+// contract.deploy / contract.upgrade, once the contract module has checked
+// the source: a governance proposal like any other (the same voters,
+// threshold and expiry; proposing approves), with proposal_id (and
+// expires_height) read from ctx.payload.
+struct ContractProposal {
+  bool upgrade = false;
+  std::string name;
+  uint64_t version = 1;
+  std::string source;
+  std::string source_sha256;  // hex
+};
+model::Verdict ProposeContract(TxContext& ctx, const ContractProposal& c);
 
 std::optional<ProposalInfo> LoadProposal(const StateReader& st, std::string_view id);
 // All proposals, in proposal id order.

@@ -5,11 +5,14 @@
 namespace medledger::state {
 
 nlohmann::json ChainParams::ToJson() const {
-  return {{"chain_id", chain_id},
-          {"governance_threshold", int64_t(governance_threshold)},
-          {"max_txs_per_block", int64_t(max_txs_per_block)},
-          {"block_interval_ms", int64_t(block_interval_ms)},
-          {"max_expiry_window", int64_t(max_expiry_window)}};
+  nlohmann::json j = {{"chain_id", chain_id},
+                      {"governance_threshold", int64_t(governance_threshold)},
+                      {"max_txs_per_block", int64_t(max_txs_per_block)},
+                      {"block_interval_ms", int64_t(block_interval_ms)},
+                      {"max_expiry_window", int64_t(max_expiry_window)}};
+  // Absent when not recorded, so chains that never had it keep their state.
+  if (lua_release) j["lua_release"] = int64_t(lua_release);
+  return j;
 }
 
 Result<ChainParams> ChainParams::FromJson(const nlohmann::json& j) {
@@ -21,6 +24,7 @@ Result<ChainParams> ChainParams::FromJson(const nlohmann::json& j) {
     p.max_txs_per_block = uint32_t(j.value("max_txs_per_block", int64_t(5000)));
     p.block_interval_ms = uint32_t(j.value("block_interval_ms", int64_t(50)));
     p.max_expiry_window = uint32_t(j.value("max_expiry_window", int64_t(10000)));
+    p.lua_release = uint32_t(j.value("lua_release", int64_t(0)));
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("bad chain parameters: ") + e.what());
   }

@@ -16,6 +16,11 @@ struct ChainParams {
   // A transaction's expiry_height may be at most this far ahead of the block
   // that includes it; so nodes remember tx ids for this many blocks only.
   uint32_t max_expiry_window = 10000;
+  // LUA_VERSION_RELEASE_NUM of the contract engine the chain was started
+  // with (genesis "contracts": {"lua_release": N}); 0: not recorded. Gas
+  // counts and allocation sizes can differ between Lua releases, so a node
+  // built with another one refuses to serve the chain (src/contracts).
+  uint32_t lua_release = 0;
 
   nlohmann::json ToJson() const;
   static Result<ChainParams> FromJson(const nlohmann::json& j);

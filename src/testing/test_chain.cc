@@ -9,6 +9,7 @@
 #include "records/register.h"
 #include "state/genesis.h"
 #include "state/governance.h"
+#include "contracts/module.h"
 #include "supply/register.h"
 
 namespace medledger::testing {
@@ -66,6 +67,7 @@ TestChain::TestChain(Options options)
   if (options_.governance) exec->AddModule(std::make_unique<state::GovernanceModule>());
   if (options_.records) records::RegisterRecordModules(*exec);
   if (options_.supply) supply::RegisterSupplyModules(*exec);
+  if (options_.contracts) contracts::RegisterContractModules(*exec);
   auto g = state::BuildGenesis(options_.genesis);
   EXPECT_TRUE(g.ok()) << g.status().ToString();
   if (!g.ok()) return;
