@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <clocale>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -32,6 +33,17 @@ std::string Kind(const CallResult& r) {
 }
 
 TEST(Sandbox, LuaReleaseIsTheEmbeddedOne) { EXPECT_EQ(LuaRelease(), 50404); }
+
+TEST(Sandbox, RefusesToRunOutsideTheCLocale) {
+  // Lua compares strings with strcoll and prints numbers with the locale's
+  // decimal point: a node in another locale would disagree with the others.
+  if (std::setlocale(LC_COLLATE, "C.UTF-8") == nullptr) GTEST_SKIP() << "no C.UTF-8 locale";
+  auto r = Call("function f() return 1 end", "t", "f", nullptr, TestEnv(), nullptr, Limits{});
+  std::setlocale(LC_COLLATE, "C");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Exec("function f() return 1 end", "f").ok());
+}
 
 TEST(Sandbox, ReturnsJson) {
   CallResult r = Exec("function f(a) return {sum = a.x + a.y, who = env.caller:sub(1, 2)} end",
