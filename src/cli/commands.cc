@@ -86,6 +86,7 @@ void RegisterCommands(CLI::App& app) {
   RegisterBenchCommand(app);
   RegisterDemoCommand(app);
   RegisterGovernanceCommands(app);
+  RegisterContractCommands(app);
   RegisterNetworkCommand(app);
   RegisterAccessCommands(app);
   RegisterRecordPutCommand(app);

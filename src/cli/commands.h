@@ -25,6 +25,7 @@ void RegisterBenchCommand(CLI::App& app);
 void RegisterDemoCommand(CLI::App& app);
 void RegisterNetworkCommand(CLI::App& app);     // cli/network_cmd.cc
 void RegisterGovernanceCommands(CLI::App& app);  // cli/governance_cmds.cc
+void RegisterContractCommands(CLI::App& app);    // cli/contract_cmds.cc: contract deploy|upgrade|approve|call|show
 void RegisterAccessCommands(CLI::App& app);      // cli/access_cmds.cc: record get, consent, audit, erase...
 void RegisterRecordPutCommand(CLI::App& app);
 void RegisterPatientCommands(CLI::App& app);     // cli/patient_cmds.cc: consent, audit
