@@ -211,11 +211,11 @@ void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::p
   const Facts& f = e.facts;
   const std::string seq = Pad(f.seq);
   st.Put(EventKey(f.hash), state::EncodeState(RecordJson(e)));
-  // Index values are flat: written field by field, not through a json tree
-  // (one per object an event names; byte-for-byte EncodeState's output).
+  // The seq key and the epc index values are flat: written field by field,
+  // not through a json tree (byte-for-byte EncodeState's output).
   Bytes ref;
   model::ObjectWriter(&ref, 1).String("h", f.hash);
-  st.Put(EventSeqKey(f.seq), ref);
+  st.Put(EventSeqKey(f.seq), std::move(ref));
   // One epc index entry per object, with every role it plays in the event.
   std::map<std::string_view, std::vector<Role>> by_oid;
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -228,15 +228,19 @@ void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::p
     model::ObjectWriter(&v, 2).String("h", f.hash).String("r", RoleString(roles));
     st.Put(IndexPrefix(kIxEpc, oid) + seq, std::move(v));
   }
+  // The other indexes hold no value: the key's seq leads to the event
+  // through sup/evseq/ (one more point read per candidate at query time).
+  // An event writes up to six of them, and a hash in each went through
+  // every RocksDB flush and compaction: the moves phase is storage-bound.
   auto index = [&](std::string_view dim, const std::string& v) {
-    if (!v.empty()) st.Put(IndexPrefix(dim, KeyPart(v)) + seq, ref);
+    if (!v.empty()) st.Put(IndexPrefix(dim, KeyPart(v)) + seq, Bytes());
   };
   index(kIxStep, f.biz_step);
   index(kIxDisp, f.disposition);
   index(kIxLoc, f.biz_location);
   index(kIxRp, f.read_point);
   if (f.lot) index(kIxLot, *f.lot);
-  st.Put(IndexPrefix(kIxTime, Pad(uint64_t(std::max<int64_t>(0, f.event_time_ms)))) + seq, ref);
+  st.Put(IndexPrefix(kIxTime, Pad(uint64_t(std::max<int64_t>(0, f.event_time_ms)))) + seq, Bytes());
 }
 
 void UpdateEvent(state::Overlay& st, const StoredEvent& e) {
@@ -317,9 +321,13 @@ Result<EventPage> QueryEvents(const state::StateReader& st, const EventQuery& q,
       const std::string prefix = IndexPrefix(dim, oids ? OidOf(v) : KeyPart(v));
       ScanAfter(st, prefix, after ? Pad(after) : std::string(), [&](std::string_view key, const Bytes& val) {
         auto seq = ParseSeq(key.substr(prefix.size()));
-        auto d = state::DecodeState(val);
-        if (!seq || !d) return true;
-        auto e = GetEvent(st, d->value("h", ""));
+        if (!seq) return true;
+        std::optional<StoredEvent> e;
+        if (oids) {
+          if (auto d = state::DecodeState(val)) e = GetEvent(st, d->value("h", ""));
+        } else {
+          e = GetEventBySeq(st, *seq);
+        }
         if (e && Matches(*e, q)) {
           found.emplace_back(*seq, std::move(*e));
           ++got;
@@ -349,24 +357,23 @@ Result<EventPage> QueryEvents(const state::StateReader& st, const EventQuery& q,
   } else if (q.ge_event_time_ms) {
     // The time index is in time order, not seq order: collect the range's
     // seqs, then read them in seq order.
-    std::vector<std::pair<uint64_t, std::string>> seqs;
+    std::vector<uint64_t> seqs;
     const std::string prefix = "sup/ix/time/";
     std::string from =
         *q.ge_event_time_ms > 0 ? Pad(uint64_t(*q.ge_event_time_ms - 1)) + "/" + std::string(20, '9') : "";
-    ScanAfter(st, prefix, from, [&](std::string_view key, const Bytes& val) {
+    ScanAfter(st, prefix, from, [&](std::string_view key, const Bytes&) {
       std::string_view rest = key.substr(prefix.size());
       auto ms = ParseSeq(rest.substr(0, 20));
       auto seq = ParseSeq(rest.substr(21));
       if (!ms || !seq) return true;
       if (q.lt_event_time_ms && int64_t(*ms) >= *q.lt_event_time_ms) return false;
-      if (*seq > after)
-        if (auto d = state::DecodeState(val)) seqs.emplace_back(*seq, d->value("h", ""));
+      if (*seq > after) seqs.push_back(*seq);
       return true;
     });
     std::sort(seqs.begin(), seqs.end());
-    for (const auto& [seq, h] : seqs) {
+    for (uint64_t seq : seqs) {
       if (found.size() >= need) break;
-      if (auto e = GetEvent(st, h); e && Matches(*e, q)) found.emplace_back(seq, std::move(*e));
+      if (auto e = GetEventBySeq(st, seq); e && Matches(*e, q)) found.emplace_back(seq, std::move(*e));
     }
   } else {
     const std::string prefix = "sup/evseq/";
