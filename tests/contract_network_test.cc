@@ -36,15 +36,6 @@ class ContractNetworkTest : public ::testing::Test {
     json j = json::parse(r.out, nullptr, false);
     return j.is_discarded() ? json() : j;
   }
-  bool Converged() const {
-    json first = net_.Status(0);
-    if (!first.is_object()) return false;
-    for (int i = 1; i < 3; ++i) {
-      json s = net_.Status(i);
-      if (!s.is_object() || s["height"] != first["height"] || s["state_root"] != first["state_root"]) return false;
-    }
-    return true;
-  }
 
   test::Network net_;
 };
@@ -87,7 +78,7 @@ end
     ASSERT_EQ(c.value("status", ""), "committed") << c.dump();
     txs.push_back(c.value("id", ""));
   }
-  ASSERT_TRUE(WaitUntil([&] { return Converged(); }));
+  ASSERT_TRUE(WaitUntil([&] { return net_.Converged(3); }));
   // Every node answers every call with the same result and gas.
   for (const auto& tx : txs) {
     json first;

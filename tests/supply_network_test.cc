@@ -79,15 +79,6 @@ class SupplyNetworkTest : public ::testing::Test {
     ASSERT_GT(h, 0u);
     ASSERT_TRUE(Eventually([&] { return net_.Height(0) >= h && net_.Height(1) >= h && net_.Height(2) >= h; }));
   }
-  bool Converged() const {
-    json first = net_.Status(0);
-    if (!first.is_object()) return false;
-    for (int i = 1; i < 3; ++i) {
-      json s = net_.Status(i);
-      if (!s.is_object() || s["height"] != first["height"] || s["state_root"] != first["state_root"]) return false;
-    }
-    return true;
-  }
 
   // A key of node i's organisation with `role`, registered by its admin there.
   std::string Register(int i, const std::string& name, const std::string& role) {
@@ -240,7 +231,7 @@ TEST_F(SupplyNetworkTest, ThreeOrganisationsOneAnswerOnEveryNodeAndAnOfflineRepl
   EXPECT_EQ(s1["custody"]["parties"], json::array({"org1", "org2", "org3"})) << s1.dump();
 
   // Offline: each node's chain replays to the state its blocks record.
-  ASSERT_TRUE(Eventually([&] { return Converged(); }));
+  ASSERT_TRUE(Eventually([&] { return net_.Converged(3); }));
   const uint64_t height = net_.Height(0);
   CommandResult down = RunCli({"network", "down", "--dir", net_.dir()});
   ASSERT_EQ(down.exit_code, 0) << down.Describe();

@@ -61,6 +61,25 @@ class ContractState : public StateAccess {
   std::string prefix_;
 };
 
+// What a contract.call names, read once for admission and the block alike.
+struct CallRequest {
+  std::string name, fn;
+  Limits limits;
+};
+
+CallRequest ReadCall(const json& p) {
+  CallRequest c;
+  c.name = RequireName(p);
+  c.fn = state::RequireString(p, "fn", 64);
+  if (!ValidFunctionName(c.fn)) state::BadPayload("'fn' must be a Lua identifier of at most 64 characters");
+  if (p.contains("gas")) {
+    int64_t gas = state::RequireInt(p, "gas");
+    if (gas <= 0 || uint64_t(gas) > kDefaultGas) state::BadPayload("'gas' must be 1.." + std::to_string(kDefaultGas));
+    c.limits.gas = uint64_t(gas);
+  }
+  return c;
+}
+
 Reject RejectFor(FailureKind k) {
   switch (k) {
     case FailureKind::kGasExhausted: return Reject::kGasExhausted;
@@ -110,16 +129,7 @@ Verdict ContractModule::Propose(state::TxContext& ctx, bool upgrade) {
 }
 
 Verdict ContractModule::RunCall(state::TxContext& ctx) {
-  const std::string name = RequireName(ctx.payload);
-  const std::string fn = state::RequireString(ctx.payload, "fn", 64);
-  if (!ValidFunctionName(fn)) state::BadPayload("'fn' must be a Lua identifier of at most 64 characters");
-  Limits limits;
-  if (ctx.payload.contains("gas")) {
-    int64_t gas = state::RequireInt(ctx.payload, "gas");
-    if (gas <= 0 || uint64_t(gas) > kDefaultGas)
-      state::BadPayload("'gas' must be 1.." + std::to_string(kDefaultGas));
-    limits.gas = uint64_t(gas);
-  }
+  const auto [name, fn, limits] = ReadCall(ctx.payload);
   const json args = ctx.payload.value("args", json());
   auto rec = state::LoadContract(ctx.state, name);
   if (!rec) return Verdict::No(Reject::kNotFound, "contract '" + name + "' is not deployed");
@@ -158,14 +168,7 @@ Verdict ContractModule::Apply(state::TxContext& ctx) {
 
 std::optional<Verdict> ContractModule::Admit(state::TxContext& ctx) {
   if (ctx.tx.type != model::tx::kContractCall) return std::nullopt;  // deploy and upgrade only compile: Apply
-  const std::string name = RequireName(ctx.payload);
-  const std::string fn = state::RequireString(ctx.payload, "fn", 64);
-  if (!ValidFunctionName(fn)) state::BadPayload("'fn' must be a Lua identifier of at most 64 characters");
-  if (ctx.payload.contains("gas")) {
-    int64_t gas = state::RequireInt(ctx.payload, "gas");
-    if (gas <= 0 || uint64_t(gas) > kDefaultGas)
-      state::BadPayload("'gas' must be 1.." + std::to_string(kDefaultGas));
-  }
+  const std::string name = ReadCall(ctx.payload).name;
   if (!state::LoadContract(ctx.state, name))
     return Verdict::No(Reject::kNotFound, "contract '" + name + "' is not deployed");
   return Verdict::Accept();

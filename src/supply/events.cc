@@ -199,13 +199,6 @@ uint64_t NextEventSeq(state::Overlay& st) {
   return n;
 }
 
-void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::pair<std::string, Role>>& ids) {
-  std::vector<std::string> oids;
-  oids.reserve(ids.size());
-  for (const auto& id : ids) oids.push_back(OidOf(id.first));
-  PutEvent(st, e, ids, oids);
-}
-
 void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::pair<std::string, Role>>& ids,
               const std::vector<std::string>& oids) {
   const Facts& f = e.facts;

@@ -68,8 +68,7 @@ struct StoredEvent {
 
 // Writes a new event, its sequence key and its indexes. `roles`: every
 // identifier the event names with its role (the epc index keys it by Oid).
-void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::pair<std::string, Role>>& ids);
-// The same, with oids[i] = OidOf(ids[i].first) already known.
+// oids[i] is OidOf(ids[i].first), which the caller's rule engine already knows.
 void PutEvent(state::Overlay& st, const StoredEvent& e, const std::vector<std::pair<std::string, Role>>& ids,
               const std::vector<std::string>& oids);
 // Rewrites the record of an event already stored (retraction).

@@ -66,6 +66,16 @@ json Network::Status(int i, std::chrono::milliseconds timeout) const {
   return s.ok() ? *s : json();
 }
 
+bool Network::Converged(int count) const {
+  nlohmann::json first = Status(0);
+  if (!first.is_object()) return false;
+  for (int i = 1; i < count; ++i) {
+    nlohmann::json s = Status(i);
+    if (!s.is_object() || s["height"] != first["height"] || s["state_root"] != first["state_root"]) return false;
+  }
+  return true;
+}
+
 uint64_t Network::Height(int i, std::chrono::milliseconds timeout) const {
   json s = Status(i, timeout);
   return s.is_object() ? s.value("height", uint64_t(0)) : 0;

@@ -60,6 +60,8 @@ class Network {
 
   // GET /v1/status at node i; null when it does not answer within `timeout`.
   nlohmann::json Status(int i, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+  // True when nodes 0..count-1 all answer with the same height and state root.
+  bool Converged(int count) const;
   // Its height, 0 when it does not answer.
   uint64_t Height(int i, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   // True when nodes 0..count-1 all report that they have halted.
