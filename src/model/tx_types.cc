@@ -62,6 +62,20 @@ const std::vector<TxTypeInfo>& AllTxTypes() {
       {tx::kProductRecall, "product.recall", kRoleManufacturer},
       {tx::kProductRecallClass, "product.recall_class", kRoleRegulator},
       {tx::kProductCase, "product.case", kSupplyParties},
+      {tx::kClaimCoverage, "claims.coverage", kRoleInsurer},
+      {tx::kClaimCoverageCancel, "claims.coverage_cancel", kRoleInsurer},
+      {tx::kClaimSubmit, "claims.submit", kRoleOrgAdmin | kRolePractitioner | kRoleNode},  // the provider
+      {tx::kClaimVoid, "claims.void", kRoleOrgAdmin | kRolePractitioner | kRoleNode},
+      {tx::kClaimPayment, "claims.payment", kRoleInsurer},
+      {tx::kClaimRestrict, "claims.restrict", kPatientSide},
+      {tx::kTrialRegister, "trial.register", kRoleSponsor},
+      {tx::kTrialAmend, "trial.amend", kRoleSponsor},
+      {tx::kTrialEnrol, "trial.enrol", kRolePractitioner},
+      {tx::kTrialSubmit, "trial.submit", kRolePractitioner | kRoleNode},
+      {tx::kTrialSign, "trial.sign", kRolePractitioner | kRoleSponsor | kRoleRegulator},  // a person, never an admin
+      {tx::kTrialWithdraw, "trial.withdraw", kPatientSide | kRolePractitioner},
+      {tx::kTrialLock, "trial.lock", kRoleSponsor},
+      {tx::kTrialPublish, "trial.publish", kRoleSponsor},
   };
   return kTypes;
 }

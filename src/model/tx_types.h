@@ -72,6 +72,22 @@ inline constexpr uint16_t kGs1RegisterPrefix = 101;   // bind a GS1 company pref
 inline constexpr uint16_t kProductRecall = 102;       // the manufacturer recalls a lot
 inline constexpr uint16_t kProductRecallClass = 103;  // a regulator classifies a recall (I, II, III)
 inline constexpr uint16_t kProductCase = 104;         // quarantine / investigate / clear / illegitimate / close
+// Claims (src/claims; docs/CLAIMS.md).
+inline constexpr uint16_t kClaimCoverage = 200;        // the insurer registers a member's coverage
+inline constexpr uint16_t kClaimCoverageCancel = 201;  // the insurer ends it from a day of its period
+inline constexpr uint16_t kClaimSubmit = 202;          // a provider's claim, adjudicated by the insurer's policy
+inline constexpr uint16_t kClaimVoid = 203;            // the provider cancels a claim (FHIR Task cancel)
+inline constexpr uint16_t kClaimPayment = 204;         // the insurer records a payment of a claim
+inline constexpr uint16_t kClaimRestrict = 205;        // the patient restricts disclosure to a plan (164.522)
+// Clinical trials (src/trials; docs/TRIALS.md).
+inline constexpr uint16_t kTrialRegister = 250;  // a study, its protocol hash and primary objectives
+inline constexpr uint16_t kTrialAmend = 251;     // a new protocol version
+inline constexpr uint16_t kTrialEnrol = 252;     // a subject, with research consent (HRESCH)
+inline constexpr uint16_t kTrialSubmit = 253;    // a site's data submission, anchored
+inline constexpr uint16_t kTrialSign = 254;      // a 21 CFR Part 11 signature on a trial record
+inline constexpr uint16_t kTrialWithdraw = 255;  // a subject withdraws: new data refused
+inline constexpr uint16_t kTrialLock = 256;      // database lock
+inline constexpr uint16_t kTrialPublish = 257;   // a results publication, checked against the objectives
 }  // namespace tx
 
 struct TxTypeInfo {
