@@ -80,6 +80,8 @@ CallRequest ReadCall(const json& p) {
   return c;
 }
 
+}  // namespace
+
 Reject RejectFor(FailureKind k) {
   switch (k) {
     case FailureKind::kGasExhausted: return Reject::kGasExhausted;
@@ -92,14 +94,18 @@ Reject RejectFor(FailureKind k) {
   return Reject::kContractError;
 }
 
-}  // namespace
+std::string FailureDetail(const CallResult& r) {
+  if (!r.failure) return "";
+  return std::string(FailureKindName(r.failure->kind)) + ": " + r.failure->message + " (gas " +
+         std::to_string(r.gas_used) + ")";
+}
 
 bool ContractModule::Handles(uint16_t type) const {
   return type == model::tx::kContractDeploy || type == model::tx::kContractUpgrade ||
          type == model::tx::kContractCall;
 }
 
-Result<std::shared_ptr<const Contract>> ContractModule::Compiled(const std::string& name, const std::string& sha256,
+Result<std::shared_ptr<const Contract>> Invoker::Compiled(const std::string& name, const std::string& sha256,
                                                                 const std::string& source) {
   const std::string key = name + "\n" + sha256;
   {
@@ -128,31 +134,38 @@ Verdict ContractModule::Propose(state::TxContext& ctx, bool upgrade) {
   return state::ProposeContract(ctx, {upgrade, name, version, source, ToHex(crypto::Sha256(source))});
 }
 
-Verdict ContractModule::RunCall(state::TxContext& ctx) {
-  const auto [name, fn, limits] = ReadCall(ctx.payload);
-  const json args = ctx.payload.value("args", json());
-  auto rec = state::LoadContract(ctx.state, name);
-  if (!rec) return Verdict::No(Reject::kNotFound, "contract '" + name + "' is not deployed");
-  auto source = state::LoadContractSource(ctx.state, name, rec->version);
-  if (!source) return Verdict::No(Reject::kNotFound, "contract '" + name + "' has no source for its version");
+Result<Invoker::Invocation> Invoker::Invoke(state::Overlay& st, const std::string& name, std::string_view fn,
+                                            const json& args, const CallEnv& env, const Limits& limits) {
+  auto rec = state::LoadContract(st, name);
+  if (!rec) return NotFound("contract '" + name + "' is not deployed");
+  auto source = state::LoadContractSource(st, name, rec->version);
+  if (!source) return NotFound("contract '" + name + "' has no source for its version");
   auto contract = Compiled(name, rec->source_sha256, *source);
-  if (!contract.ok()) return Verdict::No(Reject::kContractError, "contract does not compile: " + contract.status().message());
-
-  ContractState kv(ctx.state, name);
-  CallEnv env{ctx.height, ctx.timestamp_ms, crypto::PublicId(ctx.tx.signer)};
+  if (!contract.ok()) return FailedPrecondition("contract does not compile: " + contract.status().message());
+  ContractState kv(st, name);
   auto r = Call(**contract, fn, args, env, &kv, limits);
   // Overlay reads and writes cannot fail; a non-OK result is the locale
   // check (the node must run in the C locale), the same on every call.
-  if (!r.ok()) return Verdict::No(Reject::kContractError, "contract engine: " + r.status().message());
-  if (r->failure)
-    return Verdict::No(RejectFor(r->failure->kind), std::string(FailureKindName(r->failure->kind)) + ": " +
-                                                          r->failure->message + " (gas " + std::to_string(r->gas_used) + ")");
+  if (!r.ok()) return FailedPrecondition("contract engine: " + r.status().message());
+  return Invocation{rec->version, std::move(*r)};
+}
+
+Verdict ContractModule::RunCall(state::TxContext& ctx) {
+  const auto [name, fn, limits] = ReadCall(ctx.payload);
+  const json args = ctx.payload.value("args", json());
+  CallEnv env{ctx.height, ctx.timestamp_ms, crypto::PublicId(ctx.tx.signer)};
+  auto inv = invoker_.Invoke(ctx.state, name, fn, args, env, limits);
+  if (!inv.ok())
+    return Verdict::No(inv.status().code() == StatusCode::kNotFound ? Reject::kNotFound : Reject::kContractError,
+                       inv.status().message());
+  const CallResult& r = inv->call;
+  if (r.failure) return Verdict::No(RejectFor(r.failure->kind), FailureDetail(r));
   const std::string tx_hex = ToHex(ctx.tx_id);
   ctx.Put(CallKey(tx_hex), state::EncodeState({{"contract", name},
-                                               {"version", int64_t(rec->version)},
+                                               {"version", int64_t(inv->version)},
                                                {"fn", fn},
-                                               {"result", r->result},
-                                               {"gas_used", int64_t(r->gas_used)},
+                                               {"result", r.result},
+                                               {"gas_used", int64_t(r.gas_used)},
                                                {"height", int64_t(ctx.height)}}));
   return Verdict::Accept();
 }

@@ -34,6 +34,35 @@
 
 namespace medledger::contracts {
 
+// Runs a deployed contract's function on block state, for the contract
+// module and for the modules that call contracts themselves (the claims
+// module runs insurers' policies). Keeps the compiled contracts, by source
+// hash, between calls; safe to share between threads.
+class Invoker {
+ public:
+  struct Invocation {
+    uint64_t version = 0;
+    CallResult call;  // call.failure set: the contract failed (deterministic)
+  };
+  // kNotFound: the contract is not deployed (or lost its source);
+  // kFailedPrecondition: it does not compile, or the engine refused (the
+  // locale). Both are the same on every node.
+  Result<Invocation> Invoke(state::Overlay& st, const std::string& name, std::string_view fn,
+                            const nlohmann::json& args, const CallEnv& env, const Limits& limits);
+
+ private:
+  Result<std::shared_ptr<const Contract>> Compiled(const std::string& name, const std::string& sha256,
+                                                  const std::string& source);
+  static constexpr size_t kMaxCompiled = 64;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Contract>> compiled_;
+};
+
+// The verdict code for a failed call, and its detail
+// "<kind>: <message> (gas <used>)".
+model::Reject RejectFor(FailureKind kind);
+std::string FailureDetail(const CallResult& r);
+
 class ContractModule : public state::Module {
  public:
   const char* name() const override { return "contracts"; }
@@ -44,13 +73,7 @@ class ContractModule : public state::Module {
  private:
   model::Verdict Propose(state::TxContext& ctx, bool upgrade);
   model::Verdict RunCall(state::TxContext& ctx);
-  // Compiled once per source (by its SHA-256), for every call after.
-  Result<std::shared_ptr<const Contract>> Compiled(const std::string& name, const std::string& sha256,
-                                                  const std::string& source);
-
-  static constexpr size_t kMaxCompiled = 64;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const Contract>> compiled_;
+  Invoker invoker_;
 };
 
 // The key of a call's result, and the result as state keeps it.
