@@ -192,6 +192,7 @@ ReadPlan PlanRead(const ServiceRef& s, const Caller& c, const records::AnchorInf
     ar.custodian_org = s->ctx->org;
     ar.patient = *patient;
     ar.resource_type = anchor.resource_type;
+    ar.record_id = anchor.record_id;
     ar.labels = anchor.labels;
     ar.purpose = purpose.code;
     ar.break_glass_reason = reason;

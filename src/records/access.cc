@@ -39,7 +39,7 @@ int64_t RequireTime(const json& p, const char* name) {
 }
 
 bool IsBasis(std::string_view s) {
-  return s == "patient" || s == "representative" || s == "consent" || s == "break-glass";
+  return s == "patient" || s == "representative" || s == "consent" || s == "break-glass" || s == "payment";
 }
 
 Verdict ApplyAccessEvent(state::TxContext& ctx) {
@@ -61,7 +61,7 @@ Verdict ApplyAccessEvent(state::TxContext& ctx) {
 
   bool granted = outcome == "granted";
   if (granted) {
-    if (!basis || !IsBasis(*basis)) BadPayload("a granted access needs 'basis': patient, representative, consent or break-glass");
+    if (!basis || !IsBasis(*basis)) BadPayload("a granted access needs 'basis': patient, representative, consent, break-glass or payment");
     if (denial) BadPayload("a granted access has no 'denial_reason'");
     if ((*basis == "consent") != consent_id.has_value()) BadPayload("'consent_id' goes with basis consent, and only with it");
     if (*basis == "break-glass" && (purpose != kBreakGlassPurpose || !bg_reason))
@@ -91,6 +91,8 @@ Verdict ApplyAccessEvent(state::TxContext& ctx) {
 
   auto acc_id = state::LoadIdentity(ctx.state, accessor);
   std::string accessor_org = acc_id ? acc_id->org : "";
+  if (granted && *basis == "payment" && (purpose != "HPAYMT" || !ctx.Get(PaymentReadKey(record_id, accessor_org))))
+    return Verdict::No(Reject::kConflict, "no adjudicated claim of the accessor's plan names this record");
   auto seq_doc = LoadDoc(ctx.state, AccessSeqKey(anchor->org, anchor->pseudonym));
   uint64_t seq = uint64_t(seq_doc ? seq_doc->value("n", int64_t(0)) : 0) + 1;
   std::string key = AccessEventKey(anchor->org, anchor->pseudonym, seq);

@@ -17,6 +17,7 @@ const char* BasisName(Basis b) {
     case Basis::kRepresentative: return "representative";
     case Basis::kConsent: return "consent";
     case Basis::kBreakGlass: return "break-glass";
+    case Basis::kPayment: return "payment";
   }
   return "none";
 }
@@ -84,6 +85,9 @@ Decision Decide(const state::StateReader& st, const AccessRequest& req) {
     if (IsBlank(req.break_glass_reason)) return Deny(denial::kReasonMissing, "break-glass needs a reason");
     return {true, Basis::kBreakGlass, "", true, "", ""};
   }
+  if (req.purpose == "HPAYMT" && (req.accessor_roles & model::kRoleInsurer) && !req.record_id.empty() &&
+      !Contains(req.labels, "substance-use") && st.Get(PaymentReadKey(req.record_id, req.accessor_org)))
+    return {true, Basis::kPayment, "", false, "", ""};
   const std::string accessor_id = crypto::PublicId(req.accessor);
   Stage best = kGrantee;
   for (const auto& c : ListConsents(st, req.patient)) {

@@ -11,6 +11,11 @@
 //  4. ETREAT is break-glass: allowed only to an accessor holding the
 //     practitioner role and giving a non-blank reason, and always flagged
 //     (kBreakGlass); consents are not consulted.
+//  4b. Payment (HPAYMT) by an insurer is allowed without consent (HIPAA
+//     164.506(c)) for a record that a claim adjudicated for its plan names
+//     (payr/<record>/<org>, written by the claims module; the minimum
+//     necessary, 164.502(b)), unless the record is labelled substance-use:
+//     42 CFR Part 2 still needs the patient's consent (kPayment).
 //  5. Otherwise the first consent of the patient, in consent id order, that
 //     is not revoked and whose patient_org is "*" or the custodian, grantee
 //     is the accessor's public id or "org:<accessor org>", types include the
@@ -38,14 +43,15 @@ struct AccessRequest {
   std::string custodian_org;
   crypto::PublicKey patient{};  // the key bound to the record's pseudonym
   std::string resource_type;
+  std::string record_id;            // for the payment rule (4b); may be empty
   std::vector<std::string> labels;  // the record's security labels
   std::string purpose;              // TREAT, HPAYMT, HOPERAT, HRESCH or ETREAT
   std::string break_glass_reason;
   int64_t now_ms = 0;
 };
 
-enum class Basis { kNone, kPatient, kRepresentative, kConsent, kBreakGlass };
-const char* BasisName(Basis b);  // "none", "patient", "representative", "consent", "break-glass"
+enum class Basis { kNone, kPatient, kRepresentative, kConsent, kBreakGlass, kPayment };
+const char* BasisName(Basis b);  // "none", "patient", "representative", "consent", "break-glass", "payment"
 
 struct Decision {
   bool allowed = false;

@@ -109,6 +109,8 @@ std::string ErasureRequestKey(std::string_view r) { return Join({"erq", r}); }
 std::string PendingErasureKey(std::string_view org, std::string_view r) { return Join({"erp", org, r}); }
 std::string ErasedKey(std::string_view r) { return Join({"erased", r}); }
 std::string LegalHoldKey(std::string_view r) { return Join({"hold", r}); }
+std::string PaymentReadKey(std::string_view r, std::string_view org) { return Join({"payr", r, org}); }
+std::string PaymentReadPrefix(std::string_view r) { return Join({"payr", r}) + "/"; }
 
 std::optional<crypto::PublicKey> BoundPatient(const state::StateReader& st, std::string_view org,
                                               std::string_view pseudonym) {

@@ -77,6 +77,10 @@ std::string ErasureRequestKey(std::string_view request_id);                   //
 std::string PendingErasureKey(std::string_view org, std::string_view request_id);  // erp/<org>/<request_id>
 std::string ErasedKey(std::string_view record_id);                            // erased/<record_id>
 std::string LegalHoldKey(std::string_view record_id);                         // hold/<record_id>
+// A plan's read of a record for payment, allowed by an adjudicated claim
+// that names the record (written by the claims module; HIPAA 164.506(c)).
+std::string PaymentReadKey(std::string_view record_id, std::string_view insurer_org);  // payr/<record_id>/<org>
+std::string PaymentReadPrefix(std::string_view record_id);                    // payr/<record_id>/
 
 // The patient key bound to a custodian's pseudonym, if any.
 std::optional<crypto::PublicKey> BoundPatient(const state::StateReader& st, std::string_view org,
