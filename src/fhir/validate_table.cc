@@ -53,6 +53,14 @@ constexpr Kind P = Kind::kPeriod;
 // other code).
 constexpr std::string_view kRequestStatus = "draft active on-hold revoked completed entered-in-error unknown";
 constexpr std::string_view kFmStatus = "active cancelled draft entered-in-error";
+constexpr std::string_view kClaimUse = "claim preauthorization predetermination";
+constexpr std::string_view kRemittanceOutcome = "queued complete error partial";
+constexpr std::string_view kPublicationStatus = "draft active retired unknown";
+constexpr std::string_view kTaskStatus =
+    "draft requested received accepted rejected ready cancelled in-progress on-hold failed completed entered-in-error";
+constexpr std::string_view kTaskIntent =
+    "unknown proposal plan order original-order reflex-order filler-order instance-order option";
+constexpr std::string_view kRequestPriority = "routine urgent asap stat";
 constexpr std::string_view kConsentState = "draft proposed active rejected inactive entered-in-error";
 constexpr std::string_view kDiagnosticReportStatus =
     "registered partial preliminary final amended corrected appended cancelled entered-in-error unknown";
@@ -97,6 +105,18 @@ std::vector<TypeTable> BuildTables() {
       Opt("originalPrescription", R), Opt("payee", O), Opt("referral", R), Opt("facility", R), Arr("careTeam"),
       Arr("supportingInfo"), Arr("diagnosis"), Arr("procedure"), ReqArr("insurance"), Opt("accident", O),
       Arr("item"), Opt("total", O)}});
+  t.push_back({"ClaimResponse", true, {
+      Arr("identifier", IDF), ReqCode("status", kFmStatus), Req("type", CC), Opt("subType", CC),
+      ReqCode("use", kClaimUse), Req("patient", R), Req("created", DT), Req("insurer", R), Opt("requestor", R),
+      Opt("request", R), ReqCode("outcome", kRemittanceOutcome), Opt("disposition", S), Opt("preAuthRef", S),
+      Opt("preAuthPeriod", P), Opt("payeeType", CC), Arr("item"), Arr("addItem"), Arr("adjudication"), Arr("total"),
+      Opt("payment", O), Opt("fundsReserve", CC), Opt("formCode", CC), Opt("form", O), Arr("processNote"),
+      Arr("communicationRequest", R), Arr("insurance"), Arr("error")}});
+  t.push_back({"Coverage", true, {
+      Arr("identifier", IDF), ReqCode("status", kFmStatus), Opt("type", CC), Opt("policyHolder", R),
+      Opt("subscriber", R), Opt("subscriberId", S), Req("beneficiary", R), Opt("dependent", S),
+      Opt("relationship", CC), Opt("period", P), ReqArr("payor", R), Arr("class"), Opt("order", I),
+      Opt("network", S), Arr("costToBeneficiary"), Opt("subrogation", B), Arr("contract", R)}});
   t.push_back({"Condition", true, {
       Arr("identifier", IDF), Opt("clinicalStatus", CC), Opt("verificationStatus", CC), Arr("category", CC),
       Opt("severity", CC), Opt("code", CC), Arr("bodySite", CC), Req("subject", R), Opt("encounter", R),
@@ -175,6 +195,14 @@ std::vector<TypeTable> BuildTables() {
       Opt("birthDate", D), Choice("deceased", "Boolean DateTime"), Arr("address"), Opt("maritalStatus", CC),
       Choice("multipleBirth", "Boolean Integer"), Arr("photo"), Arr("contact"), Arr("communication"),
       Arr("generalPractitioner", R), Opt("managingOrganization", R), Arr("link")}});
+  t.push_back({"PlanDefinition", true, {
+      Opt("url", S), Arr("identifier", IDF), Opt("version", S), Opt("name", S), Opt("title", S), Opt("subtitle", S),
+      Opt("type", CC), ReqCode("status", kPublicationStatus), Opt("experimental", B),
+      Choice("subject", "CodeableConcept Reference"), Opt("date", DT), Opt("publisher", S), Arr("contact"),
+      Opt("description", S), Arr("useContext"), Arr("jurisdiction", CC), Opt("purpose", S), Opt("usage", S),
+      Opt("copyright", S), Opt("approvalDate", D), Opt("lastReviewDate", D), Opt("effectivePeriod", P),
+      Arr("topic", CC), Arr("author"), Arr("editor"), Arr("reviewer"), Arr("endorser"), Arr("relatedArtifact"),
+      Arr("library", S), Arr("goal"), Arr("action")}});
   t.push_back({"Practitioner", true, {
       Arr("identifier", IDF), Opt("active", B), Arr("name"), Arr("telecom"), Arr("address"), Opt("gender", S),
       Opt("birthDate", D), Arr("photo"), Arr("qualification"), Arr("communication", CC)}});
@@ -202,6 +230,15 @@ std::vector<TypeTable> BuildTables() {
       Arr("identifier", IDF), ReqCode("status", kResearchSubjectStatus), Opt("period", P), Req("study", R),
       Req("individual", R), Opt("assignedArm", S), Opt("actualArm", S), Opt("consent", R)}});
   std::sort(t.begin(), t.end(), [](const TypeTable& a, const TypeTable& b) { return a.type < b.type; });
+  t.push_back({"Task", true, {
+      Arr("identifier", IDF), Opt("instantiatesCanonical", S), Opt("instantiatesUri", S), Arr("basedOn", R),
+      Opt("groupIdentifier", IDF), Arr("partOf", R), ReqCode("status", kTaskStatus), Opt("statusReason", CC),
+      Opt("businessStatus", CC), ReqCode("intent", kTaskIntent), OptCode("priority", kRequestPriority),
+      Opt("code", CC), Opt("description", S), Opt("focus", R), Opt("for", R), Opt("encounter", R),
+      Opt("executionPeriod", P), Opt("authoredOn", DT), Opt("lastModified", DT), Opt("requester", R),
+      Arr("performerType", CC), Opt("owner", R), Opt("location", R), Opt("reasonCode", CC),
+      Opt("reasonReference", R), Arr("insurance", R), Arr("note"), Arr("relevantHistory", R),
+      Opt("restriction", O), Arr("input"), Arr("output")}});
   return t;
 }
 
