@@ -119,6 +119,8 @@ TEST_F(TrialCliTest, ASmallTrialWithAWithdrawalAndAnOutcomeSwitch) {
   EXPECT_EQ(show["submissions"][0]["signatures"][0]["printed_name"], "Dr Ada Byron");
   EXPECT_EQ(show["subjects"][0]["status"], "withdrawn");
   EXPECT_EQ(show["versions"][0]["signatures"][0]["meaning"], "approval");
+  CommandResult as_patient = Cli({"trial", "show", "--study", study}, pat);
+  EXPECT_EQ(as_patient.exit_code, 3) << "the registry is for staff, sponsors and regulators; " << as_patient.Describe();
 
   // Lock, then a publication that demotes the primary objective.
   json lk = CliJson({"trial", "lock", "--study", study}, sponsor);

@@ -84,11 +84,9 @@ std::optional<json> GetRecord(const state::StateReader& st, std::string_view rec
               {"study_id", r->value("study_id", "")},
               {"sha256", r->value("sha256", "")}};
   auto doc = state::LoadDoc(st, r->value("key", ""));
-  if (doc) {
-    // A study record is the study's document, which holds its lock; the
-    // other kinds are their own document.
-    out["document"] = std::move(*doc);
-  }
+  // A lock's document is the study's (which holds "lock"); every other
+  // kind has a document of its own.
+  if (doc) out["document"] = std::move(*doc);
   out["signatures"] = ListSignatures(st, record);
   return out;
 }
