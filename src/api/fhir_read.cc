@@ -12,6 +12,7 @@
 //   GET  /v1/admin/legal-hold               signed; the custodian's holds on chain (org admins, auditors)
 //   GET  /v1/records?reference=Type/id      signed; record id, latest version, erased
 //   GET  /v1/records/{record_id}/{version}  signed; the on-chain anchor
+//   GET  /v1/patients/me/pseudonyms         signed; the signer's own pseudonyms
 //   GET  /v1/peers?org=ORG                  signed; ORG's nodes in the peer directory
 //
 // Handlers run on the HTTP I/O threads and never wait there: the service
@@ -182,6 +183,12 @@ void HandleRecordLookup(const Service& s, http::Request& req, const Caller& c, h
   reply(http::Response::Json(200, r->dump()));
 }
 
+void HandleOwnPseudonyms(const Service& s, http::Request&, const Caller& c, http::Reply reply) {
+  auto r = s->OwnPseudonyms(c);
+  if (!r.ok()) return reply(ErrorResponse(r.status()));
+  reply(http::Response::Json(200, r->dump()));
+}
+
 void HandleAnchor(const Service& s, http::Request& req, const Caller& c, http::Reply reply) {
   auto v = ParseVersion(req.params[1]);
   if (!v) return reply(ErrorResponse(InvalidArgument("bad version")));
@@ -244,6 +251,7 @@ Status RegisterFhirReadRoutes(http::Server& server, FhirContext* ctx) {
   signed_route("GET", "/v1/admin/legal-hold", local, HandleListHolds);
   signed_route("GET", "/v1/records", local, HandleRecordLookup);
   signed_route("GET", "/v1/records/{record_id}/{version}", local, HandleAnchor);
+  signed_route("GET", "/v1/patients/me/pseudonyms", local, HandleOwnPseudonyms);
   server.Route("GET", "/v1/peers", [ctx, auth, local](http::Request& req, http::Reply reply) {
     auth->Authenticate(req, std::move(reply), local, false,
                        [ctx](http::Request& r, const Caller&, http::Reply rep) { HandlePeers(ctx, r, std::move(rep)); });

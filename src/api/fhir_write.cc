@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/auth.h"
+#include "api/claim_api.h"
 #include "api/fhir_context.h"
 #include "api/http_signature.h"
 #include "api/http_status.h"
@@ -22,8 +23,6 @@
 #include "model/tx_types.h"
 
 namespace medledger::api {
-
-namespace {
 
 using custodian::Ingest;
 using nlohmann::json;
@@ -49,6 +48,8 @@ std::optional<http::Response> CheckFhirContentType(const http::Request& req) {
                                         : "Content-Type " + t.substr(0, 64) + " is not accepted (application/fhir+json)");
   return FhirError(st, 415);
 }
+
+namespace {
 
 http::Response ToHttp(custodian::WriteReply r) {
   if (!r.error.ok()) return FhirError(r.error, FhirWriteHttpStatus(r.error.code()));
@@ -80,6 +81,15 @@ void HandleWrite(const std::shared_ptr<Ingest>& ingest, const FhirContext* ctx, 
   });
   if (!posted) reply(FhirError(Unavailable("the node is shutting down")));
 }
+
+}  // namespace
+
+void HandleFhirWrite(const std::shared_ptr<Ingest>& ingest, const FhirContext* ctx, http::Request& req,
+                     http::Reply reply, custodian::WriteRequest w) {
+  HandleWrite(ingest, ctx, req, std::move(reply), std::move(w));
+}
+
+namespace {
 
 std::string CapabilityJson() {
   fhir::CapabilityOptions o;
@@ -121,6 +131,8 @@ Status RegisterFhirWriteRoutes(http::Server& server, FhirContext* ctx) {
     HandleWrite(ingest, ctx, req, std::move(reply),
                 custodian::WriteRequest{.type = req.params[0], .id = req.params[1]});
   });
+  // Claim/$submit and the void Task write through the same ingestion.
+  RegisterClaimRoutes(server, ctx, ingest);
   // The public id of the custodian subject key, for the org admin who
   // registers it (GET answers no PHI).
   server.Route("GET", "/fhir/$custodian-subject", [id = ingest->custodian_subject()](http::Request&, http::Reply reply) {

@@ -96,7 +96,10 @@ Submission ReadSubmission(const json& p) {
     Item it;
     it.sequence = state::RequireInt(j, "sequence");
     if (it.sequence < 1 || !seen.insert(it.sequence).second) state::BadPayload("item sequences must be unique and positive");
-    it.system = state::RequireString(j, "system", 256);
+    // The code system may be absent from the Claim (HL7's own examples omit it).
+    if (!j.contains("system") || !j["system"].is_string() || j["system"].get<std::string>().size() > 256)
+      state::BadPayload("'system' must be a string of at most 256 characters");
+    it.system = j["system"].get<std::string>();
     it.code = state::RequireCode(j, "code");
     it.modifiers = CodeList(j, "modifiers", 4);
     it.units = state::RequireInt(j, "units");
@@ -362,6 +365,10 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
 
   if (s.use == "claim") {
     for (const Item* it : to_policy) {
+      // A legitimate repeat leaves the first service as the holder of the
+      // key: a correction of the first then finds the key freed.
+      if (std::any_of(it->modifiers.begin(), it->modifiers.end(), [](const std::string& m) { return IsRepeatModifier(m); }))
+        continue;
       work.Put(DuplicateKey(it->dup), state::EncodeState({{"tx", tx}, {"sequence", it->sequence}, {"units", it->units}}));
       c.dups.push_back(it->dup);
     }

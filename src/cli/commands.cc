@@ -87,6 +87,8 @@ void RegisterCommands(CLI::App& app) {
   RegisterDemoCommand(app);
   RegisterGovernanceCommands(app);
   RegisterContractCommands(app);
+  RegisterClaimCommands(app);
+  RegisterTrialCommands(app);
   RegisterNetworkCommand(app);
   RegisterAccessCommands(app);
   RegisterRecordPutCommand(app);

@@ -10,6 +10,7 @@
 #include "cli/exit_codes.h"
 #include "common/status.h"
 #include "crypto/ed25519.h"
+#include "http/client.h"
 
 // Declared, not included: CLI11 is a large header-only library, and only
 // the .cc files that build commands include <CLI/CLI.hpp>.
@@ -26,6 +27,8 @@ void RegisterDemoCommand(CLI::App& app);
 void RegisterNetworkCommand(CLI::App& app);     // cli/network_cmd.cc
 void RegisterGovernanceCommands(CLI::App& app);  // cli/governance_cmds.cc
 void RegisterContractCommands(CLI::App& app);    // cli/contract_cmds.cc: contract deploy|upgrade|approve|call|show
+void RegisterClaimCommands(CLI::App& app);       // cli/claim_cmds.cc: claim submit|coverage|end-coverage|void|pay|restrict
+void RegisterTrialCommands(CLI::App& app);       // cli/trial_cmds.cc: trial register|amend|enrol|submit|sign|withdraw|lock|publish|show
 void RegisterAccessCommands(CLI::App& app);      // cli/access_cmds.cc: record get, consent, audit, erase...
 void RegisterRecordPutCommand(CLI::App& app);
 void RegisterPatientCommands(CLI::App& app);     // cli/patient_cmds.cc: consent, audit
@@ -41,6 +44,17 @@ void Fail(const std::string& message, Exit code = Exit::kFailure);
 void Fail(const Status& st);
 void Fail(const Status& st, Exit code);
 void PrintJson(const nlohmann::json& j);
+
+class ApiClient;  // cli/api_client.h
+
+// A FHIR answer's message: an OperationOutcome's first diagnostics, or the
+// start of the body (cli/record_cmds.cc).
+std::string OutcomeMessage(const std::string& body);
+// A signed FHIR request (application/fhir+json both ways), with the
+// patient's key header when `patient` is not empty.
+Result<http::ClientResponse> SignedSend(ApiClient& c, const crypto::KeyPair& key, const std::string& method,
+                                        const std::string& target, const std::string& body,
+                                        const std::string& patient);
 
 // Options shared by every client subcommand.
 struct ClientOpts {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/contract_api.h"
+#include "api/trial_api.h"
 #include "api/fhir_forward.h"
 #include "api/governance_api.h"
 #include "api/peer_blocks.h"
@@ -99,6 +100,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& cfg) {
   api::RegisterLedgerRoutes(*d->server_, &d->ctx_);
   api::RegisterGovernanceRoutes(*d->server_, &d->ctx_);
   api::RegisterContractRoutes(*d->server_, &d->ctx_);
+  api::RegisterTrialRoutes(*d->server_, &d->ctx_);
 
   // Health records: the encrypted vault beside the ledger, its master key in
   // keys/ (outside the vault directory; see docs/VAULT.md).

@@ -42,6 +42,7 @@
 #include "cli/commands.h"
 #include "cli/daemon.h"
 #include "cli/demo_supply.h"
+#include "cli/demo_trials.h"
 #include "cli/network.h"
 #include "crypto/derive.h"
 #include "crypto/keyfile.h"
@@ -315,6 +316,9 @@ Status LoadDemoData(const json& net, const std::string& dir, json* demo) {
   ML_ASSIGN_OR_RETURN((*demo)["supply"], LoadDemoSupply({orgs[0].id, orgs[0].url, &orgs[0].admin},
                                                         {orgs[1].id, orgs[1].url, &orgs[1].admin}, dir + "/keys",
                                                         CheckNotInterrupted));
+  ML_ASSIGN_OR_RETURN((*demo)["trial"], LoadDemoTrial({orgs[0].id, orgs[0].url, &orgs[0].admin},
+                                                      {orgs[1].id, orgs[1].url, &orgs[1].admin}, dir + "/keys",
+                                                      CheckNotInterrupted));
   return crypto::WriteFileAtomic(dir + "/demo.json", demo->dump(2) + "\n", 0644);
 }
 
@@ -364,6 +368,7 @@ void PrintRunning(const json& net, const std::string& dir, const json& demo) {
     << (res2.empty() ? "TYPE/ID" : res2) << "\n";
   // A demo directory loaded before the supply chain existed has none.
   if (demo.contains("supply")) o << DemoSupplySummary(demo["supply"], bin, Show);
+  if (demo.contains("trial")) o << DemoTrialSummary(demo["trial"], bin, Show);
   o << "Press Ctrl-C to stop every process of the demo.\n";
   std::cout << o.str() << std::flush;
 }

@@ -285,6 +285,20 @@ void RegisterPatientCommands(CLI::App& app) {
     audit->add_flag("--accounting", o.accounting, "Only the HIPAA accounting of disclosures (45 CFR 164.528)");
     audit->callback([] { PatientSearch(o, "/fhir/AuditEvent", true); });
   }
+  {
+    static ClientOpts o;
+    auto* cmd = app.add_subcommand("pseudonyms", "The signing patient key's pseudonyms, by organisation: what the "
+                                                 "patient tells an insurer that registers its coverage (docs/CLAIMS.md)");
+    AddClientOptions(cmd, &o, true);
+    cmd->callback([] {
+      auto key = LoadKey(o.key);
+      if (!key.ok()) return Fail(key.status());
+      ApiClient c(o.url);
+      auto r = c.GetSignedJson(*key, "/v1/patients/me/pseudonyms");
+      if (!r.ok()) return Fail(r.status());
+      PrintJson(*r);
+    });
+  }
 }
 
 }  // namespace medledger::cli

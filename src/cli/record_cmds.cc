@@ -52,22 +52,6 @@ std::pair<std::string, int64_t> SplitLocation(const std::string& loc) {
   return {loc.substr(0, h), std::stoll(loc.substr(h + 10))};
 }
 
-std::string OutcomeMessage(const std::string& body) {
-  json j = json::parse(body, nullptr, false);
-  if (!j.is_discarded() && j.value("resourceType", "") == "OperationOutcome" && j.contains("issue") &&
-      !j["issue"].empty())
-    return j["issue"][0].value("diagnostics", j["issue"][0].value("code", "error"));
-  return body.substr(0, 300);
-}
-
-Result<http::ClientResponse> SignedSend(ApiClient& c, const crypto::KeyPair& key, const std::string& method,
-                                        const std::string& target, const std::string& body,
-                                        const std::string& patient) {
-  http::HeaderList h = {{"Content-Type", "application/fhir+json"}, {"Accept", "application/fhir+json"}};
-  if (!patient.empty()) h.push_back({api::kPatientHeader, patient});
-  return c.SignedRequest(key, method, target, body, std::move(h));
-}
-
 // Registers the node's custodian subject key (binds the pseudonym of
 // resources without a patient) with the patient role. Needs an org admin key.
 // Writes started together on a new node all find it unregistered: one
@@ -93,6 +77,23 @@ Status RegisterCustodianSubject(const std::string& url, const crypto::KeyPair& a
 }
 
 }  // namespace
+
+std::string OutcomeMessage(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_discarded() && j.value("resourceType", "") == "OperationOutcome" && j.contains("issue") &&
+      !j["issue"].empty())
+    return j["issue"][0].value("diagnostics", j["issue"][0].value("code", "error"));
+  return body.substr(0, 300);
+}
+
+Result<http::ClientResponse> SignedSend(ApiClient& c, const crypto::KeyPair& key, const std::string& method,
+                                        const std::string& target, const std::string& body,
+                                        const std::string& patient) {
+  http::HeaderList h = {{"Content-Type", "application/fhir+json"}, {"Accept", "application/fhir+json"}};
+  if (!patient.empty()) h.push_back({api::kPatientHeader, patient});
+  return c.SignedRequest(key, method, target, body, std::move(h));
+}
+
 
 // Stores `body` (a resource or a transaction/batch Bundle) at the node and
 // returns [{reference, version, anchor, tx}] for what was stored. Used by

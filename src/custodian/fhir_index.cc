@@ -90,6 +90,7 @@ struct FhirIndex::Impl {
   std::unique_ptr<rocksdb::DB> db;
   crypto::AeadKey blind{};
   crypto::AeadKey seal{};
+  crypto::AeadKey claims{};
   std::mutex write_mu;
   std::mutex compact_mu;  // one Compact() at a time (file deletions are paused and resumed)
   rocksdb::WriteOptions wo;
@@ -97,6 +98,7 @@ struct FhirIndex::Impl {
   ~Impl() {
     crypto::Wipe(blind.data(), blind.size());
     crypto::Wipe(seal.data(), seal.size());
+    crypto::Wipe(claims.data(), claims.size());
   }
 
   std::string Blind(char kind, std::string_view what) const {
@@ -155,6 +157,7 @@ Result<std::shared_ptr<FhirIndex>> FhirIndex::Open(const std::string& dir, vault
   auto impl = std::make_unique<Impl>();
   impl->blind = HmacSha256(master.data(), master.size(), "medledger/fhir-index/v1/blind");
   impl->seal = HmacSha256(master.data(), master.size(), "medledger/fhir-index/v1/seal");
+  impl->claims = HmacSha256(master.data(), master.size(), "medledger/claims/v1/keyed-hash");
   crypto::Wipe(master.data(), master.size());
 
   std::error_code ec;
@@ -220,6 +223,10 @@ Result<std::vector<std::string>> FhirIndex::FindByIdentifier(std::string_view ty
   ML_ASSIGN_OR_RETURN(auto j, impl_->GetJson(IdentifierKey(type, std::string(system) + "|" + std::string(value))));
   if (!j) return std::vector<std::string>();
   return j->get<std::vector<std::string>>();
+}
+
+std::string FhirIndex::ClaimsDigest(std::string_view what) const {
+  return ToHex(HmacSha256(impl_->claims.data(), impl_->claims.size(), what));
 }
 
 Result<std::string> FhirIndex::CustodianPseudonym() {

@@ -68,6 +68,11 @@ class FhirIndex {
   // The custodian's pseudonym for resources that belong to no patient
   // (Organization, Practitioner, Location...), created on first use.
   Result<std::string> CustodianPseudonym();
+  // HMAC-SHA256 (hex) of `what` under the custodian's claims key, which is
+  // derived from the index key and so never leaves this organisation's
+  // vault: the keyed hashes a claim puts on chain (business identifier,
+  // duplicate check, docs/CLAIMS.md) cannot be reversed by other members.
+  std::string ClaimsDigest(std::string_view what) const;
 
   // A set of changes applied atomically by Write.
   class Batch {

@@ -609,6 +609,12 @@ Result<json> ReadService::LookupRecord(const Caller& c, const std::string& refer
                {"erased", head->erased}, {"org", head->org}});
 }
 
+Result<json> ReadService::OwnPseudonyms(const Caller& c) {
+  json out = json::array();
+  for (const auto& p : records::PseudonymsOf(s_->State(), c.pk)) out.push_back({{"org", p.org}, {"pseudonym", p.pseudonym}});
+  return json({{"pseudonyms", out}});
+}
+
 Result<json> ReadService::Anchor(const Caller& c, const std::string& record_id, int64_t version) {
   if (version <= 0) return InvalidArgument("bad version");
   auto a = records::GetAnchor(s_->State(), record_id, version);

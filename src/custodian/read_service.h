@@ -95,6 +95,11 @@ class ReadService {
   // Record id, latest version and erased flag of Type/id; one anchor.
   Result<nlohmann::json> LookupRecord(const state::Caller& c, const std::string& reference);
   Result<nlohmann::json> Anchor(const state::Caller& c, const std::string& record_id, int64_t version);
+  // The pseudonyms bound to the caller's own key, {pseudonyms: [{org,
+  // pseudonym}]}: what a patient hands its insurer so that the insurer can
+  // register coverage for it at a provider (docs/CLAIMS.md). Only the key
+  // itself asks; nobody else learns which pseudonyms are one patient's.
+  Result<nlohmann::json> OwnPseudonyms(const state::Caller& c);
 
   struct Service;  // the threads and the journal, shared with pending answers
 

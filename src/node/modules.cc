@@ -1,9 +1,11 @@
 #include "node/modules.h"
 
+#include "claims/module.h"
 #include "contracts/module.h"
 #include "records/register.h"
 #include "state/governance.h"
 #include "supply/register.h"
+#include "trials/register.h"
 
 namespace medledger::node {
 
@@ -13,6 +15,8 @@ std::unique_ptr<state::Executor> MakeExecutor() {
   records::RegisterRecordModules(*exec);
   supply::RegisterSupplyModules(*exec);
   contracts::RegisterContractModules(*exec);
+  claims::RegisterClaimsModules(*exec);
+  trials::RegisterTrialModules(*exec);
   return exec;
 }
 

@@ -185,6 +185,9 @@ class Runner {
     o.governance = true;
     o.records = true;
     o.supply = true;
+    o.trials = true;
+    o.contracts = true;
+    o.claims = true;
     if (auto g = state::BuildGenesis(o.genesis); !g.ok())
       return Error(line, "the genesis of the org and threshold lines is refused: " + g.status().ToString());
     chain_ = std::make_unique<TestChain>(std::move(o));

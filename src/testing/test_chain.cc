@@ -9,8 +9,10 @@
 #include "records/register.h"
 #include "state/genesis.h"
 #include "state/governance.h"
+#include "claims/module.h"
 #include "contracts/module.h"
 #include "supply/register.h"
+#include "trials/register.h"
 
 namespace medledger::testing {
 
@@ -68,6 +70,8 @@ TestChain::TestChain(Options options)
   if (options_.records) records::RegisterRecordModules(*exec);
   if (options_.supply) supply::RegisterSupplyModules(*exec);
   if (options_.contracts) contracts::RegisterContractModules(*exec);
+  if (options_.claims) claims::RegisterClaimsModules(*exec);  // runs policies: needs contracts
+  if (options_.trials) trials::RegisterTrialModules(*exec);
   auto g = state::BuildGenesis(options_.genesis);
   EXPECT_TRUE(g.ok()) << g.status().ToString();
   if (!g.ok()) return;

@@ -53,7 +53,9 @@ class TestChain {
     bool governance = false;  // add state::GovernanceModule
     bool records = false;     // add the record modules (records::RegisterRecordModules)
     bool supply = false;      // add the supply-chain modules (supply::RegisterSupplyModules)
-  bool contracts = false;   // add the contract module (contracts::RegisterContractModules)
+    bool contracts = false;   // add the contract module (contracts::RegisterContractModules)
+    bool claims = false;      // add the claims module (claims::RegisterClaimsModules)
+    bool trials = false;      // add the clinical-trial module (trials::RegisterTrialModules)
     uint64_t replay_window = 100000;
     uint64_t first_block_ms = 1'000'000;  // timestamp of block 1
     uint64_t block_ms = 1000;             // added per block
