@@ -112,6 +112,20 @@ Submission ReadSubmission(const json& p) {
   return s;
 }
 
+// What a claim needs of an anchored record: its head (custodian,
+// pseudonym, type), and that the version exists (versions run 1..latest).
+// One state read, where records::GetAnchor makes two.
+struct Anchored {
+  std::string org, patient, type;
+  bool erased = false;
+};
+std::optional<Anchored> AnchoredRecord(const state::StateReader& st, const std::string& id, int64_t version) {
+  auto head = state::LoadDoc(st, records::RecordHeadKey(id));
+  if (!head || version < 1 || version > head->value("latest", int64_t(0))) return std::nullopt;
+  return Anchored{head->value("org", ""), head->value("patient", ""), head->value("resource_type", ""),
+                  head->value("erased", false)};
+}
+
 ClaimRecord::Error Err(std::string code, std::string message) { return {std::move(code), std::move(message)}; }
 
 // Whether an earlier service makes this item a duplicate: the same keyed
@@ -218,16 +232,15 @@ std::optional<Verdict> Retire(contracts::Invoker& invoker, state::TxContext& ctx
   return std::nullopt;
 }
 
-Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
-  const Submission s = ReadSubmission(ctx.payload);
-  const std::string tx = ToHex(ctx.tx_id);
+// The rejections of a claims.submit that do not depend on the policy.
+static std::optional<Verdict> CheckSubmission(const state::TxContext& ctx, const Submission& s) {
   const std::string provider = ctx.signer.org;
 
   // The Claim itself must be anchored by this provider, for this patient.
-  auto claim_anchor = records::GetAnchor(ctx.state, s.record_id, s.record_version);
-  if (!claim_anchor || claim_anchor->resource_type != "Claim")
+  auto claim_anchor = AnchoredRecord(ctx.state, s.record_id, s.record_version);
+  if (!claim_anchor || claim_anchor->type != "Claim")
     return Verdict::No(Reject::kNotFound, "the Claim record is not anchored at that version");
-  if (claim_anchor->org != provider || claim_anchor->pseudonym != s.patient)
+  if (claim_anchor->org != provider || claim_anchor->patient != s.patient)
     return Verdict::No(Reject::kConflict, "the Claim record is not this provider's, for this patient");
 
   // Resending is answered off chain with the first ClaimResponse; a claim
@@ -235,6 +248,27 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
   if (auto first = ClaimByBusinessKey(ctx.state, s.claim_key); first && *first != s.related_prior)
     return Verdict::No(Reject::kConflict, "a claim with this identifier was already adjudicated (tx " + *first +
                                               "); a correction names it in related (prior)");
+  if (!s.related_prior.empty()) {
+    auto prior = LoadClaim(ctx.state, s.related_prior);
+    if (!prior) return Verdict::No(Reject::kNotFound, "the prior claim is unknown");
+    if (prior->provider != provider) return Verdict::No(Reject::kRoleNotPermitted, "the prior claim is another provider's");
+    if (prior->status != "active") return Verdict::No(Reject::kConflict, "the prior claim is already " + prior->status);
+    if (prior->paid > 0) return Verdict::No(Reject::kConflict, "the prior claim has payments recorded");
+  }
+  return std::nullopt;
+}
+
+Verdict AdmitSubmit(state::TxContext& ctx) {
+  const Submission s = ReadSubmission(ctx.payload);
+  if (auto v = CheckSubmission(ctx, s)) return *v;
+  return Verdict::Accept();
+}
+
+Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
+  const Submission s = ReadSubmission(ctx.payload);
+  const std::string tx = ToHex(ctx.tx_id);
+  const std::string provider = ctx.signer.org;
+  if (auto v = CheckSubmission(ctx, s)) return *v;
   // Everything an adjudicated claim changes (the prior claim retired, the
   // policy's state, duplicate keys) is written to `work`, which joins the
   // block only when the outcome is complete: a correction that cannot be
@@ -243,11 +277,7 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
   state::Overlay work(&ctx.state);
   state::TxContext wctx{ctx.height, ctx.timestamp_ms, ctx.tx, ctx.tx_id, ctx.signer, ctx.params, ctx.payload, work};
   if (!s.related_prior.empty()) {
-    auto prior = LoadClaim(ctx.state, s.related_prior);
-    if (!prior) return Verdict::No(Reject::kNotFound, "the prior claim is unknown");
-    if (prior->provider != provider) return Verdict::No(Reject::kRoleNotPermitted, "the prior claim is another provider's");
-    if (prior->status != "active") return Verdict::No(Reject::kConflict, "the prior claim is already " + prior->status);
-    if (prior->paid > 0) return Verdict::No(Reject::kConflict, "the prior claim has payments recorded");
+    auto prior = LoadClaim(ctx.state, s.related_prior);  // checked above
     if (auto v = Retire(invoker, wctx, *prior, "replaced")) return *v;
     prior->replaced_by = tx;
     wctx.Put(ClaimKey(prior->tx), state::EncodeState(prior->ToJson()));
@@ -295,8 +325,9 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
   std::vector<std::string> named = s.records;
   named.push_back(s.record_id);
   if (s.encounter) named.push_back(s.encounter->first);
+  const bool restricted_patient = ctx.Get(RestrictedPatientKey(provider, s.patient)).has_value();
   for (const auto& r : named)
-    if (ctx.Get(RestrictionKey(r, cov->insurer)) || ctx.Get(RestrictionKey(r, "*"))) {
+    if (restricted_patient && (ctx.Get(RestrictionKey(r, cov->insurer)) || ctx.Get(RestrictionKey(r, "*")))) {
       c.errors.push_back(Err("restricted", "the patient restricted disclosure of a record this claim names to this plan "
                                            "(45 CFR 164.522(a)(1)(vi))"));
       return finish();
@@ -304,8 +335,8 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
 
   bool encounter = false;
   if (s.encounter) {
-    auto e = records::GetAnchor(ctx.state, s.encounter->first, s.encounter->second);
-    encounter = e && e->resource_type == "Encounter" && e->org == provider && e->pseudonym == s.patient && !e->erased;
+    auto e = AnchoredRecord(ctx.state, s.encounter->first, s.encounter->second);
+    encounter = e && e->type == "Encounter" && e->org == provider && e->patient == s.patient && !e->erased;
   }
 
   // Duplicates are the platform's rule, the same for every policy; only a

@@ -12,6 +12,9 @@
 namespace medledger::claims {
 
 model::Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx);
+// Admission's check of a claims.submit: everything ApplySubmit rejects, but
+// no policy call (its outcome is the block's).
+model::Verdict AdmitSubmit(state::TxContext& ctx);
 
 // Takes an active claim out of force (voided, or replaced by a correction):
 // the policy's release gives back what the claim used of the member's

@@ -89,17 +89,41 @@ Verdict ClaimsModule::CancelCoverage(state::TxContext& ctx) {
   return Verdict::Accept();
 }
 
-// A void is the FHIR Task "cancel" (financialtaskcode) focused on the
-// claim; the provider's node sends it. The policy gives back what the
-// claim used of the member's limits.
-Verdict ClaimsModule::Void(state::TxContext& ctx) {
+namespace {
+
+// The rejections of a claims.void, shared with admission.
+std::optional<Verdict> CheckVoid(const state::TxContext& ctx, std::optional<ClaimRecord>* out) {
   std::string tx = state::RequireString(ctx.payload, "claim", 64);
-  std::string task = state::RequireHexId(ctx.payload, "task");
+  state::RequireHexId(ctx.payload, "task");
   auto c = LoadClaim(ctx.state, tx);
   if (!c) return Verdict::No(Reject::kNotFound, "no such claim");
   if (c->provider != ctx.signer.org) return Verdict::No(Reject::kRoleNotPermitted, "only the claim's provider voids it");
   if (c->status != "active") return Verdict::No(Reject::kConflict, "the claim is already " + c->status);
   if (c->paid > 0) return Verdict::No(Reject::kConflict, "the claim has payments recorded: the insurer must recoup them first");
+  *out = std::move(c);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Verdict> ClaimsModule::Admit(state::TxContext& ctx) {
+  if (ctx.tx.type == model::tx::kClaimSubmit) return AdmitSubmit(ctx);
+  if (ctx.tx.type == model::tx::kClaimVoid) {
+    std::optional<ClaimRecord> c;
+    if (auto v = CheckVoid(ctx, &c)) return *v;
+    return Verdict::Accept();
+  }
+  return std::nullopt;  // the others run no contract code
+}
+
+// A void is the FHIR Task "cancel" (financialtaskcode) focused on the
+// claim; the provider's node sends it. The policy gives back what the
+// claim used of the member's limits.
+Verdict ClaimsModule::Void(state::TxContext& ctx) {
+  std::optional<ClaimRecord> c;
+  if (auto v = CheckVoid(ctx, &c)) return *v;
+  const std::string tx = c->tx;
+  const std::string task = ctx.payload["task"].get<std::string>();
   if (auto v = Retire(invoker_, ctx, *c, "voided")) return *v;
   c->void_task = task;
   ctx.Put(ClaimKey(tx), state::EncodeState(c->ToJson()));
@@ -160,6 +184,7 @@ Verdict ClaimsModule::Restrict(state::TxContext& ctx) {
                                                                {"provider", provider},
                                                                {"height", int64_t(ctx.height)},
                                                                {"tx", ToHex(ctx.tx_id)}}));
+  ctx.Put(RestrictedPatientKey(provider, pseudonym), state::EncodeState(nlohmann::json::object()));
   // Reads for payment that an earlier claim allowed end now.
   std::vector<std::string> gone;
   ctx.state.Scan(records::PaymentReadPrefix(record), [&](std::string_view k, const Bytes&) {

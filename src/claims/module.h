@@ -25,6 +25,9 @@ class ClaimsModule : public state::Module {
   const char* name() const override { return "claims"; }
   bool Handles(uint16_t type) const override;
   model::Verdict Apply(state::TxContext& ctx) override;
+  // Policies never run at admission (it runs on the HTTP threads): a claim
+  // or a void is checked for shape, parties and state only.
+  std::optional<model::Verdict> Admit(state::TxContext& ctx) override;
 
  private:
   model::Verdict RegisterCoverage(state::TxContext& ctx);

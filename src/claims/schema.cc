@@ -12,6 +12,9 @@ std::string CoverageKey(std::string_view id) { return "clm/cov/" + std::string(i
 std::string ClaimKey(std::string_view tx) { return "clm/claim/" + std::string(tx); }
 std::string BusinessKey(std::string_view k) { return "clm/key/" + std::string(k); }
 std::string DuplicateKey(std::string_view h) { return "clm/dup/" + std::string(h); }
+std::string RestrictedPatientKey(std::string_view provider, std::string_view pseudonym) {
+  return "clm/rxp/" + std::string(provider) + "/" + std::string(pseudonym);
+}
 std::string PaymentKey(std::string_view id) { return "clm/pay/" + std::string(id); }
 std::string RestrictionKey(std::string_view record_id, std::string_view insurer) {
   return "clm/rx/" + std::string(record_id) + "/" + std::string(insurer);

@@ -26,6 +26,9 @@ std::string BusinessKey(std::string_view claim_key);            // clm/key/<keye
 std::string DuplicateKey(std::string_view dup_hash);            // clm/dup/<keyed hash of the service>
 std::string PaymentKey(std::string_view payment_id);            // clm/pay/<id>
 std::string RestrictionKey(std::string_view record_id, std::string_view insurer);  // clm/rx/<record>/<insurer|*>
+// Marks a patient with any restriction at a provider, so that a claim for
+// anyone else reads one key, not one per record it names.
+std::string RestrictedPatientKey(std::string_view provider, std::string_view pseudonym);  // clm/rxp/<provider>/<pseud>
 
 // A member's coverage, registered by the insurer.
 struct Coverage {

@@ -49,9 +49,12 @@ std::string NewId() {
 
 }  // namespace
 
+void RegisterClaimBench(CLI::App* claim);  // cli/claim_bench_cmd.cc
+
 void RegisterClaimCommands(CLI::App& app) {
   auto* top = app.add_subcommand("claim", "Insurance claims: coverage, $submit, voids, payments, restrictions (docs/CLAIMS.md)");
   top->require_subcommand(1);
+  RegisterClaimBench(top);
   {
     auto* cmd = top->add_subcommand("submit", "Submit a FHIR Claim (or a Parameters or Bundle holding one) to the "
                                               "provider's node; prints the ClaimResponse, exit 0 whenever one was produced");

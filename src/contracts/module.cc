@@ -105,14 +105,16 @@ bool ContractModule::Handles(uint16_t type) const {
          type == model::tx::kContractCall;
 }
 
-Result<std::shared_ptr<const Contract>> Invoker::Compiled(const std::string& name, const std::string& sha256,
-                                                                const std::string& source) {
+Result<std::shared_ptr<const Contract>> Invoker::Compiled(const state::StateReader& st, const std::string& name,
+                                                         uint64_t version, const std::string& sha256) {
   const std::string key = name + "\n" + sha256;
   {
     std::lock_guard l(mu_);
     if (auto it = compiled_.find(key); it != compiled_.end()) return it->second;
   }
-  ML_ASSIGN_OR_RETURN(Contract c, Contract::Compile(source, name));
+  auto source = state::LoadContractSource(st, name, version);
+  if (!source) return NotFound("contract '" + name + "' has no source for its version");
+  ML_ASSIGN_OR_RETURN(Contract c, Contract::Compile(*source, name));
   auto shared = std::make_shared<const Contract>(std::move(c));
   std::lock_guard l(mu_);
   if (compiled_.size() >= kMaxCompiled) compiled_.clear();
@@ -138,9 +140,8 @@ Result<Invoker::Invocation> Invoker::Invoke(state::Overlay& st, const std::strin
                                             const json& args, const CallEnv& env, const Limits& limits) {
   auto rec = state::LoadContract(st, name);
   if (!rec) return NotFound("contract '" + name + "' is not deployed");
-  auto source = state::LoadContractSource(st, name, rec->version);
-  if (!source) return NotFound("contract '" + name + "' has no source for its version");
-  auto contract = Compiled(name, rec->source_sha256, *source);
+  auto contract = Compiled(st, name, rec->version, rec->source_sha256);
+  if (!contract.ok() && contract.status().code() == StatusCode::kNotFound) return contract.status();
   if (!contract.ok()) return FailedPrecondition("contract does not compile: " + contract.status().message());
   ContractState kv(st, name);
   auto r = Call(**contract, fn, args, env, &kv, limits);

@@ -51,8 +51,10 @@ class Invoker {
                             const nlohmann::json& args, const CallEnv& env, const Limits& limits);
 
  private:
-  Result<std::shared_ptr<const Contract>> Compiled(const std::string& name, const std::string& sha256,
-                                                  const std::string& source);
+  // The compiled contract of this name and source hash; the source (a read
+  // of up to the transaction size limit) is loaded only on a miss.
+  Result<std::shared_ptr<const Contract>> Compiled(const state::StateReader& st, const std::string& name,
+                                                  uint64_t version, const std::string& sha256);
   static constexpr size_t kMaxCompiled = 64;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Contract>> compiled_;
