@@ -214,7 +214,17 @@ bool ReadDecisions(const json& r, const std::vector<const Item*>& items, ClaimRe
 std::optional<Verdict> Retire(contracts::Invoker& invoker, state::TxContext& ctx, ClaimRecord& c, const std::string& status) {
   if (c.outcome == "complete" && !c.request.is_null()) {
     json req = c.request;
-    req["result"] = c.result;
+    // What adjudicate returned, as the record keeps it (not stored twice):
+    // the decisions of the items the policy was given.
+    json items = json::array();
+    for (const auto& it : c.items) {
+      if (!it.duplicate_of.empty()) continue;
+      json adj = json::object();
+      for (const auto& [cat, amount] : it.adjudication) adj[cat] = amount;
+      items.push_back({{"sequence", it.sequence}, {"adjudication", adj}, {"reasons", it.reasons}});
+    }
+    req["result"] = {{"items", items}, {"disposition", c.disposition}};
+    if (!c.pre_auth_ref.empty()) req["result"]["pre_auth_ref"] = c.pre_auth_ref;
     contracts::CallEnv env{ctx.height, ctx.timestamp_ms, crypto::PublicId(ctx.tx.signer)};
     auto inv = invoker.Invoke(ctx.state, c.policy, "release", req, env, contracts::Limits{});
     if (!inv.ok()) return Verdict::No(Reject::kContractError, "the policy's release failed: " + inv.status().message());
@@ -387,7 +397,6 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
       return finish();
     }
     c.request = std::move(req);
-    c.result = r;
   }
   for (auto& d : dup_items) c.items.push_back(std::move(d));
   std::sort(c.items.begin(), c.items.end(), [](const auto& a, const auto& b) { return a.sequence < b.sequence; });

@@ -77,7 +77,7 @@ json ClaimRecord::ToJson() const {
          {"items", items_j},       {"dups", dups},           {"disposition", disposition},
          {"paid", paid},           {"policy_version", int64_t(policy_version)},
          {"gas_used", int64_t(gas_used)}, {"height", int64_t(height)}, {"at_ms", int64_t(at_ms)},
-         {"request", request},     {"result", result}};
+         {"request", request}};
   if (!replaces.empty()) j["replaces"] = replaces;
   if (!replaced_by.empty()) j["replaced_by"] = replaced_by;
   if (!void_task.empty()) j["void_task"] = void_task;
@@ -126,7 +126,6 @@ ClaimRecord ClaimRecord::FromJson(const std::string& tx, const json& d) {
   c.height = uint64_t(d.value("height", int64_t(0)));
   c.at_ms = uint64_t(d.value("at_ms", int64_t(0)));
   c.request = d.value("request", json());
-  c.result = d.value("result", json());
   return c;
 }
 

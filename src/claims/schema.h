@@ -69,7 +69,6 @@ struct ClaimRecord {
   int64_t paid = 0;
   uint64_t policy_version = 0, gas_used = 0, height = 0, at_ms = 0;
   nlohmann::json request;  // the policy's input (for release), null on error
-  nlohmann::json result;   // the policy's raw result
   int64_t Benefit() const;  // the sum of the items' benefit
   nlohmann::json ToJson() const;
   static ClaimRecord FromJson(const std::string& tx, const nlohmann::json& j);
