@@ -234,6 +234,17 @@ TEST_F(DemoTest, TwoOrganisationsOnePatientWithDerivedKeysStopsEveryProcess) {
     EXPECT_NE(Output().find(" product verify --url " + urls[0] + " --key "), std::string::npos) << Output();
     EXPECT_NE(Output().find("'" + codes[want] + "'   # " + want), std::string::npos) << Output();
   }
+  // Claims under the deployed policy: a visit paid less the co-pay, the
+  // same services again denied as duplicates (X12 CARC 18), an MRI without
+  // prior authorisation denied by the policy.
+  ASSERT_TRUE(demo.contains("claims")) << demo.dump();
+  const json& claims = demo["claims"];
+  EXPECT_EQ(claims["visit"].value("outcome", ""), "complete") << claims.dump();
+  ASSERT_FALSE(claims["visit"]["items"].empty()) << claims.dump();
+  EXPECT_GT(claims["visit"]["items"][0]["benefit"].get<double>(), 0) << claims.dump();
+  EXPECT_EQ(claims["duplicate"]["items"][0].value("reason", ""), "18") << claims.dump();
+  EXPECT_EQ(claims["mri"]["items"][0].value("reason", ""), "prior-auth-required") << claims.dump();
+  EXPECT_GT(claims.value("paid_cents", 0), 0);
   ASSERT_NO_FATAL_FAILURE(StopDemo(SIGTERM));
 
   // A second run starts the same chain again and loads nothing.

@@ -18,7 +18,9 @@
 // registers its own derived key, and each node stores part of one Synthea
 // bundle under it. Only the derived public ids reach the nodes. Last, a
 // medicine supply chain across both organisations, with a counterfeit and a
-// recalled lot to find (cli/demo_supply.h).
+// recalled lot to find (cli/demo_supply.h), a small clinical trial
+// (cli/demo_trials.h) and insurance claims under both example policies
+// (cli/demo_claims.h).
 //
 // SIGINT or SIGTERM stops every process of the network by PID
 // (NetworkDown), including any that an earlier, killed run left behind.
@@ -41,6 +43,7 @@
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/daemon.h"
+#include "cli/demo_claims.h"
 #include "cli/demo_supply.h"
 #include "cli/demo_trials.h"
 #include "cli/network.h"
@@ -319,6 +322,9 @@ Status LoadDemoData(const json& net, const std::string& dir, json* demo) {
   ML_ASSIGN_OR_RETURN((*demo)["trial"], LoadDemoTrial({orgs[0].id, orgs[0].url, &orgs[0].admin},
                                                       {orgs[1].id, orgs[1].url, &orgs[1].admin}, dir + "/keys",
                                                       CheckNotInterrupted));
+  ML_ASSIGN_OR_RETURN((*demo)["claims"], LoadDemoClaims({orgs[0].id, orgs[0].url, &orgs[0].admin},
+                                                        {orgs[1].id, orgs[1].url, &orgs[1].admin}, dir + "/keys",
+                                                        CheckNotInterrupted));
   return crypto::WriteFileAtomic(dir + "/demo.json", demo->dump(2) + "\n", 0644);
 }
 
@@ -369,6 +375,7 @@ void PrintRunning(const json& net, const std::string& dir, const json& demo) {
   // A demo directory loaded before the supply chain existed has none.
   if (demo.contains("supply")) o << DemoSupplySummary(demo["supply"], bin, Show);
   if (demo.contains("trial")) o << DemoTrialSummary(demo["trial"], bin, Show);
+  if (demo.contains("claims")) o << DemoClaimsSummary(demo["claims"], bin, Show);
   o << "Press Ctrl-C to stop every process of the demo.\n";
   std::cout << o.str() << std::flush;
 }
