@@ -25,20 +25,6 @@ constexpr int64_t kMaxCharge = 1'000'000'000'000;  // minor units: ten billion i
 constexpr const char* kDuplicateReason = "https://x12.org/codes/claim-adjustment-reason-codes|18";
 constexpr std::string_view kCategories[] = {"submitted", "eligible", "copay", "deductible", "benefit"};
 
-struct Item {
-  int64_t sequence = 0, units = 1, charge = 0;
-  std::string system, code, dup;
-  std::vector<std::string> modifiers;
-};
-
-struct Submission {
-  std::string claim_key, content, record_id, coverage, patient, use, currency, related_prior;
-  int64_t record_version = 0, service_day = 0;
-  std::optional<std::pair<std::string, int64_t>> encounter;
-  std::vector<std::string> records, pre_auth;
-  std::vector<Item> items;
-};
-
 bool IsHex64(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
@@ -69,6 +55,8 @@ std::vector<std::string> CodeList(const json& p, const char* name, size_t max) {
   }
   return out;
 }
+
+}  // namespace
 
 Submission ReadSubmission(const json& p) {
   Submission s;
@@ -111,6 +99,8 @@ Submission ReadSubmission(const json& p) {
   }
   return s;
 }
+
+namespace {
 
 // What a claim needs of an anchored record: its head (custodian,
 // pseudonym, type), and that the version exists (versions run 1..latest).
@@ -169,6 +159,8 @@ json PolicyRequest(const Submission& s, const std::string& tx, const std::string
           {"insurer", cov.insurer}};
 }
 
+}  // namespace
+
 // Reads the policy's decisions into `out`; false if the result has another
 // shape than docs/CLAIMS.md says (the claim then gets policy-failed).
 bool ReadDecisions(const json& r, const std::vector<const Item*>& items, ClaimRecord* out, std::string* why) {
@@ -208,8 +200,6 @@ bool ReadDecisions(const json& r, const std::vector<const Item*>& items, ClaimRe
     out->pre_auth_ref = pa->get<std::string>();
   return true;
 }
-
-}  // namespace
 
 std::optional<Verdict> Retire(contracts::Invoker& invoker, state::TxContext& ctx, ClaimRecord& c, const std::string& status) {
   if (c.outcome == "complete" && !c.request.is_null()) {
