@@ -54,6 +54,48 @@ void Forbid(lua_State* L, const char* what) {
   std::abort();  // luaL_error does not return
 }
 
+Arena::~Arena() {
+  for (char* c : chunks_) std::free(c);
+}
+
+bool Arena::Grow(size_t n) {
+  size_t size = std::max(next_chunk_, n);
+  auto* c = static_cast<char*>(std::malloc(size));
+  if (c == nullptr) return false;
+  chunks_.push_back(c);
+  cur_ = c;
+  end_ = c + size;
+  last_ = nullptr;
+  next_chunk_ = std::min<size_t>(next_chunk_ * 2, 4u << 20);
+  return true;
+}
+
+void* Arena::Allocate(size_t n) {
+  n = Round(n);
+  if (n > size_t(end_ - cur_) && !Grow(n)) return nullptr;
+  last_ = cur_;
+  cur_ += n;
+  return last_;
+}
+
+void* Arena::Resize(void* p, size_t old, size_t n) {
+  if (p == last_ && Round(n) <= size_t(end_ - last_)) {
+    cur_ = last_ + Round(n);
+    return p;
+  }
+  if (n <= old) return p;  // shrinking never fails
+  void* q = Allocate(n);
+  if (q != nullptr) std::memcpy(q, p, old);
+  return q;
+}
+
+void Arena::Free(void* p) {
+  if (p != nullptr && p == last_) {
+    cur_ = last_;
+    last_ = nullptr;
+  }
+}
+
 namespace {
 
 // Refuses growth beyond the cap (and strings beyond max_string_bytes) and
@@ -62,7 +104,7 @@ void* Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   auto* c = static_cast<Context*>(ud);
   if (nsize == 0) {
     if (ptr != nullptr) {
-      std::free(ptr);
+      c->arena.Free(ptr);
       c->memory_used -= osize;
     }
     return nullptr;
@@ -79,7 +121,7 @@ void* Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
       return nullptr;
     }
   }
-  void* p = std::realloc(ptr, nsize);
+  void* p = ptr != nullptr ? c->arena.Resize(ptr, osize, nsize) : c->arena.Allocate(nsize);
   if (p == nullptr) {
     if (nsize <= old) return ptr;
     SetFatal(c, FailureKind::kMemoryExhausted, "memory exhausted");
