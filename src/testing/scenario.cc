@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
+
+#include "claims/schema.h"
 
 #include "crypto/sha256.h"
 #include "model/tx_types.h"
@@ -16,12 +20,18 @@
 #include "supply/verify.h"
 #include "testing/test_chain.h"
 
+#ifndef MEDLEDGER_SOURCE_DIR
+#error "MEDLEDGER_SOURCE_DIR must name the repository root (src/testing/CMakeLists.txt)"
+#endif
+
 namespace medledger::testing {
 
 namespace {
 
 bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 bool IsWordChar(char c) { return IsNameChar(c) || c == '.' || c == '#' || c == '-'; }
+// The names of the $<name>:<word> substitutions, which no key may take.
+bool IsReserved(std::string_view n) { return n == "id" || n == "hash" || n == "time" || n == "tx" || n == "preauth"; }
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -114,6 +124,8 @@ class Runner {
     std::string_view op = NextWord(rest);
     if (op == "expect") return Expect(line, rest);
     if (ExpectMissing()) return false;
+    if (op == "name") return Name(line, rest);
+    just_expected_ = false;
     if (op == "key") return DeclareKeys(line, rest);
     if (op == "org") return Org(line, rest);
     if (op == "threshold") return Threshold(line, rest);
@@ -123,9 +135,12 @@ class Runner {
     if (op == "capture") return Capture(line, rest);
     if (op == "outcome") return Outcome(line, rest);
     if (op == "verify") return VerifyPack(line, rest);
+    if (op == "deploy") return Deploy(line, rest);
+    if (op == "claim") return ClaimCheck(line, rest);
+    if (op == "item") return ItemCheck(line, rest);
     return Error(line, "unknown statement '" + std::string(op) +
-                           "' (key, org, threshold, tx, expect, block, root, capture, outcome, verify; # starts a "
-                           "comment)");
+                           "' (key, org, threshold, tx, expect, name, block, root, capture, outcome, verify, deploy, "
+                           "claim, item; # starts a comment)");
   }
 
   bool DeclareKeys(int line, std::string_view rest) {
@@ -134,7 +149,7 @@ class Runner {
       std::string name(NextWord(rest));
       if (name.size() > 64 || !std::all_of(name.begin(), name.end(), IsNameChar))
         return Error(line, "key name '" + name + "' is not 1 to 64 of [A-Za-z0-9_]");
-      if (name == "id" || name == "hash" || name == "time")
+      if (IsReserved(name))
         return Error(line, "key name '" + name + "' is reserved ($" + name + ": is a substitution)");
       if (!keys_.emplace(name, Key(name)).second) return Error(line, "key '" + name + "' is declared twice");
     }
@@ -209,13 +224,27 @@ class Runner {
       size_t j = i + 1;
       while (j < in.size() && IsNameChar(in[j])) j++;
       std::string name(in.substr(i + 1, j - i - 1));
-      if ((name == "id" || name == "hash" || name == "time") && j < in.size() && in[j] == ':') {
+      if (IsReserved(name) && j < in.size() && in[j] == ':') {
         size_t k = j + 1;
         while (k < in.size() && IsWordChar(in[k])) k++;
         std::string word(in.substr(j + 1, k - j - 1));
         if (word.empty()) return Error(line, "$" + name + ": needs a word after it");
         if (name == "id") {
           *out += Id(word);
+        } else if (name == "tx" || name == "preauth") {
+          auto t = named_.find(word);
+          if (t == named_.end()) return Error(line, "$" + name + ":" + word + ": no transaction is named " + word);
+          if (name == "tx") {
+            *out += t->second;
+          } else {
+            // The reference the insurer's policy returned: known once the
+            // preauthorization's block has executed.
+            if (!pending_.empty()) ExecuteBlock();
+            auto c = claims::LoadClaim(chain_->state, t->second);
+            if (!c || c->pre_auth_ref.empty())
+              return Error(line, "$preauth:" + word + ": claim " + word + " was granted no prior authorisation");
+            *out += c->pre_auth_ref;
+          }
         } else if (name == "hash") {
           *out += HashOf(word);
         } else {
@@ -359,6 +388,138 @@ class Runner {
     p.expected = reason;
     p.text = std::string(rest);
     if (summary_) (reason == "ok" ? summary_->expected_ok : summary_->expected_rejected)++;
+    just_expected_ = true;
+    return true;
+  }
+
+  // name <word>: right after a tx's expect line; $tx:<word> is then that
+  // transaction's id (64 hex), and claim/item lines read its claim.
+  bool Name(int line, std::string_view rest) {
+    std::string word(NextWord(rest));
+    if (word.empty() || !rest.empty() || !std::all_of(word.begin(), word.end(), IsWordChar))
+      return Error(line, "usage: name <word> (right after a tx's expect line)");
+    if (!just_expected_ || pending_.empty())
+      return Error(line, "name must follow the expect line of the transaction it names");
+    just_expected_ = false;
+    if (!named_.emplace(word, ToHex(pending_.back().tx.Id())).second)
+      return Error(line, "a transaction is already named " + word);
+    return true;
+  }
+
+  // deploy <signer> <contract name> <path>: a contract.deploy of the file
+  // <path> (relative to the repository root), proposal id $id:<name>.
+  bool Deploy(int line, std::string_view rest) {
+    std::string_view signer = NextWord(rest), name = NextWord(rest);
+    std::string path(NextWord(rest));
+    if (signer.empty() || name.empty() || path.empty() || !rest.empty())
+      return Error(line, "usage: deploy <signer> <contract name> <path from the repository root>");
+    const auto* key = FindKey(signer);
+    if (!key) return Error(line, "unknown key '" + std::string(signer) + "' (declare it with a key line)");
+    if (path.front() == '/' || path.find("..") != std::string::npos)
+      return Error(line, "deploy reads a file inside the repository: a relative path without '..'");
+    std::ifstream in(std::string(MEDLEDGER_SOURCE_DIR) + "/" + path, std::ios::binary);
+    if (!in) return Error(line, "cannot read " + path + " (a path from the repository root)");
+    std::stringstream source;
+    source << in.rdbuf();
+    if (!EnsureChain(line)) return false;
+    json payload = {{"proposal_id", Id(std::string(name))}, {"name", std::string(name)}, {"source", source.str()}};
+    auto t = chain_->TryTx(*key, model::tx::kContractDeploy, payload);
+    if (!t.ok()) return Error(line, "the deployment cannot be a transaction: " + t.status().ToString());
+    pending_.push_back({std::move(*t), line, 0, "", "",
+                        "contract.deploy of " + path + " as " + std::string(name) + " signed by " + std::string(signer)});
+    if (summary_) summary_->transactions++;
+    return true;
+  }
+
+  // The claim recorded by the transaction named <word>, after executing the
+  // open block, in *c; none there: a mismatch at `line`. False: no
+  // transaction has that name (an error in the file).
+  bool NamedClaim(int line, const std::string& word, std::optional<claims::ClaimRecord>* c) {
+    auto t = named_.find(word);
+    if (t == named_.end()) return Error(line, "no transaction is named " + word + " (name <word> after its expect line)");
+    if (!EnsureChain(line)) return false;
+    if (!pending_.empty()) ExecuteBlock();
+    *c = claims::LoadClaim(chain_->state, t->second);
+    if (!*c) Mismatch(line, "transaction " + word + " recorded no claim");
+    return true;
+  }
+
+  // claim <word> complete | error <code> | active | replaced | voided | paid <amount>
+  bool ClaimCheck(int line, std::string_view rest) {
+    std::string word(NextWord(rest)), what(NextWord(rest)), arg(NextWord(rest));
+    const bool needs_arg = what == "error" || what == "paid";
+    const bool known = needs_arg || what == "complete" || what == "active" || what == "replaced" || what == "voided";
+    if (word.empty() || !known || needs_arg == arg.empty() || !rest.empty())
+      return Error(line, "usage: claim <word> complete | error <code> | active | replaced | voided | paid <amount>");
+    std::optional<claims::ClaimRecord> c;
+    if (!NamedClaim(line, word, &c)) return false;
+    if (!c) return true;
+    std::string got;
+    if (what == "complete" || what == "error") {
+      got = c->outcome + (c->errors.empty() ? "" : " " + c->errors[0].code);
+      if (got == what + (arg.empty() ? "" : " " + arg)) return true;
+      if (!c->errors.empty()) got += ": \"" + c->errors[0].message + "\"";
+    } else if (what == "paid") {
+      auto n = ParseCount(arg);
+      if (!n) return Error(line, "claim " + word + " paid: the amount is a whole number of minor units");
+      if (c->paid == int64_t(*n)) return true;
+      got = "paid " + std::to_string(c->paid);
+    } else {
+      if (c->status == what) return true;
+      got = c->status;
+    }
+    Mismatch(line, "claim " + word + ": expected " + what + (arg.empty() ? "" : " " + arg) + ", got " + got);
+    return true;
+  }
+
+  // item <word> <sequence> <benefit> [<category>=<amount>...] [<text>]
+  bool ItemCheck(int line, std::string_view rest) {
+    std::string word(NextWord(rest)), seq(NextWord(rest)), benefit(NextWord(rest));
+    auto s = ParseCount(seq);
+    auto b = ParseCount(benefit);
+    if (word.empty() || !s || !b)
+      return Error(line, "usage: item <word> <sequence> <benefit> [<category>=<amount>...] [<text in a reason>]");
+    std::vector<std::pair<std::string, int64_t>> amounts = {{"benefit", int64_t(*b)}};
+    while (!rest.empty()) {
+      std::string_view probe = rest;
+      std::string_view w = NextWord(probe);
+      size_t eq = w.find('=');
+      if (eq == std::string_view::npos) break;
+      auto n = ParseCount(w.substr(eq + 1));
+      if (eq == 0 || !n) return Error(line, "item: '" + std::string(w) + "' is not <category>=<amount>");
+      amounts.emplace_back(std::string(w.substr(0, eq)), int64_t(*n));
+      rest = probe;
+    }
+    const std::string text(rest);
+    std::optional<claims::ClaimRecord> c;
+    if (!NamedClaim(line, word, &c)) return false;
+    if (!c) return true;
+    auto it = std::find_if(c->items.begin(), c->items.end(), [&](const auto& d) { return d.sequence == int64_t(*s); });
+    if (it == c->items.end()) {
+      Mismatch(line, "claim " + word + " (outcome " + c->outcome + ") has no decision for item " + seq);
+      return true;
+    }
+    std::string problems;
+    for (const auto& [cat, want] : amounts) {
+      auto a = std::find_if(it->adjudication.begin(), it->adjudication.end(), [&](const auto& x) { return x.first == cat; });
+      if (a == it->adjudication.end())
+        problems += "; no " + cat;
+      else if (a->second != want)
+        problems += "; " + cat + " " + std::to_string(a->second) + ", not " + std::to_string(want);
+    }
+    std::string reasons;
+    for (const auto& r : it->reasons) reasons += (reasons.empty() ? "" : " ") + r;
+    // Without a text the item must carry no reason: paid (or counted
+    // against the deductible) as submitted, not denied or cut.
+    bool reason_ok = text.empty() ? it->reasons.empty()
+                                  : std::any_of(it->reasons.begin(), it->reasons.end(),
+                                                [&](const std::string& r) { return r.find(text) != std::string::npos; });
+    if (!reason_ok) problems += text.empty() ? "; reasons " + reasons + ", expected none" : "; reasons [" + reasons + "], expected one with \"" + text + "\"";
+    if (!problems.empty()) {
+      std::string all;
+      for (const auto& [cat, a] : it->adjudication) all += " " + cat + "=" + std::to_string(a);
+      Mismatch(line, "claim " + word + " item " + seq + ": " + problems.substr(2) + " (got" + all + ")");
+    }
     return true;
   }
 
@@ -418,6 +579,8 @@ class Runner {
   uint64_t threshold_ = 1;
   std::unique_ptr<TestChain> chain_;
   std::vector<Pending> pending_;
+  std::map<std::string, std::string> named_;  // name <word> -> tx id (hex)
+  bool just_expected_ = false;                // the last statement was an expect line
 };
 
 }  // namespace

@@ -5,7 +5,8 @@
 //
 // A scenario file runs top to bottom on a fresh chain in memory
 // (testing::TestChain with the modules a node runs: identity, anchor,
-// governance, records, consent, access, erasure, legal hold, supply chain). One statement
+// governance, records, consent, access, erasure, legal hold, supply chain,
+// clinical trials, contracts, claims). One statement
 // per line; words are separated by blanks; leading and trailing blanks do not
 // count.
 //
@@ -18,7 +19,8 @@
 //                     SHA-256("key:" + name), so a name is the same key in
 //                     every file (and testing::Key(name) in C++ tests).
 //                     Names: [A-Za-z0-9_], at most 64, each declared once;
-//                     id, hash and time are reserved (see $ below).
+//                     id, hash, time, tx and preauth are reserved (see $
+//                     below).
 //   org <id> <admin> [<node>...]
 //                     A genesis organisation: its admin key holds member and
 //                     org_admin (a voting member), each node key holds node.
@@ -44,6 +46,13 @@
 //                       $hash:<word> 64 hex: SHA-256 of <word>
 //                       $time:<h>    the timestamp (ms) of block <h>, a number
 //                                    (write it unquoted)
+//                       $tx:<word>   64 hex: the id of the transaction named
+//                                    <word> (name, below)
+//                       $preauth:<word>
+//                                    the pre_auth_ref the policy granted the
+//                                    claims.submit named <word> (a
+//                                    preauthorization); executes the open
+//                                    block first
 //                       $$           a $
 //                     where <word> is [A-Za-z0-9_.#-]+. The transaction joins
 //                     the open block; nonces count up from 1; it expires 1000
@@ -57,6 +66,33 @@
 //                     <text>, when given, must occur in the verdict's detail:
 //                     several rules share one reason, and the text says which
 //                     one is meant.
+//   name <word>       Right after an expect line: names that transaction, for
+//                     $tx:<word>, $preauth:<word> and the claim and item
+//                     lines. Each word names one transaction.
+//
+// Contracts (src/contracts, docs/CONTRACTS.md)
+//
+//   deploy <signer> <contract name> <path>
+//                     A contract.deploy transaction (proposal id
+//                     $id:<contract name>) whose source is the file at <path>,
+//                     relative to the repository root (MEDLEDGER_SOURCE_DIR,
+//                     src/testing/CMakeLists.txt), e.g. policies/managed.lua.
+//                     Needs its expect line, like tx. With threshold 1 the
+//                     contract is deployed when the block executes.
+//
+// Claims (src/claims, docs/CLAIMS.md): checks of the claim recorded by the
+// claims.submit named <word>; each executes the open block first.
+//
+//   claim <word> complete | error <code> | active | replaced | voided | paid <amount>
+//                     Its outcome (with error: the code of its first error,
+//                     no-coverage, unknown-plan, ...), its status, or the sum
+//                     of the payments recorded against it (minor units).
+//   item <word> <sequence> <benefit> [<category>=<amount>...] [<text>]
+//                     The decision on the item with that sequence: its
+//                     benefit, and any other adjudication amounts named
+//                     (submitted, eligible, copay, deductible). With <text>,
+//                     one of its reasons must contain it (ar001, ar002,
+//                     prior-auth-required, ...); without, it must have none.
 //
 // Supply chain (src/supply, docs/SUPPLY.md)
 //
