@@ -425,8 +425,9 @@ class Runner {
     json payload = {{"proposal_id", Id(std::string(name))}, {"name", std::string(name)}, {"source", source.str()}};
     auto t = chain_->TryTx(*key, model::tx::kContractDeploy, payload);
     if (!t.ok()) return Error(line, "the deployment cannot be a transaction: " + t.status().ToString());
-    pending_.push_back({std::move(*t), line, 0, "", "",
-                        "contract.deploy of " + path + " as " + std::string(name) + " signed by " + std::string(signer)});
+    pending_.push_back(
+        {std::move(*t), line, 0, "", "",
+         "contract.deploy of " + path + " as " + std::string(name) + " signed by " + std::string(signer)});
     if (summary_) summary_->transactions++;
     return true;
   }
@@ -436,7 +437,8 @@ class Runner {
   // transaction has that name (an error in the file).
   bool NamedClaim(int line, const std::string& word, std::optional<claims::ClaimRecord>* c) {
     auto t = named_.find(word);
-    if (t == named_.end()) return Error(line, "no transaction is named " + word + " (name <word> after its expect line)");
+    if (t == named_.end())
+      return Error(line, "no transaction is named " + word + " (name <word> after its expect line)");
     if (!EnsureChain(line)) return false;
     if (!pending_.empty()) ExecuteBlock();
     *c = claims::LoadClaim(chain_->state, t->second);
@@ -501,7 +503,8 @@ class Runner {
     }
     std::string problems;
     for (const auto& [cat, want] : amounts) {
-      auto a = std::find_if(it->adjudication.begin(), it->adjudication.end(), [&](const auto& x) { return x.first == cat; });
+      auto a =
+          std::find_if(it->adjudication.begin(), it->adjudication.end(), [&](const auto& x) { return x.first == cat; });
       if (a == it->adjudication.end())
         problems += "; no " + cat;
       else if (a->second != want)
@@ -512,9 +515,11 @@ class Runner {
     // Without a text the item must carry no reason: paid (or counted
     // against the deductible) as submitted, not denied or cut.
     bool reason_ok = text.empty() ? it->reasons.empty()
-                                  : std::any_of(it->reasons.begin(), it->reasons.end(),
-                                                [&](const std::string& r) { return r.find(text) != std::string::npos; });
-    if (!reason_ok) problems += text.empty() ? "; reasons " + reasons + ", expected none" : "; reasons [" + reasons + "], expected one with \"" + text + "\"";
+                                  : std::any_of(it->reasons.begin(), it->reasons.end(), [&](const std::string& r) {
+                                      return r.find(text) != std::string::npos;
+                                    });
+    if (!reason_ok)
+      problems += "; reasons [" + reasons + "], expected " + (text.empty() ? "none" : "one with \"" + text + "\"");
     if (!problems.empty()) {
       std::string all;
       for (const auto& [cat, a] : it->adjudication) all += " " + cat + "=" + std::to_string(a);
