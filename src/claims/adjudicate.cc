@@ -118,16 +118,20 @@ std::optional<Anchored> AnchoredRecord(const state::StateReader& st, const std::
 
 ClaimRecord::Error Err(std::string code, std::string message) { return {std::move(code), std::move(message)}; }
 
-// Whether an earlier service makes this item a duplicate: the same keyed
-// hash (patient, provider, service, date), no modifier that makes a repeat
-// legitimate, and the same units (a different quantity is a distinct line).
+// A service line as the duplicate rule knows it: the keyed hash (patient,
+// provider, service, date) and the units. A different quantity is a
+// distinct line, so each quantity has a holder of its own: a line of other
+// units cannot take the key from the first.
+std::string ServiceLine(const Item& it) { return it.dup + "/" + std::to_string(it.units); }
+
+// Whether an earlier service makes this item a duplicate: the same service
+// line, and no modifier that makes a repeat legitimate.
 std::optional<std::string> DuplicateOf(const state::StateReader& st, const Item& it,
-                                       const std::map<std::string, int64_t>& in_this_claim) {
+                                       const std::set<std::string>& in_this_claim) {
   if (std::any_of(it.modifiers.begin(), it.modifiers.end(), [](const std::string& m) { return IsRepeatModifier(m); }))
     return std::nullopt;
-  if (auto here = in_this_claim.find(it.dup); here != in_this_claim.end() && here->second == it.units) return "this claim";
-  auto d = state::LoadDoc(st, DuplicateKey(it.dup));
-  if (d && d->value("units", int64_t(0)) == it.units) return d->value("tx", std::string());
+  if (in_this_claim.count(ServiceLine(it))) return "this claim";
+  if (auto d = state::LoadDoc(st, DuplicateKey(ServiceLine(it)))) return d->value("tx", std::string());
   return std::nullopt;
 }
 
@@ -342,7 +346,7 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
   // Duplicates are the platform's rule, the same for every policy; only a
   // claim (not a pre-authorisation) holds its services.
   std::vector<const Item*> to_policy;
-  std::map<std::string, int64_t> in_this_claim;
+  std::set<std::string> in_this_claim;
   std::vector<ItemDecision> dup_items;
   for (const Item& it : s.items) {
     auto dup = s.use == "claim" ? DuplicateOf(work, it, in_this_claim) : std::nullopt;
@@ -355,7 +359,7 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
       dup_items.push_back(std::move(d));
       continue;
     }
-    if (s.use == "claim") in_this_claim[it.dup] = it.units;
+    if (s.use == "claim") in_this_claim.insert(ServiceLine(it));
     to_policy.push_back(&it);
   }
 
@@ -399,8 +403,8 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
       // key: a correction of the first then finds the key freed.
       if (std::any_of(it->modifiers.begin(), it->modifiers.end(), [](const std::string& m) { return IsRepeatModifier(m); }))
         continue;
-      work.Put(DuplicateKey(it->dup), state::EncodeState({{"tx", tx}, {"sequence", it->sequence}, {"units", it->units}}));
-      c.dups.push_back(it->dup);
+      work.Put(DuplicateKey(ServiceLine(*it)), state::EncodeState({{"tx", tx}, {"sequence", it->sequence}}));
+      c.dups.push_back(ServiceLine(*it));
     }
     work.Put(BusinessKey(s.claim_key), state::EncodeState({{"tx", tx}}));
     // The plan may now read, for payment, the records this claim names

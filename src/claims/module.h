@@ -28,6 +28,11 @@ class ClaimsModule : public state::Module {
   // Policies never run at admission (it runs on the HTTP threads): a claim
   // or a void is checked for shape, parties and state only.
   std::optional<model::Verdict> Admit(state::TxContext& ctx) override;
+  // Claims, business keys, duplicates and payments are read by exact key
+  // only (restrictions and payment reads are scanned: not listed).
+  std::vector<std::string> PointKeyPrefixes() const override {
+    return {"clm/claim/", "clm/key/", "clm/dup/", "clm/pay/"};
+  }
 
  private:
   model::Verdict RegisterCoverage(state::TxContext& ctx);

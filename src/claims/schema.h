@@ -23,7 +23,7 @@ namespace medledger::claims {
 std::string CoverageKey(std::string_view coverage_id);          // clm/cov/<id>
 std::string ClaimKey(std::string_view tx_hex);                  // clm/claim/<tx>
 std::string BusinessKey(std::string_view claim_key);            // clm/key/<keyed hash of Claim.identifier>
-std::string DuplicateKey(std::string_view dup_hash);            // clm/dup/<keyed hash of the service>
+std::string DuplicateKey(std::string_view line);                // clm/dup/<keyed hash of the service>/<units>
 std::string PaymentKey(std::string_view payment_id);            // clm/pay/<id>
 std::string RestrictionKey(std::string_view record_id, std::string_view insurer);  // clm/rx/<record>/<insurer|*>
 // Marks a patient with any restriction at a provider, so that a claim for

@@ -71,6 +71,9 @@ class ContractModule : public state::Module {
   bool Handles(uint16_t type) const override;
   model::Verdict Apply(state::TxContext& ctx) override;
   std::optional<model::Verdict> Admit(state::TxContext& ctx) override;
+  // A contract's keys and call results are read by exact key only: the
+  // sandbox has no scan.
+  std::vector<std::string> PointKeyPrefixes() const override { return {"ctr/kv/", "ctr/call/"}; }
 
  private:
   model::Verdict Propose(state::TxContext& ctx, bool upgrade);
