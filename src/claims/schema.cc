@@ -58,7 +58,7 @@ int64_t ClaimRecord::Benefit() const {
   return sum;
 }
 
-json ClaimRecord::ToJson() const {
+json ClaimRecord::ToJson(bool with_request) const {
   json items_j = json::array();
   for (const auto& it : items) {
     json adj = json::object();
@@ -77,7 +77,7 @@ json ClaimRecord::ToJson() const {
          {"items", items_j},       {"dups", dups},           {"disposition", disposition},
          {"paid", paid},           {"policy_version", int64_t(policy_version)},
          {"gas_used", int64_t(gas_used)}, {"height", int64_t(height)}, {"at_ms", int64_t(at_ms)},
-         {"request", request}};
+         {"request", with_request ? request : json()}};
   if (!replaces.empty()) j["replaces"] = replaces;
   if (!replaced_by.empty()) j["replaced_by"] = replaced_by;
   if (!void_task.empty()) j["void_task"] = void_task;

@@ -70,7 +70,8 @@ struct ClaimRecord {
   uint64_t policy_version = 0, gas_used = 0, height = 0, at_ms = 0;
   nlohmann::json request;  // the policy's input (for release), null on error
   int64_t Benefit() const;  // the sum of the items' benefit
-  nlohmann::json ToJson() const;
+  // `request` is left out when !with_request (the caller moves it in).
+  nlohmann::json ToJson(bool with_request = true) const;
   static ClaimRecord FromJson(const std::string& tx, const nlohmann::json& j);
 };
 std::optional<ClaimRecord> LoadClaim(const state::StateReader& st, std::string_view tx_hex);
