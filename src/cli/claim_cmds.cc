@@ -16,19 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-// Submits a claims transaction and prints {id, status, height} plus `extra`.
-void SubmitTx(const ClientOpts& o, uint16_t type, const json& payload, json extra = json::object()) {
-  auto key = LoadKey(o.key);
-  if (!key.ok()) return Fail(key.status());
-  ApiClient c(o.url);
-  auto r = c.Submit(*key, type, payload, !o.no_wait);
-  if (!r.ok()) return Fail(r.status());
-  json out = {{"id", r->value("id", "")}, {"status", r->value("status", "")}};
-  if (r->contains("height")) out["height"] = (*r)["height"];
-  out.update(extra);
-  PrintJson(out);
-}
-
 // A FHIR request whose 2xx answer is printed as is.
 void SendFhir(const ClientOpts& o, const std::string& target, const std::string& body) {
   auto key = LoadKey(o.key);
@@ -85,7 +72,7 @@ void RegisterClaimCommands(CLI::App& app) {
     cmd->add_option("--period-days", days, "Length of the coverage period in days (its dates stay off chain)")->required();
     cmd->callback([] {
       if (id.empty()) id = NewId();
-      SubmitTx(o, model::tx::kClaimCoverage,
+      SubmitAndReport(o, model::tx::kClaimCoverage,
                {{"coverage_id", id}, {"patient", patient}, {"provider", provider}, {"plan", plan}, {"policy", policy},
                 {"period_days", days}},
                {{"coverage_id", id},
@@ -100,7 +87,7 @@ void RegisterClaimCommands(CLI::App& app) {
     AddClientOptions(cmd, &o, true);
     cmd->add_option("--coverage-id", id, "The coverage")->required();
     cmd->add_option("--from-day", day, "First day (from 0) no longer covered")->required();
-    cmd->callback([] { SubmitTx(o, model::tx::kClaimCoverageCancel, {{"coverage_id", id}, {"from_day", day}}); });
+    cmd->callback([] { SubmitAndReport(o, model::tx::kClaimCoverageCancel, {{"coverage_id", id}, {"from_day", day}}); });
   }
   {
     auto* cmd = top->add_subcommand("void", "Void a claim: sends a Task cancel focused on the Claim (provider)");
@@ -129,7 +116,7 @@ void RegisterClaimCommands(CLI::App& app) {
     cmd->add_option("--payment-id", id, "32 hex characters (default: random)");
     cmd->callback([] {
       if (id.empty()) id = NewId();
-      SubmitTx(o, model::tx::kClaimPayment, {{"payment_id", id}, {"claim", claim}, {"amount", amount}, {"currency", currency}},
+      SubmitAndReport(o, model::tx::kClaimPayment, {{"payment_id", id}, {"claim", claim}, {"amount", amount}, {"currency", currency}},
                {{"payment_id", id}});
     });
   }
@@ -145,7 +132,7 @@ void RegisterClaimCommands(CLI::App& app) {
     cmd->add_option("--insurer", insurer, "The plan's organisation, or * for every plan (default)");
     cmd->callback([] {
       std::string id = NewId();
-      SubmitTx(o, model::tx::kClaimRestrict,
+      SubmitAndReport(o, model::tx::kClaimRestrict,
                {{"restriction_id", id}, {"provider", provider}, {"pseudonym", pseudonym}, {"record", record}, {"insurer", insurer}},
                {{"restriction_id", id}});
     });

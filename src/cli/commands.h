@@ -63,6 +63,11 @@ struct ClientOpts {
   bool no_wait = false;
 };
 void AddClientOptions(CLI::App* cmd, ClientOpts* o, bool needs_key);
+// Signs and submits a transaction with the key of `o` and prints {id,
+// status, height} (after the commit unless --no-wait), plus the fields of
+// `extra` (an object, or null).
+void SubmitAndReport(const ClientOpts& o, uint16_t type, const nlohmann::json& payload);
+void SubmitAndReport(const ClientOpts& o, uint16_t type, const nlohmann::json& payload, const nlohmann::json& extra);
 Result<crypto::KeyPair> LoadKey(const std::string& path);
 // treatment, payment, operations, research, emergency -> TREAT, HPAYMT,
 // HOPERAT, HRESCH, ETREAT; anything else upper-cased (an ActReason code).

@@ -32,10 +32,7 @@ using nlohmann::json;
 double MeasureVerifyRate(const std::vector<model::Transaction>& txs, int threads, double seconds);
 double MeasureBatchVerifyRate(const std::vector<model::Transaction>& txs, int threads, double seconds);
 
-namespace {
-
-// Submits and prints the committed transaction's summary.
-void SubmitAndReport(const ClientOpts& o, uint16_t type, const json& payload) {
+void SubmitAndReport(const ClientOpts& o, uint16_t type, const json& payload, const json& extra) {
   auto key = LoadKey(o.key);
   if (!key.ok()) return Fail(key.status());
   ApiClient c(o.url);
@@ -43,8 +40,14 @@ void SubmitAndReport(const ClientOpts& o, uint16_t type, const json& payload) {
   if (!r.ok()) return Fail(r.status());
   json out = {{"id", r->value("id", "")}, {"status", r->value("status", "")}};
   if (r->contains("height")) out["height"] = (*r)["height"];
+  if (extra.is_object()) out.update(extra);
   PrintJson(out);
 }
+
+void SubmitAndReport(const ClientOpts& o, uint16_t type, const json& payload) { SubmitAndReport(o, type, payload, json()); }
+
+namespace {
+
 
 }  // namespace
 
