@@ -305,6 +305,7 @@ Verdict ApplySubmit(contracts::Invoker& invoker, state::TxContext& ctx) {
   c.outcome = "error";
   auto finish = [&]() {
     if (c.outcome == "complete") work.MergeInto(&ctx.state);
+    else c.replaces.clear();  // the prior claim stays in force
     // The policy's input is moved, not copied, into the record: the
     // record's JSON tree was a tenth of a claim's time in the block.
     json doc = c.ToJson(false);
