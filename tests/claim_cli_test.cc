@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "fhir/json.h"
 #include "fhir/validate.h"
-#include "tests/support/test_node.h"
+#include "tests/support/dev_node_cli.h"
 
 namespace medledger::test {
 namespace {
@@ -50,28 +50,11 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
-class ClaimCliTest : public ::testing::Test {
+class ClaimCliTest : public DevNodeCliTest {
  protected:
   void SetUp() override {
-    auto n = TestNode::Start();
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    node_ = std::move(*n);
-    org_ = node_->init_info().value("org", "dev");
-  }
-  CommandResult Cli(std::vector<std::string> args, const std::string& key = "") {
-    args.insert(args.end(), {"--url", node_->url(), "--key", key.empty() ? node_->admin_key() : key});
-    return RunCli(args);
-  }
-  json CliJson(const std::vector<std::string>& args, const std::string& key = "") {
-    CommandResult r = Cli(args, key);
-    EXPECT_EQ(r.exit_code, 0) << json(args).dump() << ": " << r.Describe();
-    json j = json::parse(r.out, nullptr, false);
-    return j.is_discarded() ? json() : j;
-  }
-  std::string Write(const std::string& name, const std::string& body) {
-    std::string path = node_->dir() + "/" + name;
-    std::ofstream(path) << body;
-    return path;
+    DevNodeCliTest::SetUp();
+    if (node_) org_ = node_->init_info().value("org", "dev");
   }
   // Submits and checks the answer is a valid ClaimResponse.
   json Submit(const json& body) {
@@ -96,7 +79,6 @@ class ClaimCliTest : public ::testing::Test {
     return none;
   }
 
-  std::unique_ptr<TestNode> node_;
   std::string org_;
 };
 

@@ -8,37 +8,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/test_node.h"
+#include "tests/support/dev_node_cli.h"
 
 namespace medledger::test {
 namespace {
 
 using nlohmann::json;
 
-class ContractCliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto n = TestNode::Start();
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    node_ = std::move(*n);
-  }
-  CommandResult Cli(std::vector<std::string> args) {
-    args.insert(args.end(), {"--url", node_->url(), "--key", node_->admin_key()});
-    return RunCli(args);
-  }
-  json CliJson(const std::vector<std::string>& args) {
-    CommandResult r = Cli(args);
-    EXPECT_EQ(r.exit_code, 0) << json(args).dump() << ": " << r.Describe();
-    json j = json::parse(r.out, nullptr, false);
-    return j.is_discarded() ? json() : j;
-  }
-  std::string Write(const std::string& name, const std::string& body) {
-    std::string path = node_->dir() + "/" + name;
-    std::ofstream(path) << body;
-    return path;
-  }
-  std::unique_ptr<TestNode> node_;
-};
+using ContractCliTest = DevNodeCliTest;
 
 TEST_F(ContractCliTest, DeployCallFailAndUpgrade) {
   std::string v1 = Write("counter.lua", R"(

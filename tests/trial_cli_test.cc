@@ -10,36 +10,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/test_node.h"
+#include "tests/support/dev_node_cli.h"
 
 namespace medledger::test {
 namespace {
 
 using nlohmann::json;
 
-class TrialCliTest : public ::testing::Test {
+class TrialCliTest : public DevNodeCliTest {
  protected:
-  void SetUp() override {
-    auto n = TestNode::Start();
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    node_ = std::move(*n);
-  }
-  // The CLI with --url and --key `key` (the admin's by default).
-  CommandResult Cli(std::vector<std::string> args, const std::string& key = "") {
-    args.insert(args.end(), {"--url", node_->url(), "--key", key.empty() ? node_->admin_key() : key});
-    return RunCli(args);
-  }
-  json CliJson(const std::vector<std::string>& args, const std::string& key = "") {
-    CommandResult r = Cli(args, key);
-    EXPECT_EQ(r.exit_code, 0) << json(args).dump() << ": " << r.Describe();
-    json j = json::parse(r.out, nullptr, false);
-    return j.is_discarded() ? json() : j;
-  }
-  std::string Write(const std::string& name, const std::string& body) {
-    std::string path = node_->dir() + "/" + name;
-    std::ofstream(path) << body;
-    return path;
-  }
   // A new key registered at dev with `role`; returns its file.
   std::string Person(const std::string& name, const std::string& role) {
     std::string path = node_->dir() + "/" + name + ".key";
@@ -56,7 +35,6 @@ class TrialCliTest : public ::testing::Test {
               {"version", 1},        {"hash", std::string(64, 'c')}, {"patient_key", ids_[who]}};
     CliJson({"tx", "send", "--type", "record.anchor", "--payload", a.dump()});
   }
-  std::unique_ptr<TestNode> node_;
   std::map<std::string, std::string> ids_;
 };
 

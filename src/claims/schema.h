@@ -84,6 +84,10 @@ std::optional<std::string> ClaimByBusinessKey(const state::StateReader& st, std:
 // procedure, 91 repeat clinical laboratory test, XE XP XS XU.
 bool IsRepeatModifier(std::string_view m);
 
+// The identifier system of a coverage's on-chain id, which the provider's
+// FHIR Coverage carries so that a Claim's insurance.coverage finds it.
+inline constexpr const char* kCoverageIdSystem = "https://medledger.example/fhir/NamingSystem/coverage";
+
 // The adjudication-error codes of an outcome "error" (docs/CLAIMS.md).
 inline constexpr std::string_view kErrorCodes[] = {
     "unknown-patient", "unknown-member", "no-coverage",      "unknown-plan", "unknown-insurer",

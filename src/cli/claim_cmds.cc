@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/api_client.h"
+#include "claims/schema.h"
 #include "cli/commands.h"
 #include "crypto/aead.h"
 #include "model/tx_types.h"
@@ -76,7 +77,7 @@ void RegisterClaimCommands(CLI::App& app) {
                {{"coverage_id", id}, {"patient", patient}, {"provider", provider}, {"plan", plan}, {"policy", policy},
                 {"period_days", days}},
                {{"coverage_id", id},
-                {"identifier", {{"system", "https://medledger.example/fhir/NamingSystem/coverage"}, {"value", id}}}});
+                {"identifier", {{"system", claims::kCoverageIdSystem}, {"value", id}}}});
     });
   }
   {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/api_client.h"
+#include "claims/schema.h"
 #include "cli/commands.h"
 #include "crypto/aead.h"
 #include "crypto/keyfile.h"
@@ -21,7 +22,6 @@ namespace tx = model::tx;
 
 namespace {
 
-constexpr const char* kCoverageSystem = "https://medledger.example/fhir/NamingSystem/coverage";
 
 Result<std::string> ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -140,7 +140,7 @@ Result<json> LoadDemoClaims(const DemoOrgRef& org1, const DemoOrgRef& org2, cons
                                                {"beneficiary", {{"reference", "Patient/demo-claims-patient"}}},
                                                {"payor", {{{"display", "Demo Health Plan (" + org2.id + ")"}}}},
                                                {"period", {{"start", "2026-01-01"}, {"end", "2026-12-31"}}},
-                                               {"identifier", {{{"system", kCoverageSystem}, {"value", coverage_id}}}}})
+                                               {"identifier", {{{"system", claims::kCoverageIdSystem}, {"value", coverage_id}}}}})
                                              .dump()));
   ML_RETURN_IF_ERROR(check());
 

@@ -20,9 +20,7 @@ using fhir::StringAt;
 using fhir::Value;
 using nlohmann::json;
 
-// The identifier the insurer gives a coverage it registered on chain; the
-// provider's copy of the FHIR Coverage carries it (docs/CLAIMS.md).
-constexpr const char* kCoverageSystem = "https://medledger.example/fhir/NamingSystem/coverage";
+using claims::kCoverageIdSystem;
 constexpr auto kCommitWait = std::chrono::seconds(30);
 
 struct ClaimService::Prepared {
@@ -196,10 +194,10 @@ void ClaimService::Submit(std::string body, std::function<void(ClaimReply)> done
   if (coverage)
     if (const Value* ids = coverage->Get("identifier"); ids && ids->is_array())
       for (const auto& i : ids->array())
-        if (StringAt(i, "system") == kCoverageSystem) coverage_id = StringAt(i, "value");
+        if (StringAt(i, "system") == kCoverageIdSystem) coverage_id = StringAt(i, "value");
   if (!coverage || !state::IsHexId(coverage_id))
     return error_reply("no-coverage", "Claim.insurance names no Coverage registered on chain (identifier " +
-                                          std::string(kCoverageSystem) + ")");
+                                          std::string(kCoverageIdSystem) + ")");
   if (const Value* payor = FirstOf(coverage->Get("payor"))) out.insurer_display = StringAt(*payor, "display");
   auto cov = claims::LoadCoverage(st, coverage_id);
   if (cov) out.insurer = cov->insurer;
